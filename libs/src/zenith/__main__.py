@@ -1,0 +1,3 @@
+from zenith.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,182 @@
+"""``zenith dev``: the whole stack on one machine, on embedded defaults.
+
+Starts nats-server with JetStream (data in ``<data_dir>/nats``), then each
+service as its own process (``python -m zenith run <service>``) talking to
+the others only through NATS, with SQLite stores and a blob directory under
+``<data_dir>``. A service that dies is started again with a growing pause.
+Ctrl-C (or SIGTERM) stops the services, then nats-server. A second start
+reuses the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field
+
+from zenith.cli.nats_server import NatsServer, port_free
+from zenith.config import Settings, load_settings
+from zenith.errors import ConfigError
+
+SERVICES = ("auth", "gpio", "capture", "products", "web")
+
+
+class DevSettings(Settings):
+    nats_port: int = Field(4222, ge=1, le=65535, description="Port of the dev nats-server.")
+    http_host: str = Field("127.0.0.1", description="Address the web service listens on.")
+    http_port: int = Field(8080, ge=1, le=65535, description="Port of the web service.")
+
+
+@dataclass
+class Child:
+    name: str
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    started_at: float = field(default_factory=time.monotonic)
+
+
+def _pump(name: str, stream: object) -> None:
+    prefix = f"[{name:<8}] ".encode()
+    out = sys.stdout.buffer
+    for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
+        out.write(prefix + line)
+        out.flush()
+
+
+class Supervisor:
+    def __init__(self, settings: DevSettings, services: tuple[str, ...]) -> None:
+        self.settings = settings
+        self.data_dir = settings.data_dir.resolve()
+        self.nats = NatsServer(self.data_dir / "nats", settings.nats_port)
+        self.services = services
+        self.children: list[Child] = []
+        self.stopping = threading.Event()
+
+    def child_env(self, name: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "ZENITH_NATS_URL": self.nats.url,
+            "ZENITH_DATA_DIR": str(self.data_dir),
+            "ZENITH_HTTP_HOST": self.settings.http_host,
+            "ZENITH_HTTP_PORT": str(self.settings.http_port),
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    def spawn(self, child: Child) -> None:
+        child.proc = subprocess.Popen(
+            [sys.executable, "-m", "zenith", "run", child.name],
+            env=child.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        child.started_at = time.monotonic()
+        threading.Thread(target=_pump, args=(child.name, child.proc.stdout), daemon=True).start()
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.nats.start()
+        print(f"zenith dev: nats-server on {self.nats.url}, data in {self.data_dir}", flush=True)
+        for name in self.services:
+            child = Child(name, self.child_env(name))
+            self.children.append(child)
+            self.spawn(child)
+
+    def watch(self) -> None:
+        """Restart children that die; announce the URL once web answers."""
+        announced = "web" not in self.services
+        url = f"http://{self.settings.http_host}:{self.settings.http_port}"
+        while not self.stopping.wait(0.25):
+            now = time.monotonic()
+            for child in self.children:
+                if child.proc is None:
+                    if now >= child.next_start:
+                        self.spawn(child)
+                    continue
+                code = child.proc.poll()
+                if code is None:
+                    continue
+                if now - child.started_at > 60:
+                    child.restarts = 0
+                child.restarts += 1
+                pause = min(30.0, 2.0 ** min(child.restarts, 5) / 2)
+                print(f"zenith dev: {child.name} exited with {code}; "
+                      f"restarting in {pause:.0f}s", flush=True)
+                child.proc = None
+                child.next_start = now + pause
+            if not announced and _answers(url + "/healthz"):
+                announced = True
+                print(f"zenith dev: Zenith is running at {url}  (Ctrl-C stops it)", flush=True)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for child in self.children:
+            if child.proc and child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for child in self.children:
+            if child.proc is None:
+                continue
+            try:
+                child.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait()
+        self.nats.stop()
+        print("zenith dev: stopped", flush=True)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return bool(resp.status < 500)
+    except Exception:
+        return False
+
+
+def check_ports(settings: DevSettings, with_web: bool) -> None:
+    if not port_free("127.0.0.1", settings.nats_port):
+        raise ConfigError(f"port {settings.nats_port} (NATS) is already in use; "
+                          "set ZENITH_NATS_PORT to another port")
+    if with_web and not port_free(settings.http_host, settings.http_port):
+        raise ConfigError(f"port {settings.http_port} (web) is already in use on "
+                          f"{settings.http_host}; set ZENITH_HTTP_PORT to another port")
+
+
+def run_dev(args: argparse.Namespace) -> int:
+    overrides = {"data_dir": Path(args.data_dir)} if getattr(args, "data_dir", None) else {}
+    try:
+        settings = load_settings(DevSettings, **overrides)
+        services = SERVICES
+        if getattr(args, "only", None):
+            services = tuple(s.strip() for s in args.only.split(",") if s.strip())
+            unknown = set(services) - set(SERVICES)
+            if unknown:
+                raise ConfigError(f"--only: unknown services {', '.join(sorted(unknown))}")
+        check_ports(settings, "web" in services)
+    except ConfigError as exc:
+        print(f"zenith dev: {exc}", file=sys.stderr)
+        return 2
+    sup = Supervisor(settings, services)
+
+    def on_signal(signum: int, frame: object) -> None:
+        sup.stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        sup.start()
+        sup.watch()
+    finally:
+        sup.stop()
+    return 0

@@ -1,0 +1,91 @@
+"""``zenith``: run a service, run the dev stack, write the catalogue, ...
+
+Services add their own sub-commands through the ``zenith.commands`` entry
+point group (a callable taking the argparse sub-parsers), and their
+runnable entry point through ``zenith.services`` (``main(argv) -> int``),
+so this package never imports a service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+
+SERVICE_GROUP = "zenith.services"
+COMMAND_GROUP = "zenith.commands"
+
+
+def available_services() -> dict[str, object]:
+    return {ep.name: ep for ep in entry_points(group=SERVICE_GROUP)}
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    services = available_services()
+    ep = services.get(args.service)
+    if ep is None:
+        known = ", ".join(sorted(services)) or "none installed"
+        print(f"zenith run: unknown service {args.service!r} (known: {known})", file=sys.stderr)
+        return 2
+    main = ep.load()  # type: ignore[attr-defined]
+    return int(main(args.rest) or 0)
+
+
+def _cmd_services(args: argparse.Namespace) -> int:
+    for name, ep in sorted(available_services().items()):
+        print(f"{name:10} {ep.value}")  # type: ignore[attr-defined]
+    return 0
+
+
+def _cmd_dev(args: argparse.Namespace) -> int:
+    from zenith.cli.dev import run_dev
+
+    return run_dev(args)
+
+
+def _cmd_catalogue(args: argparse.Namespace) -> int:
+    from zenith.contracts.catalogue import write_catalogue
+
+    for path in write_catalogue(args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zenith", description="Zenith all-sky camera platform")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run one service in the foreground")
+    p.add_argument("service", help="gpio, capture, products, auth or web")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("dev", help="run the whole stack on embedded defaults")
+    p.add_argument("--data-dir", help="where data lives (default: ./var, ZENITH_DATA_DIR)")
+    p.add_argument("--only", help="comma-separated services to start (default: all)")
+    p.set_defaults(func=_cmd_dev)
+
+    p = sub.add_parser("services", help="list the installed services")
+    p.set_defaults(func=_cmd_services)
+
+    p = sub.add_parser("catalogue", help="write the bus catalogue (AsyncAPI, JSON Schema)")
+    p.add_argument("--out", default="docs", help="output folder (default: docs)")
+    p.set_defaults(func=_cmd_catalogue)
+
+    for ep in entry_points(group=COMMAND_GROUP):
+        try:
+            ep.load()(sub)
+        except Exception as exc:  # a broken plugin must not break the CLI
+            logging.getLogger("zenith.cli").warning("command %s not loaded: %s", ep.name, exc)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Capture subjects: the capture loop and snapshots (served by ``capture``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from zenith.contracts.base import Empty, Endpoint, Event, Message
+
+CaptureState = Literal["running", "stopped", "starting", "paused", "error"]
+READ = ("allsky", "read")
+UPDATE = ("allsky", "update")
+
+
+class Status(Message):
+    camera: str
+    state: CaptureState
+    driver: str
+    message: str = ""
+    started_at: datetime | None = None
+    uptime_s: float = 0.0
+    last_frame_at: datetime | None = None
+    frames: int = Field(0, description="Frames saved since the loop started.")
+    exposure_s: float | None = None
+    gain: float | None = None
+    day_or_night: Literal["day", "night"] | None = None
+    sun_altitude: float | None = None
+    interval_s: float | None = None
+
+
+class Snapshot(Message):
+    max_width: int = Field(1024, ge=64, le=4096)
+    quality: int = Field(90, ge=10, le=100)
+    exposure_s: float | None = Field(None, gt=0, le=600)
+
+
+class SnapshotReply(Message):
+    camera: str
+    taken_at: datetime
+    width: int
+    height: int
+    exposure_s: float
+    gain: float
+    focus_position: int | None = None
+    content_type: Literal["image/jpeg"] = "image/jpeg"
+    image_b64: str
+
+
+START = Endpoint(service="capture", name="start", subject="zenith.node.{camera}.capture.start",
+                 request=Empty, reply=Status, permission=UPDATE,
+                 summary="Start the capture loop (kept across restarts).")
+STOP = Endpoint(service="capture", name="stop", subject="zenith.node.{camera}.capture.stop",
+                request=Empty, reply=Status, permission=UPDATE,
+                summary="Stop the capture loop (kept across restarts).")
+RESTART = Endpoint(service="capture", name="restart",
+                   subject="zenith.node.{camera}.capture.restart",
+                   request=Empty, reply=Status, permission=UPDATE,
+                   summary="Stop, reopen the camera and start again.")
+STATUS = Endpoint(service="capture", name="status", subject="zenith.node.{camera}.capture.status",
+                  request=Empty, reply=Status, permission=READ,
+                  summary="State, last frame, exposure, gain, day or night, uptime.")
+SNAPSHOT = Endpoint(service="capture", name="snapshot",
+                    subject="zenith.node.{camera}.capture.snapshot",
+                    request=Snapshot, reply=SnapshotReply, permission=READ,
+                    summary="Take one frame now (not saved) and return it as JPEG.")
+STATUS_EVENT = Event(name="capture.status", subject="zenith.status.{camera}.capture",
+                     stream="STATUS", payload=Status,
+                     summary="Capture status on every change (last value kept).")

@@ -1,0 +1,52 @@
+"""JetStream streams and KV buckets, declared in one place.
+
+``zenith.bus.jetstream.ensure_jetstream`` creates them idempotently; every
+service calls it at start, so no service depends on another to set them up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: tuple[str, ...]
+    description: str
+    max_age_s: float = 0  # 0: keep until limits
+    max_bytes: int = -1
+    max_msgs_per_subject: int = -1
+    duplicate_window_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    description: str
+    history: int = 1
+    ttl_s: float = 0
+
+
+DAY = 86400.0
+
+STREAMS: tuple[StreamSpec, ...] = (
+    StreamSpec("FRAMES", ("zenith.frames.>",), "A frame was captured and stored.",
+               max_age_s=30 * DAY, max_bytes=512 * 1024 * 1024, duplicate_window_s=3600),
+    StreamSpec("SENSORS", ("zenith.sensors.>",), "Sensor and sky-metric readings.",
+               max_age_s=7 * DAY, max_bytes=256 * 1024 * 1024),
+    StreamSpec("PRODUCTS", ("zenith.products.>",), "A product (keogram, video...) is ready.",
+               max_age_s=90 * DAY, max_bytes=128 * 1024 * 1024, duplicate_window_s=3600),
+    StreamSpec("STATUS", ("zenith.status.>",), "Latest status of each camera and service.",
+               max_msgs_per_subject=1),
+    StreamSpec("EVENTS", ("zenith.events.>",), "Operational events: watchdog, disk, restarts.",
+               max_age_s=30 * DAY, max_bytes=64 * 1024 * 1024),
+)
+
+BUCKETS: tuple[BucketSpec, ...] = (
+    BucketSpec("zenith-gpio", "Pin modes, values, names and PWM settings, per camera."),
+    BucketSpec("zenith-focuser", "Focuser position, limits, backlash and driver settings."),
+    BucketSpec("zenith-capture", "Capture loop desired state and exposure state, per camera."),
+    BucketSpec("zenith-products", "Products worker checkpoints, per camera and night."),
+    BucketSpec("zenith-auth", "Auth service state shared between replicas (signing keys)."),
+)

@@ -1,0 +1,115 @@
+"""Run one service: settings, logs, metrics, NATS, JetStream, SIGTERM.
+
+A service's entry point is ``main(argv) -> int`` calling :func:`run`::
+
+    def main(argv=None):
+        return run("gpio", GpioSettings, serve)
+
+    async def serve(ctx: ServiceContext) -> None:
+        svc = await BusService.start(ctx.nc, "gpio", "...", camera=ctx.settings.camera)
+        ...
+        ctx.stack.push_async_callback(svc.stop)
+
+``serve`` sets things up and returns; :func:`run` then waits for SIGTERM or
+SIGINT, drains the NATS connection (finishing the requests in hand) and
+closes the exit stack in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from zenith.bus.client import BusClient
+from zenith.bus.connect import connect
+from zenith.bus.jetstream import ensure_jetstream
+from zenith.config import Settings, load_settings
+from zenith.errors import ConfigError
+from zenith.telemetry.logs import setup_logging
+from zenith.telemetry.metrics import NATS_CONNECTED, SERVICE_UP, serve_metrics
+
+S = TypeVar("S", bound=Settings)
+log = logging.getLogger("zenith.runner")
+
+
+@dataclass
+class ServiceContext(Generic[S]):
+    name: str
+    settings: S
+    nc: Client
+    js: JetStreamContext
+    bus: BusClient
+    stack: contextlib.AsyncExitStack
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+Serve = Callable[[ServiceContext[S]], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def service_context(name: str, settings: S, serve: Serve[S],
+                          stopping: asyncio.Event | None = None
+                          ) -> AsyncIterator[ServiceContext[S]]:
+    """Connect, create JetStream objects, run ``serve``; undo it all on exit.
+
+    Used by :func:`run` and by tests that run a real service in-process."""
+    async with contextlib.AsyncExitStack() as stack:
+        nc = await connect(settings.nats_url, name=f"zenith-{name}")
+        NATS_CONNECTED.labels(name).set(1)
+        stack.push_async_callback(_drain, nc)
+        js = await ensure_jetstream(nc)
+        ctx = ServiceContext(name=name, settings=settings, nc=nc, js=js,
+                             bus=BusClient(nc, settings.request_timeout), stack=stack,
+                             stopping=stopping or asyncio.Event())
+        await serve(ctx)
+        SERVICE_UP.labels(name).set(1)
+        try:
+            yield ctx
+        finally:
+            ctx.stopping.set()
+            SERVICE_UP.labels(name).set(0)
+
+
+async def _main(name: str, settings: S, serve: Serve[S]) -> None:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stopping.set)
+    serve_metrics(settings.metrics_port, settings.metrics_host)
+    async with service_context(name, settings, serve, stopping):
+        log.info("%s ready (camera %s, nats %s)", name, settings.camera, settings.nats_url)
+        await stopping.wait()
+        log.info("%s stopping", name)
+
+
+async def _drain(nc: Client) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(nc.drain(), timeout=10)
+    with contextlib.suppress(Exception):
+        await nc.close()
+
+
+def run(name: str, settings_model: type[S], serve: Serve[S]) -> int:
+    """Load settings (exit 2 naming a bad setting), then run until SIGTERM."""
+    try:
+        settings = load_settings(settings_model)
+    except ConfigError as exc:
+        print(f"zenith {name}: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(name, settings.log_level, settings.log_format)
+    try:
+        asyncio.run(_main(name, settings, serve))
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
+    return 0

@@ -1,0 +1,1 @@
+"""Zenith gpio service."""

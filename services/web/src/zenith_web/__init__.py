@@ -1,0 +1,1 @@
+"""Zenith web service."""
