@@ -34,6 +34,7 @@ class Snapshot(Message):
     max_width: int = Field(1024, ge=64, le=4096)
     quality: int = Field(90, ge=10, le=100)
     exposure_s: float | None = Field(None, gt=0, le=600)
+    image: bool = Field(True, description="Include the JPEG; false: metrics only.")
 
 
 class SnapshotReply(Message):
@@ -45,7 +46,10 @@ class SnapshotReply(Message):
     gain: float
     focus_position: int | None = None
     content_type: Literal["image/jpeg"] = "image/jpeg"
-    image_b64: str
+    image_b64: str | None = None
+    hfr: float | None = Field(None, description="Median half-flux radius of stars, px.")
+    stars: int | None = Field(None, description="Stars detected.")
+    sharpness: float | None = Field(None, description="Variance of the Laplacian.")
 
 
 START = Endpoint(service="capture", name="start", subject="zenith.node.{camera}.capture.start",
