@@ -98,6 +98,13 @@ class Supervisor:
         url = f"http://{self.settings.http_host}:{self.settings.http_port}"
         while not self.stopping.wait(0.25):
             now = time.monotonic()
+            if not self.nats.running:
+                print("zenith dev: nats-server stopped; starting it again", flush=True)
+                try:
+                    self.nats.start()
+                except RuntimeError as exc:
+                    print(f"zenith dev: {exc}", flush=True)
+                    self.stopping.wait(2)
             for child in self.children:
                 if child.proc is None:
                     if now >= child.next_start:

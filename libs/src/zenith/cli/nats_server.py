@@ -52,6 +52,14 @@ class NatsServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid_file(self) -> Path:
+        return self.store_dir / "nats-server.pid"
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
     def url(self) -> str:
         return f"nats://{self.host}:{self.port}"
 
@@ -59,7 +67,8 @@ class NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         cmd = [find_nats_server(), "--jetstream", "--store_dir", str(self.store_dir),
                "--addr", self.host, "--port", str(self.port),
-               "--server_name", "zenith", "--log", str(self.log_file)]
+               "--server_name", "zenith", "--log", str(self.log_file),
+               "--pid", str(self.pid_file)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
