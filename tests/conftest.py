@@ -1,1 +1,1 @@
-pytest_plugins = ["zenith.testing.fixtures"]
+pytest_plugins = ["zenith.testing.fixtures", "zenith.testing.storage_fixtures"]

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from zenith.errors import BadRequest, NotFound
 
@@ -28,7 +28,7 @@ class BlobStore:
         """The file behind ``key`` (which need not exist yet)."""
         if not key or key.startswith("/") or "\\" in key or "\x00" in key:
             raise BadRequest(f"invalid blob key {key!r}", code="invalid_key")
-        parts = PurePosixPath(key).parts
+        parts = key.split("/")  # not PurePosixPath: it drops '.' and empty segments
         if any(p in ("", ".", "..") for p in parts):
             raise BadRequest(f"invalid blob key {key!r}", code="invalid_key")
         return self.root.joinpath(*parts)

@@ -10,6 +10,12 @@ MongoDB-compatible server agree:
 - ``{"field": {"$in": [values]}}``; ``{"field": {"$exists": bool}}``;
 - several keys are ANDed.
 
+Filter values are strings, numbers, booleans or null (match inside objects
+with dotted fields; do not filter on array fields: MongoDB matches their
+elements, SQLite does not); a comparison only matches values of the same
+type. Bad filters, documents and names raise :class:`~zenith.errors.BadRequest`
+(checks in :mod:`zenith.storage.validate`).
+
 Updates are ``set`` (replace these top-level or dotted fields) and ``unset``
 (remove these fields), never mixed with array operators, which the test
 servers do not all implement like MongoDB.

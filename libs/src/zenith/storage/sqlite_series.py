@@ -1,0 +1,152 @@
+"""SeriesStore on SQLite: the embedded default.
+
+One table ``points(measurement, tags, time_ns, fields)`` keyed by
+(measurement, tags, time): ``tags`` is the canonical JSON of the sorted
+tag set, ``fields`` a JSON object. Writing a key again merges the fields,
+new values winning, as InfluxDB does. Aggregation windows are aligned to
+the epoch and empty windows are left out, as InfluxQL's ``GROUP BY
+time(...) fill(none)``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from zenith.storage import series_validate as check
+from zenith.storage.series import Aggregate, Row, SeriesStore
+from zenith.storage.sqlite_worker import SqliteWorker, write_transaction
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS points (measurement TEXT NOT NULL, tags TEXT NOT NULL, "
+    "time_ns INTEGER NOT NULL, fields TEXT NOT NULL, "
+    "PRIMARY KEY (measurement, tags, time_ns)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS points_by_time ON points (measurement, time_ns)",
+)
+_SQL_AGGREGATES = {"mean": "AVG", "min": "MIN", "max": "MAX"}
+
+
+def _tags_json(tags: Sequence[tuple[str, str]]) -> str:
+    return json.dumps(dict(tags), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _fields_json(fields: Mapping[str, float]) -> str:
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class SqliteSeriesStore(SeriesStore):
+    """Use :meth:`open`; the constructor does no I/O."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self._worker = SqliteWorker(path, "zenith-series")
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteSeriesStore:
+        store = cls(path)
+        await store._worker.start()
+        try:
+            await store._worker.run(store._create)
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    @staticmethod
+    def _create(conn: sqlite3.Connection) -> None:
+        with write_transaction(conn):
+            for statement in _SCHEMA:
+                conn.execute(statement)
+
+    async def close(self) -> None:
+        await self._worker.close()
+
+    async def write(self, points: Sequence[Any]) -> None:
+        checked = check.points(points)
+        if not checked:
+            return
+        rows = [(p.measurement, _tags_json(p.tags), p.time_ns, _fields_json(p.fields))
+                for p in checked]
+
+        def run(conn: sqlite3.Connection) -> None:
+            with write_transaction(conn):
+                conn.executemany(
+                    "INSERT INTO points (measurement, tags, time_ns, fields) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (measurement, tags, time_ns) DO UPDATE "
+                    "SET fields = json_patch(fields, excluded.fields)", rows)
+
+        await self._worker.run(run)
+
+    async def query(self, measurement: str, fields: Sequence[str], *,
+                    start: datetime, end: datetime,
+                    tags: Mapping[str, str] | None = None,
+                    every_s: float | None = None,
+                    aggregate: Aggregate = "mean") -> list[Row]:
+        check.name(measurement, "measurement")
+        names = check.field_names(fields)
+        start_ns, end_ns = check.clamp_ns(start, "start"), check.clamp_ns(end, "end")
+        tag_pairs = check.tags(tags)
+        every = check.every_ns(every_s)
+        how = check.aggregate(aggregate)
+        if start_ns >= end_ns:
+            return []
+        values = ", ".join(f"(SELECT value FROM json_each(p.fields) WHERE key = ?) AS v{i}"
+                           for i in range(len(names)))
+        cond = "".join(" AND EXISTS (SELECT 1 FROM json_each(p.tags) WHERE key = ? AND value = ?)"
+                       for _ in tag_pairs)
+        params: list[Any] = [*names, measurement, start_ns, end_ns]
+        for key, value in tag_pairs:
+            params += [key, value]
+        base = (f"SELECT time_ns, {values} FROM points p WHERE measurement = ? "
+                f"AND time_ns >= ? AND time_ns < ?{cond}")
+        any_value = " OR ".join(f"v{i} IS NOT NULL" for i in range(len(names)))
+
+        def run(conn: sqlite3.Connection) -> list[Row]:
+            if every is None:
+                sql = f"SELECT * FROM ({base}) WHERE {any_value} ORDER BY time_ns"
+                return [_row(r[0], names, r[1:]) for r in conn.execute(sql, params)]
+            if how == "last":
+                return _last(conn.execute(f"{base} ORDER BY time_ns", params), names, every)
+            fn = _SQL_AGGREGATES[how]
+            aggs = ", ".join(f"{fn}(v{i})" for i in range(len(names)))
+            counts = " + ".join(f"COUNT(v{i})" for i in range(len(names)))
+            sql = (f"SELECT time_ns - ((time_ns % {every}) + {every}) % {every} AS w, {aggs} "
+                   f"FROM ({base}) GROUP BY w HAVING {counts} > 0 ORDER BY w")
+            return [_row(r[0], names, r[1:]) for r in conn.execute(sql, params)]
+
+        return await self._worker.run(run)
+
+    async def measurements(self, tags: Mapping[str, str] | None = None) -> list[str]:
+        tag_pairs = check.tags(tags)
+        cond = "".join(" AND EXISTS (SELECT 1 FROM json_each(p.tags) WHERE key = ? AND value = ?)"
+                       for _ in tag_pairs)
+        params = [x for pair in tag_pairs for x in pair]
+
+        def run(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(f"SELECT DISTINCT measurement FROM points p WHERE 1{cond} "
+                                "ORDER BY measurement", params)
+            return [r[0] for r in rows]
+
+        return await self._worker.run(run)
+
+
+def _row(time_ns: int, names: Sequence[str], values: Sequence[Any]) -> Row:
+    return Row(check.from_ns(time_ns),
+               {n: (None if v is None else float(v)) for n, v in zip(names, values, strict=True)})
+
+
+def _last(rows: Any, names: Sequence[str], every: int) -> list[Row]:
+    """The last value of each field in each window, from rows oldest first."""
+    windows: dict[int, list[Any]] = {}
+    for time_ns, *values in rows:
+        window = time_ns - time_ns % every
+        slot = windows.setdefault(window, [None] * len(names))
+        for i, value in enumerate(values):
+            if value is not None:
+                slot[i] = value
+    return [_row(w, names, slot) for w, slot in sorted(windows.items())
+            if any(v is not None for v in slot)]
