@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from zenith.contracts.base import Empty, Endpoint, Event, Message
+from zenith.contracts.common import NightDate
 
 CaptureState = Literal["running", "stopped", "starting", "paused", "error"]
 READ = ("allsky", "read")
@@ -28,6 +29,10 @@ class Status(Message):
     day_or_night: Literal["day", "night"] | None = None
     sun_altitude: float | None = None
     interval_s: float | None = None
+    night: NightDate | None = Field(None, description="Night the last frame belongs to.")
+    rejected: int = Field(0, description="Input frames rejected since the loop started.")
+    restarts: int = Field(0, description="Watchdog restarts of the camera since start.")
+    free_mb: float | None = Field(None, description="Free space where frames are saved, MB.")
 
 
 class Snapshot(Message):
@@ -52,6 +57,18 @@ class SnapshotReply(Message):
     sharpness: float | None = Field(None, description="Variance of the Laplacian.")
 
 
+class Watchdog(Message):
+    """The camera stopped delivering and was (or will be) reopened."""
+
+    camera: str
+    at: datetime
+    driver: str
+    reason: Literal["timeout", "errors", "open_failed"]
+    message: str
+    restarts: int = Field(description="Restarts since the service started.")
+    retry_in_s: float = Field(description="Pause before the camera is opened again.")
+
+
 START = Endpoint(service="capture", name="start", subject="zenith.node.{camera}.capture.start",
                  request=Empty, reply=Status, permission=UPDATE,
                  summary="Start the capture loop (kept across restarts).")
@@ -72,3 +89,6 @@ SNAPSHOT = Endpoint(service="capture", name="snapshot",
 STATUS_EVENT = Event(name="capture.status", subject="zenith.status.{camera}.capture",
                      stream="STATUS", payload=Status,
                      summary="Capture status on every change (last value kept).")
+WATCHDOG = Event(name="capture.watchdog", subject="zenith.events.{camera}.watchdog",
+                 stream="EVENTS", payload=Watchdog,
+                 summary="The capture watchdog restarted a stalled or failing camera.")

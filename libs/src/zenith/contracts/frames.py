@@ -28,6 +28,9 @@ class FrameCaptured(Message):
     cloud_cover: float | None = Field(None, description="0 clear .. 1 overcast.")
     sqm: float | None = Field(None, description="Zenith sky brightness, mag/arcsec².")
     sun_altitude: float | None = None
+    hfr: float | None = Field(None, description="Median half-flux radius of stars, px.")
+    size: int | None = Field(None, description="Bytes of the JPEG.")
+    source: str | None = Field(None, description="Driver that delivered the frame.")
 
 
 FRAME_CAPTURED = Event(name="frame.captured", subject="zenith.frames.{camera}", stream="FRAMES",

@@ -21,3 +21,9 @@ class Reading(Message):
 SENSOR_READING = Event(name="sensor.reading", subject="zenith.sensors.{camera}.{sensor}",
                        stream="SENSORS", payload=Reading,
                        summary="A sensor or sky-metric reading.")
+
+
+SKY_SENSOR = "sky"
+"""Sensor name (and SeriesStore measurement) of per-frame sky metrics:
+fields mean, stars, hfr, sharpness, sqm, cloud_cover, exposure_s, gain,
+sun_altitude; tag camera."""

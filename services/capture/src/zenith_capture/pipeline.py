@@ -1,0 +1,153 @@
+"""One frame from pixels to everywhere it goes.
+
+:meth:`FrameProcessor.analyse` (CPU, run in a thread) decodes nothing
+twice: from the driver's pixels it makes the linear grey frame for the sky
+metrics and the 8-bit picture (16-bit data scaled by its real depth) for
+the JPEG and the thumbnail. :meth:`FrameProcessor.save` then writes, in
+this order: the JPEG and thumbnail to the BlobStore
+(``frames/<camera>/<night>/<stamp>.jpg``, ``thumbs/...``), the index
+document to the MetadataStore ``frames`` collection, the sky metrics to the
+SeriesStore (measurement ``sky``), and finally the events
+``frames.FRAME_CAPTURED`` (``Nats-Msg-Id`` = frame id) and
+``sensors.SENSOR_READING``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from nats.js import JetStreamContext
+from pydantic import BaseModel
+
+from zenith.contracts import frames, sensors
+from zenith.contracts.base import Event
+from zenith.ids import new_id
+from zenith.imaging.decode import Image, image_from_array
+from zenith.imaging.encode import encode_jpeg, make_thumbnail
+from zenith.imaging.stretch import to_display
+from zenith.storage.blob import BlobStore
+from zenith.storage.metadata import MetadataStore
+from zenith.storage.series import Point, SeriesStore
+from zenith.timefmt import to_iso, utcnow
+from zenith_capture.backends.base import RawFrame
+from zenith_capture.settings import CaptureSettings
+from zenith_capture.skymetrics import SkyMeter, SkyMetrics
+from zenith_capture.telemetry import PUBLISH_FAILURES
+
+log = logging.getLogger("zenith.capture")
+
+FRAMES = "frames"
+THUMB_QUALITY = 80
+
+
+def frame_stamp(when: datetime) -> str:
+    """``20261121T223015.123Z``: sortable, unique per millisecond."""
+    return when.strftime("%Y%m%dT%H%M%S") + f".{when.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class Analysed:
+    image: Image
+    metrics: SkyMetrics
+    jpeg: bytes
+    thumb: bytes
+
+
+@dataclass
+class FrameContext:
+    """What the loop worked out about a frame before it is processed."""
+
+    sun_altitude: float
+    is_night: bool
+    night: str
+
+
+async def publish(js: JetStreamContext, event: Event, payload: BaseModel, msg_id: str | None,
+                  timeout: float = 5.0, **params: str) -> bool:
+    """Publish an event; a failure is logged and counted, never raised."""
+    headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+    try:
+        await js.publish(event.subject_for(**params), payload.model_dump_json().encode(),
+                         timeout=timeout, headers=headers)
+        return True
+    except Exception as exc:
+        PUBLISH_FAILURES.labels(event.name).inc()
+        log.warning("could not publish %s: %s", event.name, exc or type(exc).__name__)
+        return False
+
+
+class FrameProcessor:
+    def __init__(self, settings: CaptureSettings, driver_name: str, meter: SkyMeter,
+                 metadata: MetadataStore, series: SeriesStore, blobs: BlobStore,
+                 js: JetStreamContext) -> None:
+        self.settings = settings
+        self.camera = settings.camera
+        self.driver_name = driver_name
+        self.meter = meter
+        self.metadata = metadata
+        self.series = series
+        self.blobs = blobs
+        self.js = js
+
+    def analyse(self, raw: RawFrame, ctx: FrameContext) -> Analysed:
+        s = self.settings
+        image = image_from_array(raw.pixels, raw.bit_depth)
+        metrics = self.meter.measure(image, raw.taken_at, raw.exposure_s, raw.gain,
+                                     ctx.sun_altitude)
+        picture = to_display(image, auto_stretch=s.capture_auto_stretch)
+        if raw.encoded is not None and image.bit_depth == 8 and not s.capture_auto_stretch:
+            jpeg = raw.encoded
+        else:
+            jpeg = encode_jpeg(picture, s.capture_jpeg_quality)
+        thumb = encode_jpeg(make_thumbnail(picture, s.capture_thumb_width), THUMB_QUALITY)
+        return Analysed(image, metrics, jpeg, thumb)
+
+    async def save(self, raw: RawFrame, done: Analysed, ctx: FrameContext
+                   ) -> frames.FrameCaptured:
+        camera = self.camera
+        frame_id = new_id()
+        stamp = frame_stamp(raw.taken_at)
+        key = f"frames/{camera}/{ctx.night}/{stamp}.jpg"
+        thumb_key = f"thumbs/{camera}/{ctx.night}/{stamp}.jpg"
+        await self.blobs.awrite_bytes(key, done.jpeg)
+        await self.blobs.awrite_bytes(thumb_key, done.thumb)
+        m = done.metrics
+        image = done.image
+        doc = {
+            "_id": frame_id, "camera": camera, "night": ctx.night,
+            "taken_at": to_iso(raw.taken_at), "is_night": ctx.is_night,
+            "key": key, "thumb_key": thumb_key, "width": image.width, "height": image.height,
+            "bit_depth": image.bit_depth, "size": len(done.jpeg), "thumb_size": len(done.thumb),
+            "exposure_s": raw.exposure_s, "gain": raw.gain,
+            "sun_altitude": round(ctx.sun_altitude, 3), "source": self.driver_name,
+            "file": raw.source, "focus_position": raw.focus_position,
+            "metrics": m.fields(), "created_at": to_iso(utcnow()),
+        }
+        await self.metadata.insert(FRAMES, doc)
+        fields = m.fields()
+        fields["sun_altitude"] = round(ctx.sun_altitude, 3)
+        if raw.exposure_s > 0:
+            fields["exposure_s"] = raw.exposure_s
+            fields["gain"] = raw.gain
+        tags = {"camera": camera}
+        await self.series.write([Point(sensors.SKY_SENSOR, raw.taken_at, fields, tags)])
+        event = frames.FrameCaptured(
+            camera=camera, frame_id=frame_id, taken_at=raw.taken_at, night=ctx.night,
+            is_night=ctx.is_night, key=key, thumb_key=thumb_key, width=image.width,
+            height=image.height, bit_depth=image.bit_depth, exposure_s=raw.exposure_s,
+            gain=raw.gain, mean=round(m.mean, 5), stars=m.stars, cloud_cover=m.cloud_cover,
+            sqm=None if m.sqm is None else round(m.sqm, 3),
+            sun_altitude=round(ctx.sun_altitude, 3),
+            hfr=None if m.hfr is None else round(m.hfr, 3), size=len(done.jpeg),
+            source=self.driver_name)
+        reading = sensors.Reading(camera=camera, sensor=sensors.SKY_SENSOR,
+                                  measurement=sensors.SKY_SENSOR, time=raw.taken_at,
+                                  fields=fields, tags=tags)
+        await asyncio.gather(
+            publish(self.js, frames.FRAME_CAPTURED, event, frame_id, camera=camera),
+            publish(self.js, sensors.SENSOR_READING, reading, f"{frame_id}.sky",
+                    camera=camera, sensor=sensors.SKY_SENSOR))
+        return event

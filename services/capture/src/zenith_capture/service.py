@@ -1,0 +1,225 @@
+"""Wiring: stores, driver host, loop, bus endpoints and their handlers.
+
+Serves (micro service ``capture``): ``capture.START``, ``STOP``,
+``RESTART``, ``STATUS`` and ``SNAPSHOT`` on ``zenith.node.<camera>.capture.*``.
+The desired state (running or stopped) lives in the ``zenith-capture`` KV
+bucket, so a restarted service resumes what it was told last; on the very
+first start ``capture_autostart`` decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from zenith.bus.jetstream import bucket
+from zenith.bus.service import BusService, Call, Handler
+from zenith.contracts import capture
+from zenith.errors import Unavailable
+from zenith.imaging.decode import image_from_array
+from zenith.imaging.encode import encode_jpeg_limited
+from zenith.imaging.stretch import to_display
+from zenith.runner import ServiceContext
+from zenith.storage.factory import open_from_settings
+from zenith.timefmt import to_iso
+from zenith_capture.backends import driver_class
+from zenith_capture.backends.base import CameraDriver, DriverContext, DriverError
+from zenith_capture.focus import FocusTracker
+from zenith_capture.host import CaptureFailed, DriverHost
+from zenith_capture.ingest import IngestLedger
+from zenith_capture.loop import CaptureLoop
+from zenith_capture.pipeline import FRAMES, FrameProcessor, publish
+from zenith_capture.settings import CaptureSettings
+from zenith_capture.sim.clock import Clock, SimClock
+from zenith_capture.skymetrics import SkyMeter
+from zenith_capture.state import CaptureState
+from zenith_capture.telemetry import REJECTED
+
+log = logging.getLogger("zenith.capture")
+
+JSON_OVERHEAD = 4096  # room for the other reply fields
+
+
+@dataclass
+class CaptureApp:
+    settings: CaptureSettings
+    loop: CaptureLoop
+    host: DriverHost
+    meter: SkyMeter
+    clock: Clock
+    focus: FocusTracker
+    state: CaptureState
+    max_payload: int
+
+
+def _clock(settings: CaptureSettings, resume: datetime | None) -> Clock:
+    if settings.capture_driver != "simulator":
+        return Clock()
+    if settings.capture_sim_start is None and settings.capture_sim_speed == 1.0:
+        return Clock()
+    start = resume or settings.capture_sim_start
+    if start is None:
+        return SimClock(Clock().now(), settings.capture_sim_speed)
+    return SimClock(start, settings.capture_sim_speed)
+
+
+async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
+    """Set the capture service up on ``ctx`` and return its parts (tests use them)."""
+    settings = ctx.settings
+    camera = settings.camera
+    cls = driver_class(settings.capture_driver)
+    metadata, series, blobs = await open_from_settings(settings)
+    ctx.stack.push_async_callback(series.close)
+    ctx.stack.push_async_callback(metadata.close)
+    await metadata.ensure_index(FRAMES, ["camera", "night", "taken_at"])
+    await metadata.ensure_index(FRAMES, ["camera", "taken_at"])
+    kv = await bucket(ctx.nc, "zenith-capture")
+    state = CaptureState(kv, camera)
+    sim_key = to_iso(settings.capture_sim_start) if settings.capture_sim_start else "now"
+    resume = await state.sim_time(sim_key) if settings.capture_sim_start else None
+    clock = _clock(settings, resume)
+    focus = FocusTracker()
+    await focus.start(ctx.js, camera)
+    ctx.stack.push_async_callback(focus.stop)
+
+    def factory() -> CameraDriver:
+        return cls(DriverContext(settings=settings, camera=camera, clock=clock, focus=focus.get))
+
+    async def publish_watchdog(event: capture.Watchdog) -> None:
+        await publish(ctx.js, capture.WATCHDOG, event, None, camera=camera)
+
+    host = DriverHost(settings, factory, settings.capture_driver, publish_watchdog)
+    ledger: IngestLedger | None = None
+    if cls.paced_by_source:
+        ledger = IngestLedger(metadata, camera)
+        await ledger.setup()
+        known_ledger = ledger
+
+        async def on_open(driver: CameraDriver) -> None:
+            driver.skip_known(await known_ledger.known())
+
+        host.on_open = on_open
+    meter = SkyMeter(settings)
+    processor = FrameProcessor(settings, settings.capture_driver, meter, metadata, series,
+                               blobs, ctx.js)
+
+    async def publish_status(status: capture.Status) -> None:
+        await publish(ctx.js, capture.STATUS_EVENT, status, None, camera=camera)
+
+    async def on_frame(taken_at: datetime) -> None:
+        if isinstance(clock, SimClock) and settings.capture_sim_start is not None:
+            await state.set_sim_time(sim_key, taken_at)
+
+    loop = CaptureLoop(settings, host, processor, state, clock,
+                       free_bytes=lambda: blobs.usage()[2], publish_status=publish_status,
+                       ledger=ledger, on_frame=on_frame)
+    saved = await state.exposure()
+    if saved is not None:
+        loop.exposure_s, loop.gain = saved
+    elif settings.capture_auto_exposure:
+        loop.first_guess()
+    app = CaptureApp(settings, loop, host, meter, clock, focus, state,
+                     max_payload=int(ctx.nc.max_payload or 1024 * 1024))
+    svc = await BusService.start(ctx.nc, "capture", "Camera capture loop, exposure, sky metrics",
+                                 camera=camera)
+    for endpoint, handler in ((capture.START, _start(app)), (capture.STOP, _stop(app)),
+                              (capture.RESTART, _restart(app)), (capture.STATUS, _status(app)),
+                              (capture.SNAPSHOT, _snapshot(app))):
+        await svc.serve(endpoint, handler)
+
+    async def shutdown() -> None:
+        await svc.stop()
+        await loop.stop("service stopping")
+        await host.close()
+
+    ctx.stack.push_async_callback(shutdown)
+    default = "running" if settings.capture_autostart else "stopped"
+    if await state.desired(default) == "running":
+        await loop.start()
+    else:
+        await loop.announce("stopped", "stopped by request")
+    for reason in ("corrupt", "truncated", "empty", "duplicate", "wrong_size"):
+        REJECTED.labels(reason)  # show the series at 0 from the start
+    return app
+
+
+async def serve(ctx: ServiceContext[CaptureSettings]) -> None:
+    await start_capture(ctx)
+
+
+# -- handlers ----------------------------------------------------------------
+def _start(app: CaptureApp) -> Handler:
+    async def handle(call: Call[capture.Empty]) -> capture.Status:
+        await app.state.set_desired("running")
+        await app.loop.start()
+        return app.loop.status()
+    return handle
+
+
+def _stop(app: CaptureApp) -> Handler:
+    async def handle(call: Call[capture.Empty]) -> capture.Status:
+        await app.state.set_desired("stopped")
+        await app.loop.stop("stopped by request")
+        await app.host.close()
+        return app.loop.status()
+    return handle
+
+
+def _restart(app: CaptureApp) -> Handler:
+    async def handle(call: Call[capture.Empty]) -> capture.Status:
+        await app.state.set_desired("running")
+        await app.loop.stop("restarting")
+        await app.host.close()
+        app.host.next_open = 0.0
+        await app.loop.start()
+        return app.loop.status()
+    return handle
+
+
+def _status(app: CaptureApp) -> Handler:
+    async def handle(call: Call[capture.Empty]) -> capture.Status:
+        return app.loop.status()
+    return handle
+
+
+def _snapshot(app: CaptureApp) -> Handler:
+    async def handle(call: Call[capture.Snapshot]) -> capture.SnapshotReply:
+        req = call.body
+        host, loop = app.host, app.loop
+        exposure = req.exposure_s or loop.exposure_s
+        gain = loop.gain
+        async with host.lock:
+            if not await host.ensure_open():
+                raise Unavailable(f"camera unavailable: {host.last_error}",
+                                  code="camera_unavailable")
+            driver = host.driver
+            assert driver is not None
+            driver.arm()
+            timeout = app.clock.real_seconds(exposure) + app.settings.capture_timeout_s
+            try:
+                raw = await host.call(driver.snapshot, exposure, gain, timeout=timeout)
+            except CaptureFailed as exc:
+                raise Unavailable(str(exc), code="camera_stalled") from None
+            except DriverError as exc:
+                raise Unavailable(exc.message, code=exc.code) from None
+        image = image_from_array(raw.pixels, raw.bit_depth)
+        metrics = await asyncio.to_thread(app.meter.focus, image)
+        reply = capture.SnapshotReply(
+            camera=app.settings.camera, taken_at=raw.taken_at, width=image.width,
+            height=image.height, exposure_s=raw.exposure_s, gain=raw.gain,
+            focus_position=raw.focus_position if raw.focus_position is not None
+            else app.focus.get(),
+            hfr=None if metrics.hfr is None else round(metrics.hfr, 3), stars=metrics.stars,
+            sharpness=round(metrics.sharpness, 3))
+        if req.image:
+            budget = (app.max_payload - JSON_OVERHEAD) * 3 // 4
+            picture = to_display(image, auto_stretch=app.settings.capture_auto_stretch)
+            jpeg, _, _ = await asyncio.to_thread(
+                encode_jpeg_limited, picture, budget, quality=req.quality,
+                max_width=req.max_width)
+            reply.image_b64 = base64.b64encode(jpeg).decode("ascii")
+        return reply
+    return handle

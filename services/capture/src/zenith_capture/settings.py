@@ -1,0 +1,148 @@
+"""Settings of the capture service (``ZENITH_CAPTURE_*``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from zenith.config import Settings
+
+SIM_ZERO_POINT = -0.3
+"""Instrumental zero point of the simulated camera (magnitude giving one
+full-scale unit per second at gain 1); the default SQM calibration."""
+
+
+class CaptureSettings(Settings):
+    # the loop
+    capture_driver: str = Field(
+        "simulator", description="Camera driver: simulator, folder, opencv or rpicam "
+        "(or one registered under the zenith_capture.drivers entry point group).")
+    capture_autostart: bool = Field(
+        True, description="Desired state on the very first start (later: the last start/stop).")
+    capture_interval_s: float = Field(
+        30.0, gt=0, le=86400, description="Seconds between frame starts at night.")
+    capture_day_interval_s: float | None = Field(
+        None, gt=0, le=86400, description="Seconds between frames by day; empty: the night one.")
+    capture_timeout_s: float = Field(
+        30.0, gt=0, description="A capture taking this long beyond its exposure is stalled "
+        "(the watchdog reopens the camera).")
+    capture_max_failures: int = Field(
+        3, ge=1, description="Failed captures in a row before the watchdog reopens the camera.")
+    capture_backoff_max_s: float = Field(
+        60.0, gt=0, description="Longest pause between attempts to reopen the camera.")
+    capture_min_free_mb: float = Field(
+        200.0, ge=0, description="Below this much free disk space saving pauses (state paused).")
+    capture_night_sun_altitude: float = Field(
+        -6.0, ge=-30, le=10, description="Sun altitude (degrees) below which it is night.")
+    # exposure
+    capture_auto_exposure: bool = Field(True, description="Adjust exposure and gain "
+                                        "towards the target brightness.")
+    capture_exposure_s: float = Field(
+        1.0, gt=0, le=600, description="Exposure with auto exposure off (and the first one).")
+    capture_gain: float = Field(1.0, ge=0, description="Gain (linear, 1 = unity) with auto "
+                                "exposure off (and the first one).")
+    capture_target_brightness: float = Field(
+        0.3, gt=0, lt=1, description="Mean brightness (0..1, linear) auto exposure aims for.")
+    capture_night_target_brightness: float | None = Field(
+        None, gt=0, lt=1, description="Target at night; empty: capture_target_brightness.")
+    capture_day_min_exposure_s: float = Field(1e-5, gt=0, description="Shortest exposure by day.")
+    capture_day_max_exposure_s: float = Field(1.0, gt=0, description="Longest exposure by day.")
+    capture_night_min_exposure_s: float = Field(1e-3, gt=0,
+                                                description="Shortest exposure at night.")
+    capture_night_max_exposure_s: float = Field(30.0, gt=0,
+                                                description="Longest exposure at night.")
+    capture_min_gain: float = Field(1.0, gt=0, description="Lowest gain (day and night).")
+    capture_day_max_gain: float = Field(1.0, gt=0, description="Highest gain by day.")
+    capture_night_max_gain: float = Field(16.0, gt=0, description="Highest gain at night.")
+    # output
+    capture_jpeg_quality: int = Field(90, ge=10, le=100, description="JPEG quality of frames.")
+    capture_thumb_width: int = Field(320, ge=16, le=2048, description="Thumbnail width, px.")
+    capture_auto_stretch: bool = Field(
+        False, description="Brighten dark frames (midtones stretch; highlights kept).")
+    # the lens (sky metrics)
+    capture_lens_fov_deg: float = Field(180.0, gt=10, le=220,
+                                        description="Field of view across the sky circle.")
+    capture_lens_north_deg: float = Field(
+        0.0, description="Where north points, degrees clockwise from the top of the frame.")
+    capture_lens_east_left: bool = Field(True, description="East is left of north (looking up).")
+    capture_lens_cx: float | None = Field(None, description="Circle centre x; empty: middle.")
+    capture_lens_cy: float | None = Field(None, description="Circle centre y; empty: middle.")
+    capture_lens_radius: float | None = Field(
+        None, gt=0, description="Circle radius, pixels; empty: half the shorter side.")
+    capture_sqm_zero_point: float = Field(
+        SIM_ZERO_POINT, description="SQM calibration: magnitude giving 1 full-scale unit/s "
+        "at gain 1 (the default suits the simulator).")
+    capture_black_level: float = Field(0.0, ge=0, lt=1,
+                                       description="Sensor offset, 0..1 of full scale.")
+    capture_cloud_mag_limit: float = Field(
+        3.5, description="Catalogue stars brighter than this are expected in clear sky.")
+    # frame size (simulator, opencv)
+    capture_width: int = Field(1280, ge=64, le=10000,
+                               description="Frame width (simulator, opencv, rpicam).")
+    capture_height: int = Field(960, ge=64, le=10000,
+                                description="Frame height (simulator, opencv, rpicam).")
+    # simulator
+    capture_sim_seed: int = Field(1, description="Same seed and time: the same frame.")
+    capture_sim_speed: float = Field(
+        1.0, gt=0, le=100000, description="Simulated seconds per real second (600: a night "
+        "in about a minute).")
+    capture_sim_start: datetime | None = Field(
+        None, description="ISO time the simulated clock starts at; empty: now.")
+    capture_sim_bit_depth: Literal[8, 16] = Field(8, description="Simulated sensor bits.")
+    capture_sim_focus_position: int = Field(
+        1000, description="Focuser position at which the simulated lens is sharp.")
+    capture_sim_blur_per_step: float = Field(
+        0.02, ge=0, description="Defocus blur radius (pixels) per focuser step off focus.")
+    capture_sim_seeing_px: float = Field(1.0, gt=0, le=20,
+                                         description="Star width (sigma, pixels) in focus.")
+    capture_sim_clouds: float = Field(0.25, ge=0, le=1,
+                                      description="Average cloud cover, 0 clear .. 1 overcast.")
+    capture_sim_sky_mag: float = Field(21.0, ge=15, le=22.5,
+                                       description="Moonless night sky at the zenith, mag/arcsec².")
+    capture_sim_meteor_rate: float = Field(10.0, ge=0, description="Meteors per hour.")
+    capture_sim_hot_pixels: int = Field(40, ge=0, le=100000,
+                                        description="Hot pixels of the simulated sensor.")
+    capture_sim_faint_stars: int = Field(
+        4000, ge=0, le=50000, description="Synthetic field stars (mag 3.8 to 6.2, fixed "
+        "random positions) added below the catalogue's limit.")
+    # folder
+    capture_folder_path: Path | None = Field(
+        None, description="Folder an Allsky or indi-allsky install writes images into.")
+    capture_folder_poll_s: float = Field(2.0, gt=0, description="Seconds between folder scans.")
+    capture_folder_settle_s: float = Field(
+        10.0, gt=0, description="An incomplete (truncated or empty) file unchanged this long "
+        "is rejected; before that it may still be being written.")
+    capture_folder_timezone: str = Field(
+        "local", description="Time zone of timestamps in file names: local, UTC or an IANA name.")
+    # opencv
+    capture_opencv_device: str = Field("0", description="Device index or path (/dev/video0).")
+    # rpicam
+    capture_rpicam_binary: str = Field("rpicam-still", description="Still-capture program.")
+    capture_rpicam_args: list[str] = Field(default_factory=list,
+                                           description="Extra arguments for it.")
+
+    @field_validator("capture_driver")
+    @classmethod
+    def _driver_name(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not value or not value.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("driver must be a name such as simulator or folder")
+        return value
+
+    @model_validator(mode="after")
+    def _limits(self) -> CaptureSettings:
+        if self.capture_day_min_exposure_s > self.capture_day_max_exposure_s:
+            raise ValueError("capture_day_min_exposure_s is above capture_day_max_exposure_s")
+        if self.capture_night_min_exposure_s > self.capture_night_max_exposure_s:
+            raise ValueError("capture_night_min_exposure_s is above "
+                             "capture_night_max_exposure_s")
+        if self.capture_min_gain > min(self.capture_day_max_gain, self.capture_night_max_gain):
+            raise ValueError("capture_min_gain is above a maximum gain")
+        return self
+
+    @property
+    def day_interval_s(self) -> float:
+        return self.capture_day_interval_s or self.capture_interval_s
