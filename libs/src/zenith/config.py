@@ -55,6 +55,8 @@ class Settings(BaseModel):
     longitude: float = Field(5.0, ge=-180, le=180, description="Site longitude, degrees east.")
     elevation: float = Field(0.0, description="Site elevation, metres.")
     request_timeout: float = Field(5.0, gt=0, description="Default bus request timeout, s.")
+    jetstream_replicas: int = Field(1, ge=1, le=5, description=(
+        "Replicas of each JetStream stream and KV bucket (3 on a 3-node NATS cluster)."))
 
     @property
     def resolved_metadata_url(self) -> str:

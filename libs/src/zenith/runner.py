@@ -66,7 +66,7 @@ async def service_context(name: str, settings: S, serve: Serve[S],
         nc = await connect(settings.nats_url, name=f"zenith-{name}")
         NATS_CONNECTED.labels(name).set(1)
         stack.push_async_callback(_drain, nc)
-        js = await ensure_jetstream(nc)
+        js = await ensure_jetstream(nc, settings.jetstream_replicas)
         ctx = ServiceContext(name=name, settings=settings, nc=nc, js=js,
                              bus=BusClient(nc, settings.request_timeout), stack=stack,
                              stopping=stopping or asyncio.Event())

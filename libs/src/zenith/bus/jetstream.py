@@ -15,8 +15,9 @@ from zenith.contracts.streams import BUCKETS, STREAMS, BucketSpec, StreamSpec
 log = logging.getLogger("zenith.bus")
 
 
-def _stream_config(spec: StreamSpec) -> StreamConfig:
+def _stream_config(spec: StreamSpec, replicas: int) -> StreamConfig:
     return StreamConfig(
+        num_replicas=replicas,
         name=spec.name,
         subjects=list(spec.subjects),
         description=spec.description,
@@ -28,8 +29,8 @@ def _stream_config(spec: StreamSpec) -> StreamConfig:
     )
 
 
-async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> None:
-    config = _stream_config(spec)
+async def ensure_stream(js: JetStreamContext, spec: StreamSpec, replicas: int = 1) -> None:
+    config = _stream_config(spec, replicas)
     try:
         await js.stream_info(spec.name)
     except NotFoundError:
@@ -42,7 +43,7 @@ async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> None:
     await js.update_stream(config)
 
 
-async def ensure_bucket(js: JetStreamContext, spec: BucketSpec) -> KeyValue:
+async def ensure_bucket(js: JetStreamContext, spec: BucketSpec, replicas: int = 1) -> KeyValue:
     try:
         return await js.key_value(spec.name)
     except (NotFoundError, BadRequestError):
@@ -50,19 +51,22 @@ async def ensure_bucket(js: JetStreamContext, spec: BucketSpec) -> KeyValue:
     try:
         return await js.create_key_value(KeyValueConfig(
             bucket=spec.name, description=spec.description, history=spec.history,
-            ttl=spec.ttl_s or None, storage=StorageType.FILE,
+            ttl=spec.ttl_s or None, storage=StorageType.FILE, replicas=replicas,
         ))
     except BadRequestError:
         return await js.key_value(spec.name)
 
 
-async def ensure_jetstream(nc: Client) -> JetStreamContext:
-    """Every stream and bucket of ``zenith.contracts.streams`` exists after this."""
+async def ensure_jetstream(nc: Client, replicas: int = 1) -> JetStreamContext:
+    """Every stream and bucket of ``zenith.contracts.streams`` exists after this.
+
+    ``replicas`` (setting ``ZENITH_JETSTREAM_REPLICAS``) applies to new
+    streams and buckets and is updated on existing streams."""
     js = nc.jetstream()
     for stream in STREAMS:
-        await ensure_stream(js, stream)
+        await ensure_stream(js, stream, replicas)
     for bucket in BUCKETS:
-        await ensure_bucket(js, bucket)
+        await ensure_bucket(js, bucket, replicas)
     return js
 
 

@@ -13,8 +13,10 @@ keeps serving in every case.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -112,17 +114,25 @@ class BusService:
         self.micro = service
         self.name = name
         self.params = params
+        self._inflight: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def start(cls, nc: Client, name: str, description: str,
                     version: str = zenith.__version__, **params: str) -> BusService:
-        metadata = {k: v for k, v in params.items()}
+        metadata = {"host": socket.gethostname(), **params}
         service = await add_service(nc, name=name, version=version,
                                     description=description, metadata=metadata)
         return cls(service, name, params)
 
-    async def serve(self, endpoint: Endpoint, handler: Handler, **params: str) -> str:
-        """Subscribe ``handler`` on the endpoint's subject; returns the subject."""
+    async def serve(self, endpoint: Endpoint, handler: Handler, *, concurrent: bool = False,
+                    **params: str) -> str:
+        """Subscribe ``handler`` on the endpoint's subject; returns the subject.
+
+        Requests to one endpoint are handled one after another. With
+        ``concurrent=True`` each request runs in its own task, so a long
+        request (an autofocus run, a move that waits) does not hold back the
+        next one; :meth:`stop` cancels those still running.
+        """
         if endpoint.service != self.name:
             raise ValueError(f"{endpoint.service}.{endpoint.name} is not served by {self.name}")
         all_params = {**self.params, **params}
@@ -151,11 +161,20 @@ class BusService:
                 BUS_SECONDS.labels(self.name, endpoint.name).observe(
                     time.perf_counter() - started)
 
+        async def in_task(request: Request) -> None:
+            task = asyncio.create_task(on_request(request))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
         await self.micro.add_endpoint(
-            name=endpoint.name, subject=subject, handler=on_request,
+            name=endpoint.name, subject=subject, handler=in_task if concurrent else on_request,
             metadata=schema_metadata(endpoint),
         )
         return subject
 
     async def stop(self) -> None:
         await self.micro.stop()
+        tasks = list(self._inflight)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -45,6 +45,12 @@ def _cmd_dev(args: argparse.Namespace) -> int:
     return run_dev(args)
 
 
+def _cmd_health(args: argparse.Namespace) -> int:
+    from zenith.cli.health import main as health_main
+
+    return int(health_main(args.rest) or 0)
+
+
 def _cmd_catalogue(args: argparse.Namespace) -> int:
     from zenith.contracts.catalogue import write_catalogue
 
@@ -66,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="where data lives (default: ./var, ZENITH_DATA_DIR)")
     p.add_argument("--only", help="comma-separated services to start (default: all)")
     p.set_defaults(func=_cmd_dev)
+
+    p = sub.add_parser("health", help="probe one service (exit 0 when healthy)", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_health)
 
     p = sub.add_parser("services", help="list the installed services")
     p.set_defaults(func=_cmd_services)

@@ -1,8 +1,32 @@
-"""Contracts of the web service's own bus endpoints."""
+"""Contracts of the web service: its bus endpoint, health pings and HTTP-only shapes.
+
+The HTTP API mostly forwards contract models of other services unchanged;
+the few shapes that exist only over HTTP (the Allsky-compatible answers,
+login with a browser session, the health report) are declared here so the
+OpenAPI document is generated from them like everything else.
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+
+from zenith.contracts import capture, focuser, gpio
+from zenith.contracts.auth import UserInfo
 from zenith.contracts.base import Empty, Endpoint, Message
+
+# Services whose micro ``$SRV.PING`` answers make ``GET /healthz`` healthy.
+HEALTH_SERVICES: tuple[str, ...] = ("auth", "gpio", "capture", "products", "web")
+
+_SERVICE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def ping_subject(service: str) -> str:
+    """The ``nats.micro`` discovery subject every instance of ``service`` answers."""
+    if not service or not set(service) <= _SERVICE_NAME_CHARS:
+        raise ValueError(f"invalid micro service name {service!r}")
+    return f"$SRV.PING.{service}"
 
 
 class WebInfo(Message):
@@ -15,3 +39,100 @@ WEB_INFO = Endpoint(
     request=Empty, reply=WebInfo,
     summary="Where the web service listens and which version it runs.",
 )
+
+
+class PingReply(BaseModel):
+    """What a micro service instance answers on ``$SRV.PING`` (fields we read)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    id: str
+    version: str = ""
+    metadata: dict[str, str] | None = None
+
+
+class ServiceHealth(Message):
+    healthy: bool
+    instances: int = Field(ge=0, description="Instances that answered the ping.")
+    version: str | None = Field(None, description="Version of the first instance that answered.")
+
+
+class Health(Message):
+    status: Literal["ok", "degraded"]
+    services: dict[str, ServiceHealth]
+
+
+class LoginRequest(Message):
+    """``POST /login``: JSON, or a form from the login page (which gets a session)."""
+
+    username: str = Field(..., min_length=1, max_length=64)
+    password: str = Field(..., min_length=1, max_length=1024)
+    session: bool = Field(False, description="Also set the HttpOnly session cookies.")
+
+
+class RefreshRequest(Message):
+    refresh_token: str | None = Field(
+        None, min_length=1, max_length=4096,
+        description="Omitted: the refresh token of the session cookie is used.")
+
+
+class LogoutRequest(Message):
+    refresh_token: str | None = Field(
+        None, min_length=1, max_length=4096,
+        description="Omitted: the session cookie's refresh token is revoked.")
+
+
+class SessionReply(Message):
+    """A cookie session was started or renewed; the tokens stay in HttpOnly cookies."""
+
+    token_type: str = "cookie"
+    expires_in: int
+    user: UserInfo
+
+
+class LoggedOut(Message):
+    ok: bool = True
+
+
+class AllskyAction(Message):
+    status: Literal["Allsky started", "Allsky stopped"]
+
+
+class AllskyStatus(capture.Status):
+    """Capture status plus an escaped HTML fragment for a dashboard card."""
+
+    status_html: str
+
+
+class GpioPins(RootModel[dict[str, gpio.PinInfo]]):
+    """``GET /gpio/all``: every board pin, keyed D0..D27, at the top level."""
+
+
+class FocuserMove(Message):
+    """``POST /focuser/move``: the bus ``Move``, or Allsky's ``direction`` + ``steps``."""
+
+    direction: Literal["in", "out"] | None = Field(
+        None, description="With positive steps: in is toward negative positions.")
+    steps: int | None = Field(None, ge=-1_000_000, le=1_000_000)
+    position: int | None = Field(None, ge=-1_000_000, le=1_000_000)
+    speed: float | None = Field(None, gt=0, le=5000, description="steps/s")
+    wait: bool = False
+
+    @model_validator(mode="after")
+    def _direction(self) -> FocuserMove:
+        if (self.steps is None) == (self.position is None):
+            raise ValueError("give exactly one of steps or position")
+        if self.direction is not None:
+            if self.steps is None or self.steps <= 0:
+                raise ValueError("with a direction, give a positive number of steps")
+            if self.position is not None:
+                raise ValueError("give a direction with steps, not a position")
+        return self
+
+    def to_move(self) -> focuser.Move:
+        steps = self.steps
+        if self.direction == "in" and steps is not None:
+            steps = -steps
+        return focuser.Move(steps=steps, position=self.position, speed=self.speed,
+                            wait=self.wait)

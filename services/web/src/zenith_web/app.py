@@ -1,0 +1,42 @@
+"""The app factory: settings, bus, templates, routes, middlewares, lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from zenith.runner import ServiceContext
+from zenith.tokens import TokenVerifier
+from zenith_web import keys
+from zenith_web.middlewares import auth_middleware, error_middleware, security_headers
+from zenith_web.openapi import build_openapi
+from zenith_web.routes import ROUTES, setup_routes
+from zenith_web.settings import WebSettings
+from zenith_web.templating import make_environment
+
+
+async def token_verifier(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the verifier follows the auth service's keys and revocations."""
+    verifier = TokenVerifier(app[keys.NC], app[keys.BUS])
+    await verifier.start()
+    app[keys.VERIFIER] = verifier
+    try:
+        yield
+    finally:
+        await verifier.stop()
+
+
+def create_app(ctx: ServiceContext[WebSettings]) -> web.Application:
+    settings = ctx.settings
+    app = web.Application(middlewares=[error_middleware, auth_middleware],
+                          client_max_size=settings.web_max_body)
+    app[keys.SETTINGS] = settings
+    app[keys.NC] = ctx.nc
+    app[keys.BUS] = ctx.bus
+    app[keys.TEMPLATES] = make_environment(app)
+    app[keys.ROUTE_TABLE] = setup_routes(app, ROUTES)
+    app[keys.OPENAPI] = build_openapi(ROUTES, settings.site_name)
+    app.cleanup_ctx.append(token_verifier)
+    app.on_response_prepare.append(security_headers)
+    return app

@@ -1,0 +1,141 @@
+"""The OpenAPI 3.1 document, generated from the route table and the contract models.
+
+Nothing in it is written twice: paths, methods, summaries and permissions
+come from :data:`zenith_web.routes.ROUTES`, and every body schema is the
+JSON Schema of the contract model a route reads or answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+import zenith
+from zenith.contracts.base import ErrorReply
+from zenith_web import session
+from zenith_web.spec import Access, RouteSpec
+
+REF = "#/components/schemas/{model}"
+ERRORS = {
+    "400": "Invalid input (nothing was changed).",
+    "401": "No, an invalid or an expired token.",
+    "403": "The token lacks the permission, or a cookie request failed the CSRF check.",
+    "404": "Not found.",
+    "409": "The request conflicts with the current state.",
+    "503": "The service that owns this operation does not answer.",
+    "504": "The service did not answer in time.",
+}
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+               "description": "An access token from POST /login."},
+    "cookie": {"type": "apiKey", "in": "cookie", "name": session.SESSION_COOKIE,
+               "description": "The HttpOnly session cookie set by the login page."},
+    "csrf": {"type": "apiKey", "in": "header", "name": session.CSRF_HEADER,
+             "description": f"With the cookie on state-changing requests: the value of the "
+             f"{session.CSRF_COOKIE} cookie."},
+}
+LOCAL_NOTE = ("Requests from this machine need no credentials while web_local_no_auth is on "
+              "(decided by the socket's peer address).")
+
+
+def _schemas(routes: tuple[RouteSpec, ...]) -> tuple[dict[Any, Any], dict[str, Any]]:
+    wanted: list[tuple[type[BaseModel], Any]] = [(ErrorReply, "serialization")]
+    for spec in routes:
+        if spec.request_model is not None:
+            wanted.append((spec.request_model, "validation"))
+        if spec.reply_model is not None:
+            wanted.append((spec.reply_model, "serialization"))
+    unique = list(dict.fromkeys(wanted))
+    refs, top = models_json_schema(unique, ref_template=REF)
+    return refs, top.get("$defs", {})
+
+
+def _security(spec: RouteSpec) -> list[dict[str, list[str]]]:
+    if spec.access is Access.PUBLIC:
+        return []
+    if spec.access is Access.NO_COOKIE:
+        return [{"bearer": []}]
+    if spec.access is Access.PAGE:
+        return [{"cookie": []}]
+    cookie = {"cookie": []} if spec.method in ("GET", "HEAD") else {"cookie": [], "csrf": []}
+    return [{"bearer": []}, cookie]
+
+
+def _content(spec: RouteSpec, schema: dict[str, Any] | None) -> dict[str, Any]:
+    if spec.content_type == "application/json":
+        return {"application/json": {"schema": schema or {"type": "object"}}}
+    if spec.content_type.startswith("image/"):
+        return {spec.content_type: {"schema": {"type": "string",
+                                               "contentMediaType": spec.content_type}}}
+    return {spec.content_type: {"schema": {"type": "string"}}}
+
+
+def _operation(spec: RouteSpec, refs: dict[Any, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": f"{spec.name}.{spec.method.lower()}",
+        "summary": spec.summary,
+        "tags": [spec.tag],
+        "security": _security(spec),
+    }
+    permission = spec.required_permission
+    if spec.access is not Access.PUBLIC:
+        needs = f"Needs {':'.join(permission)}. " if permission else "Needs a login. "
+        op["description"] = needs + LOCAL_NOTE
+    if permission:
+        op["x-permission"] = ":".join(permission)
+    if spec.endpoint is not None:
+        op["x-bus-endpoint"] = f"{spec.endpoint.service}.{spec.endpoint.name}"
+    if spec.params:
+        op["parameters"] = [
+            {"name": p.name, "in": p.where, "required": p.required or p.where == "path",
+             "schema": p.schema, "description": p.description} for p in spec.params]
+    request = spec.request_model
+    if request is not None:
+        content = {"application/json": {"schema": refs[(request, "validation")]}}
+        if spec.form:
+            content["application/x-www-form-urlencoded"] = {
+                "schema": refs[(request, "validation")]}
+        op["requestBody"] = {"required": bool(request.model_fields) and any(
+            f.is_required() for f in request.model_fields.values()), "content": content}
+    reply = spec.reply_model
+    reply_schema = refs[(reply, "serialization")] if reply is not None else None
+    responses: dict[str, Any] = {"200": {"description": "OK",
+                                         "content": _content(spec, reply_schema)}}
+    error = {"content": {"application/json": {"schema": refs[(ErrorReply, "serialization")]}}}
+    codes = list(ERRORS)
+    if spec.access is Access.PUBLIC:
+        codes = [c for c in codes if c not in ("401", "403")]
+    if spec.endpoint is None:
+        codes = [c for c in codes if c not in ("409", "504")]
+    for code in codes:
+        responses[code] = {"description": ERRORS[code], **error}
+    if spec.path == "/healthz":
+        responses["503"] = {"description": "A service does not answer.",
+                            "content": _content(spec, reply_schema)}
+    if spec.access is Access.PAGE:
+        responses = {"200": responses["200"],
+                     "302": {"description": "Not logged in: to the login page."}}
+    if spec.form:
+        responses["303"] = {"description": "A form post: to the next page."}
+    op["responses"] = responses
+    return op
+
+
+def build_openapi(routes: tuple[RouteSpec, ...], title: str) -> dict[str, Any]:
+    refs, schemas = _schemas(routes)
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in routes:
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"{title} API", "version": zenith.__version__,
+                 "description": "The Allsky-compatible node API of Zenith: every route "
+                 "forwards to the service that owns it over NATS. Errors are "
+                 "{\"error\": {\"code\", \"message\"}}."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
+        "tags": [{"name": t} for t in dict.fromkeys(s.tag for s in routes)],
+    }

@@ -1,0 +1,99 @@
+"""Browser sessions: HttpOnly token cookies, and CSRF protection for them.
+
+A login from the page sets three cookies, all ``SameSite=Strict``:
+
+- ``zenith_session``: the access token (HttpOnly), as long as the token lives;
+- ``zenith_refresh``: the refresh token (HttpOnly), renewed by ``POST /token/refresh``;
+- ``zenith_csrf``: a random value the page's script can read and must echo in
+  the ``X-CSRF-Token`` header (double submit) of every state-changing request.
+
+A state-changing request that authenticates with the cookie must also come
+from an allowed ``Origin`` (or ``Referer`` when a browser sent no Origin).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from zenith.contracts.auth import TokenPair
+from zenith.errors import Forbidden
+from zenith_web.settings import WebSettings
+
+SESSION_COOKIE = "zenith_session"
+REFRESH_COOKIE = "zenith_refresh"
+CSRF_COOKIE = "zenith_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _cookie(response: web.StreamResponse, name: str, value: str, max_age: int,
+            settings: WebSettings, http_only: bool = True) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=http_only,
+                        samesite="Strict", secure=settings.web_cookie_secure)
+
+
+def start_session(response: web.StreamResponse, pair: TokenPair, settings: WebSettings,
+                  csrf: str | None = None) -> str:
+    """Set the three cookies from a login (new CSRF value) or a refresh (kept)."""
+    session_age = int(settings.web_session_days * 86400)
+    csrf = csrf or secrets.token_urlsafe(32)
+    _cookie(response, SESSION_COOKIE, pair.access_token, max(pair.expires_in, 1), settings)
+    _cookie(response, REFRESH_COOKIE, pair.refresh_token, session_age, settings)
+    _cookie(response, CSRF_COOKIE, csrf, session_age, settings, http_only=False)
+    return csrf
+
+
+def end_session(response: web.StreamResponse, settings: WebSettings) -> None:
+    for name in (SESSION_COOKIE, REFRESH_COOKIE, CSRF_COOKIE):
+        response.del_cookie(name, path="/", samesite="Strict", secure=settings.web_cookie_secure)
+
+
+def has_session(request: web.BaseRequest) -> bool:
+    return bool(request.cookies.get(SESSION_COOKIE) or request.cookies.get(REFRESH_COOKIE))
+
+
+def own_origin(request: web.BaseRequest, behind_proxy: bool) -> str:
+    scheme = request.scheme
+    if behind_proxy:
+        proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        if proto in ("http", "https"):
+            scheme = proto
+    return f"{scheme}://{request.host}".lower()
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_origin(request: web.BaseRequest, settings: WebSettings, behind_proxy: bool) -> None:
+    """A browser's Origin (or Referer) must be this site or an allowed origin."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referer = request.headers.get("Referer")
+        if referer is None:
+            return  # not a browser, or one that hides both: the CSRF token still decides
+        origin = _origin_of(referer) or "null"
+    origin = origin.strip().lower().rstrip("/")
+    allowed = {own_origin(request, behind_proxy), *(o.lower() for o in
+                                                    settings.web_allowed_origins)}
+    if origin not in allowed:
+        raise Forbidden(f"requests from origin {origin!r} are not allowed", code="bad_origin")
+
+
+def check_csrf(request: web.BaseRequest, settings: WebSettings, behind_proxy: bool,
+               form_token: str | None = None) -> None:
+    """Refuse a cookie-authenticated unsafe request without the matching CSRF token."""
+    check_origin(request, settings, behind_proxy)
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER) or form_token or ""
+    if not expected or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise Forbidden(f"missing or wrong {CSRF_HEADER} header for a cookie session",
+                        code="csrf")

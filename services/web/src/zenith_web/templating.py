@@ -1,0 +1,84 @@
+"""Jinja2 templates (autoescaped) with ``url_for`` and ``static`` helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+import zenith
+from zenith_web import keys
+
+HERE = Path(__file__).parent
+TEMPLATE_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+
+
+def make_environment(app: web.Application) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def url_for(name: str, **parts: Any) -> str:
+        return str(app.router[name].url_for(**{k: str(v) for k, v in parts.items()}))
+
+    def static(path: str) -> str:
+        return str(app.router["static"].url_for(filename=path))
+
+    env.globals.update(url_for=url_for, static=static, version=zenith.__version__)
+    env.filters.update(when=format_when, duration=format_duration, number=format_number,
+                       exposure=format_exposure)
+    return env
+
+
+def format_when(value: datetime | None) -> str:
+    if value is None:
+        return "never"
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def format_duration(seconds: float | None) -> str:
+    if not seconds or seconds < 0:
+        return "0 s"
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def format_number(value: float | None, digits: int = 2, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
+    return f"{text} {unit}".rstrip()
+
+
+def render(app: web.Application, template: str, **context: Any) -> str:
+    settings = app[keys.SETTINGS]
+    context.setdefault("site_name", settings.site_name)
+    context.setdefault("camera", settings.camera)
+    return app[keys.TEMPLATES].get_template(template).render(**context)
+
+
+def format_exposure(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s".replace(".00 s", " s")

@@ -1,0 +1,1 @@
+"""Views: one module per area; each forwards to the service that owns it."""

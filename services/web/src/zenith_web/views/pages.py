@@ -1,0 +1,42 @@
+"""Server-rendered pages: dashboard, focuser, login."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from zenith.contracts.common import MAX_PIN
+from zenith.errors import ZenithError
+from zenith_web import keys, session
+from zenith_web.templating import render
+from zenith_web.views.auth import safe_next, see_other
+
+
+def _page(request: web.Request, template: str, **context: object) -> web.Response:
+    caller = request[keys.CALLER]
+    text = render(request.app, template, request=request, user=caller.username,
+                  via=caller.via, csrf=request.cookies.get(session.CSRF_COOKIE, ""),
+                  **context)
+    return web.Response(text=text, content_type="text/html")
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    pins = [f"D{n}" for n in range(MAX_PIN + 1)]
+    return _page(request, "dashboard.html", page="dashboard", pins=pins)
+
+
+async def focuser_page(request: web.Request) -> web.Response:
+    return _page(request, "focuser.html", page="focuser")
+
+
+async def login_page(request: web.Request) -> web.Response:
+    target = safe_next(request.query.get("next"))
+    token = request.cookies.get(session.SESSION_COOKIE)
+    if token:
+        try:
+            await request.app[keys.VERIFIER].verify_async(token)
+            return see_other(target)
+        except ZenithError:
+            pass
+    text = render(request.app, "login.html", request=request, error="", username="",
+                  next=target)
+    return web.Response(text=text, content_type="text/html")
