@@ -36,20 +36,24 @@ class Sync(Message):
 
 class Configure(Message):
     driver: Driver | None = None
-    pins: list[Pin] | None = Field(None, min_length=3, max_length=4,
-                                   description="a4988: step, dir, enable; uln2003: in1..in4")
-    min_position: int | None = None
-    max_position: int | None = None
+    pins: list[Pin] | None = Field(None, max_length=4,
+                                   description="a4988: step, dir, enable; uln2003: in1..in4; "
+                                   "[]: no focuser (frees the pins)")
+    min_position: int | None = Field(None, ge=-1_000_000, le=1_000_000)
+    max_position: int | None = Field(None, ge=-1_000_000, le=1_000_000)
     backlash: int | None = Field(None, ge=0, le=10000)
     speed: float | None = Field(None, gt=0, le=5000)
     reverse: bool | None = None
+    hold: bool | None = Field(None, description="Keep the coils powered between moves.")
 
 
 class CurvePoint(Message):
     position: int
-    score: float
+    score: float = Field(description="HFR (lower is better) or sharpness (higher is "
+                         "better), as the run's method says.")
     hfr: float | None = None
     stars: int | None = None
+    sharpness: float | None = None
 
 
 class AutofocusState(Message):
@@ -60,6 +64,7 @@ class AutofocusState(Message):
     best_position: int | None = None
     error: str | None = None
     finished_at: datetime | None = None
+    note: str | None = Field(None, description="E.g. the best frame was at the end of the sweep.")
 
 
 class Status(Message):
@@ -73,6 +78,8 @@ class Status(Message):
     speed: float
     reverse: bool
     autofocus: AutofocusState | None = None
+    pins: list[int] = Field(default_factory=list, description="Pins in use; empty: no focuser.")
+    hold: bool = False
 
 
 class Autofocus(Message):
@@ -93,6 +100,8 @@ class AutofocusReply(Message):
     method: Literal["hfr", "laplacian"]
     curve: list[CurvePoint]
     fit: list[float] | None = Field(None, description="Parabola a, b, c of score(position).")
+    note: str | None = Field(None, description="E.g. the best frame was at the end of the "
+                             "sweep, so focus may lie beyond it.")
 
 
 class Position(Message):

@@ -53,8 +53,9 @@ class PwmState(Message):
 
 
 class StatusReply(Message):
-    digital: dict[str, OnOff]
-    pwm: dict[str, PwmState]
+    digital: dict[str, OnOff] = Field(description="Digital pins (inputs and outputs) keyed "
+                                      "by BCM number as text, e.g. \"18\".")
+    pwm: dict[str, PwmState] = Field(description="PWM pins keyed by BCM number as text.")
 
 
 class PinInfo(Message):
@@ -63,6 +64,9 @@ class PinInfo(Message):
     frequency: int | None = None
     duty: int | None = None
     name: str | None = None
+    reserved_by: str | None = Field(
+        None, description="Set when another part of the node drives the pin (\"focuser\"); "
+        "the GPIO endpoints refuse it with 409.")
 
 
 class AllReply(Message):
@@ -74,10 +78,13 @@ class Release(Message):
 
 
 class OneWireDevice(Message):
-    id: str
-    family: str
-    kind: str
+    id: str = Field(description="Kernel name, family-serial, e.g. 28-0316a2790dff.")
+    family: str = Field(description="Family code, two hex digits, e.g. 28.")
+    kind: str = Field(description="What the family is: temperature, switch, ...; "
+                      "unknown for families not in the table.")
     temperature_c: float | None = None
+    chip: str | None = Field(None, description="Chips of this family, e.g. DS18B20.")
+    error: str | None = Field(None, description="Why the temperature could not be read.")
 
 
 class OneWireReply(Message):
@@ -89,10 +96,19 @@ class I2cDevice(Message):
     address: int
     hex: str
     candidates: list[str] = Field(default_factory=list, description="Chips known at it.")
+    in_use: bool = Field(False, description="A kernel driver holds the address "
+                         "(i2cdetect's UU); the chip was not probed.")
+
+
+class I2cBus(Message):
+    bus: int
+    path: str
+    error: str | None = Field(None, description="Why the bus could not be scanned.")
 
 
 class I2cReply(Message):
     devices: list[I2cDevice]
+    buses: list[I2cBus] = Field(default_factory=list, description="Buses found and scanned.")
 
 
 DIGITAL_SET = Endpoint(
@@ -110,7 +126,7 @@ PWM_SET = Endpoint(
 STATUS = Endpoint(
     service="gpio", name="status", subject="zenith.node.{camera}.gpio.status",
     request=Empty, reply=StatusReply, permission=GPIO,
-    summary="Digital outputs and PWM pins in use.")
+    summary="Digital and PWM pins in use.")
 ALL = Endpoint(
     service="gpio", name="all", subject="zenith.node.{camera}.gpio.all",
     request=Empty, reply=AllReply, permission=GPIO,

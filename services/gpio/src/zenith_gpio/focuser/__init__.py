@@ -1,0 +1,1 @@
+"""The focuser: a stepper motor on GPIO pins, its position, and autofocus."""
