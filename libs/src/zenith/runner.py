@@ -71,6 +71,12 @@ async def service_context(name: str, settings: S, serve: Serve[S],
                              bus=BusClient(nc, settings.request_timeout), stack=stack,
                              stopping=stopping or asyncio.Event())
         await serve(ctx)
+        # Ready only once the server has every subscription: nats-py writes a
+        # flush's PING straight to the socket, ahead of SUBs still queued for
+        # its writer task; the first round trip lets those go out, the second
+        # is answered after the server has read them.
+        await nc.flush()
+        await nc.flush()
         SERVICE_UP.labels(name).set(1)
         try:
             yield ctx

@@ -53,10 +53,10 @@ def _fill(template: str, params: dict[str, str]) -> str:
     if missing:
         raise ValueError(f"subject {template!r} needs {', '.join(missing)}")
     for key, value in params.items():
+        if value in ("*", ">"):  # wildcards (Event.wildcard) are not ids
+            continue
         if key == "camera":
             validate_camera_id(value)
-        elif value in ("*", ">"):
-            continue
         elif not value or any(c in value for c in " .*>\t\r\n"):
             raise BadRequest(f"invalid subject token {key}={value!r}", code="invalid_subject")
     return template.format(**params)

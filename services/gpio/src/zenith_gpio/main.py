@@ -65,12 +65,6 @@ async def start(ctx: ServiceContext[GpioSettings], backend: Backend | None = Non
     ctx.stack.push_async_callback(svc.stop)
     await serve_gpio(svc, pins, settings)
     await serve_focuser(svc, focuser, AutofocusRun(focuser, ctx.bus, camera, settings))
-    # Make sure the server has every endpoint before we say we are ready. nats-py
-    # writes a flush's PING straight to the socket, ahead of SUBs still queued
-    # for its writer task; the first round trip lets those go out, the second
-    # one is answered after the server has read them.
-    await ctx.nc.flush()
-    await ctx.nc.flush()
     return GpioNode(backend=backend, pins=pins, focuser=focuser)
 
 
