@@ -8,7 +8,7 @@ import random
 import pytest
 
 from zenith_gpio.focuser.autofocus import sweep_note, sweep_positions
-from zenith_gpio.focuser.curve import Sample, best_focus, choose_method
+from zenith_gpio.focuser.curve import Sample, best_focus, choose_method, usable
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -75,15 +75,20 @@ def test_too_few_samples():
         best_focus([1, 2], [1.0, 2.0], lower_is_better=True)
 
 
-def test_method_is_hfr_only_when_every_frame_has_enough_stars():
+def test_method_is_hfr_when_most_frames_have_enough_stars():
     good = [Sample(p, 2.0, 30, 100.0) for p in range(5)]
     assert choose_method(good, 5) == "hfr"
-    few = [*good, Sample(9, 4.0, 4, 80.0)]
+    # defocused ends of a sweep with too few stars: still HFR, those left out
+    edges = [Sample(-1, 6.0, 3, 80.0), *good, Sample(9, None, 0, 80.0)]
+    assert choose_method(edges, 5) == "hfr"
+    assert [s.position for s in usable(edges, "hfr", 5)] == [0, 1, 2, 3, 4]
+    few = [*good[:2], *(Sample(p, 4.0, 4, 80.0) for p in range(10, 14))]
     assert choose_method(few, 5) == "laplacian"
-    no_stars = [*good, Sample(9, None, 0, 80.0)]
+    assert len(usable(few, "laplacian", 5)) == 6
+    no_stars = [Sample(p, None, 0, 80.0) for p in range(6)]
     assert choose_method(no_stars, 5) == "laplacian"
     with pytest.raises(ValueError):
-        choose_method([*few, Sample(10, None, 0, None)], 5)
+        choose_method([*no_stars, Sample(10, None, 0, None)], 5)
 
 
 @pytest.mark.parametrize("start, end, step, expected", [

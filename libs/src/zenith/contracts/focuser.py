@@ -99,7 +99,8 @@ class AutofocusReply(Message):
     best_position: int
     method: Literal["hfr", "laplacian"]
     curve: list[CurvePoint]
-    fit: list[float] | None = Field(None, description="Parabola a, b, c of score(position).")
+    fit: list[float] | None = Field(None, description="Parabola a, b, c fitted to score(position); "
+                                   "to score² for HFR.")
     note: str | None = Field(None, description="E.g. the best frame was at the end of the "
                              "sweep, so focus may lie beyond it.")
 

@@ -21,7 +21,14 @@ from zenith.contracts.focuser import Autofocus, AutofocusReply, AutofocusState, 
 from zenith.errors import BadRequest, BusTimeout, Conflict, Unavailable, ZenithError
 from zenith.timefmt import utcnow
 from zenith_gpio.focuser.controller import Focuser
-from zenith_gpio.focuser.curve import Method, Sample, best_focus, choose_method, score
+from zenith_gpio.focuser.curve import (
+    Method,
+    Sample,
+    best_focus,
+    choose_method,
+    score,
+    usable,
+)
 from zenith_gpio.metrics import AUTOFOCUS_RUNS
 from zenith_gpio.settings import GpioSettings
 
@@ -119,8 +126,10 @@ class AutofocusRun:
         except (ZenithError, OSError) as exc:
             await self._fail(exc, origin)
             raise
+        samples = usable(samples, method, self.settings.gpio_autofocus_min_stars)
         scores = [score(s, method) for s in samples]
-        fit = best_focus([s.position for s in samples], scores, lower_is_better=method == "hfr")
+        fit = best_focus([s.position for s in samples], scores, lower_is_better=method == "hfr",
+                         squared=method == "hfr")
         await f.move_to(fit.best_position)
         curve = _curve(samples, method)
         note = sweep_note(fit.best_sample, positions, scores)

@@ -1,8 +1,9 @@
 """Focus curves: which metric to trust, and where its best point is.
 
-HFR (half-flux radius) is the better metric when every frame shows enough
-stars; lower is sharper. Otherwise the variance of the Laplacian of the
-whole frame is used; higher is sharper. A parabola is fitted to the samples
+HFR (half-flux radius) is the better metric when most frames show enough
+stars (the frames far from focus at the ends of a sweep may show too few:
+they are left out of the fit); lower is sharper. Otherwise the variance of
+the Laplacian of the whole frame is used; higher is sharper. A parabola is fitted to the samples
 around the best one and its vertex, clamped to the sweep, is the focus.
 When the fitted curve opens the wrong way (no minimum for HFR, no maximum
 for sharpness) the best sample itself is taken.
@@ -45,13 +46,25 @@ class Fit:
     vertex_used: bool
 
 
+MIN_HFR_SAMPLES = 3
+
+
 def choose_method(samples: Sequence[Sample], min_stars: int) -> Method:
-    """HFR when every frame has ``min_stars`` stars, else sharpness; ValueError if neither."""
-    if samples and all(s.has_hfr(min_stars) for s in samples):
+    """HFR when at least half the frames (and three) have ``min_stars`` stars,
+    else sharpness; ValueError if neither."""
+    with_stars = sum(1 for s in samples if s.has_hfr(min_stars))
+    if with_stars >= max(MIN_HFR_SAMPLES, (len(samples) + 1) // 2):
         return "hfr"
     if samples and all(s.has_sharpness() for s in samples):
         return "laplacian"
     raise ValueError("the frames carried neither enough stars for HFR nor a sharpness value")
+
+
+def usable(samples: Sequence[Sample], method: Method, min_stars: int) -> list[Sample]:
+    """The samples that carry the chosen metric (all of them for sharpness)."""
+    if method == "hfr":
+        return [s for s in samples if s.has_hfr(min_stars)]
+    return [s for s in samples if s.has_sharpness()]
 
 
 def score(sample: Sample, method: Method) -> float:
@@ -62,8 +75,13 @@ def score(sample: Sample, method: Method) -> float:
 
 
 def best_focus(positions: Sequence[int], scores: Sequence[float], lower_is_better: bool,
-               half_window: int = HALF_WINDOW) -> Fit:
-    """Vertex of a parabola through the samples around the best one."""
+               half_window: int = HALF_WINDOW, squared: bool = False) -> Fit:
+    """Vertex of a parabola through the samples around the best one.
+
+    The window is symmetric about the best sample (as many samples each side),
+    so a steeper side does not pull the vertex. With ``squared`` the parabola
+    is fitted to score² — right for HFR, whose defocus curve is a hyperbola
+    (HFR² = r₀² + k²·(p - focus)² is exactly a parabola in p)."""
     if len(positions) != len(scores) or len(positions) < 3:
         raise ValueError("need at least three samples, one score each")
     order = sorted(range(len(positions)), key=lambda i: positions[i])
@@ -71,9 +89,15 @@ def best_focus(positions: Sequence[int], scores: Sequence[float], lower_is_bette
     ys = np.array([scores[i] for i in order], dtype=float)
     best = int(np.argmin(ys) if lower_is_better else np.argmax(ys))
     best_position = int(xs[best])
-    lo = max(0, min(best - half_window, len(xs) - (2 * half_window + 1)))
-    hi = min(len(xs), lo + 2 * half_window + 1)
+    k = min(half_window, best, len(xs) - 1 - best)
+    if k >= 1:
+        lo, hi = best - k, best + k + 1
+    else:  # best at an end of the sweep: the three samples nearest it
+        lo = max(0, min(best - 1, len(xs) - 3))
+        hi = lo + 3
     x, y = xs[lo:hi], ys[lo:hi]
+    if squared:
+        y = y * y
     centre = xs[best]
     scale = float(np.max(np.abs(x - centre))) or 1.0
     u = (x - centre) / scale
