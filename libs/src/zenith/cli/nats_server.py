@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+from zenith.cli.process import ServerProcess
 from zenith.errors import ConfigError
 
 
@@ -40,24 +39,21 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-class NatsServer:
+class NatsServer(ServerProcess):
     """One nats-server process with JetStream, on loopback."""
+
+    name = "nats-server"
 
     def __init__(self, store_dir: str | Path, port: int, host: str = "127.0.0.1",
                  log_file: str | Path | None = None) -> None:
         self.store_dir = Path(store_dir)
         self.host = host
         self.port = port
-        self.log_file = Path(log_file) if log_file else self.store_dir / "nats-server.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__(Path(log_file) if log_file else self.store_dir / "nats-server.log")
 
     @property
     def pid_file(self) -> Path:
         return self.store_dir / "nats-server.pid"
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     @property
     def url(self) -> str:
@@ -65,48 +61,19 @@ class NatsServer:
 
     def start(self, timeout: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [find_nats_server(), "--jetstream", "--store_dir", str(self.store_dir),
-               "--addr", self.host, "--port", str(self.port),
-               "--server_name", "zenith", "--log", str(self.log_file),
-               "--pid", str(self.pid_file)]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nats-server exited with {self.proc.returncode}; "
-                                   f"see {self.log_file}")
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
-                    if sock.recv(4).startswith(b"INFO"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"nats-server did not listen on {self.url} within {timeout}s")
+        self.spawn([find_nats_server(), "--jetstream", "--store_dir", str(self.store_dir),
+                    "--addr", self.host, "--port", str(self.port),
+                    "--server_name", "zenith", "--log", str(self.log_file),
+                    "--pid", str(self.pid_file)])
+        self.wait_ready(self._answers, timeout, self.url)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = None
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
+    def _answers(self) -> bool:
+        with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
+            return sock.recv(4).startswith(b"INFO")
 
     def restart(self) -> None:
         self.stop()
         self.start()
-
-    def __enter__(self) -> NatsServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 __all__ = ["NatsServer", "find_nats_server", "free_port", "port_free"]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from zenith.cli.nats_server import free_port
+from zenith.cli.process import ServerProcess
 
 _CONFIG = """\
 reporting-disabled = true
@@ -54,8 +53,10 @@ def find_influxd() -> str | None:
         "/usr/bin/influxd" if Path("/usr/bin/influxd").exists() else None)
 
 
-class Influxd:
+class Influxd(ServerProcess):
     """One ``influxd`` on free loopback ports, its files under ``root``, no auth."""
+
+    name = "influxd"
 
     def __init__(self, root: str | Path, host: str = "127.0.0.1") -> None:
         self.root = Path(root)
@@ -63,8 +64,7 @@ class Influxd:
         self.http_port = free_port(host)
         self.rpc_port = free_port(host)
         self.config_file = self.root / "influxdb.conf"
-        self.log_file = self.root / "influxd.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__(self.root / "influxd.log")
 
     @property
     def http_url(self) -> str:
@@ -81,40 +81,12 @@ class Influxd:
         self.root.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(_CONFIG.format(host=self.host, rpc_port=self.rpc_port,
                                                    http_port=self.http_port, root=self.root))
-        with open(self.log_file, "ab") as log:
-            self.proc = subprocess.Popen([binary, "-config", str(self.config_file)],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"influxd exited with {self.proc.returncode}; "
-                                   f"see {self.log_file}")
-            try:
-                with urllib.request.urlopen(self.http_url + "/ping", timeout=1) as reply:
-                    if reply.status == 204:
-                        return
-            except (OSError, urllib.error.URLError):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"influxd did not answer /ping on {self.http_url} within {timeout}s")
+        self.spawn([binary, "-config", str(self.config_file)], log_output=True)
+        self.wait_ready(self._answers, timeout, self.http_url + "/ping")
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = None
-            return
-        self.proc.terminate()
+    def _answers(self) -> bool:
         try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-
-    def __enter__(self) -> Influxd:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            with urllib.request.urlopen(self.http_url + "/ping", timeout=1) as reply:
+                return bool(reply.status == 204)
+        except urllib.error.URLError:
+            return False

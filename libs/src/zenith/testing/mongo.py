@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from zenith.cli.nats_server import free_port
+from zenith.cli.process import ServerProcess
 
 
 def find_nx_27017() -> str | None:
@@ -18,16 +17,17 @@ def find_nx_27017() -> str | None:
     return shutil.which("nx-27017")
 
 
-class NxServer:
+class NxServer(ServerProcess):
     """One ``nx-27017`` process on a free loopback port, one SQLite file per database."""
+
+    name = "nx-27017"
 
     def __init__(self, data_dir: str | Path, port: int | None = None,
                  host: str = "127.0.0.1") -> None:
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port or free_port(host)
-        self.log_file = self.data_dir / "nx-27017.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__(self.data_dir / "nx-27017.log")
 
     def url(self, database: str = "") -> str:
         return f"mongodb://{self.host}:{self.port}/{database}"
@@ -42,48 +42,22 @@ class NxServer:
         cmd = [binary, "--host", self.host, "-p", str(self.port), "--data-dir", str(dbs),
                "--log-file", str(self.log_file),
                "--pid-file", str(self.data_dir / "nx-27017.pid")]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-        self._wait(timeout)
-
-    def _wait(self, timeout: float) -> None:
+        self.spawn(cmd)
         from pymongo import MongoClient
-        from pymongo.errors import PyMongoError
 
-        assert self.proc is not None
-        deadline = time.monotonic() + timeout
         client: MongoClient[dict[str, object]] = MongoClient(
             self.url(), serverSelectionTimeoutMS=500, connectTimeoutMS=500)
         try:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"nx-27017 exited with {self.proc.returncode}; "
-                                       f"see {self.log_file}")
-                try:
-                    client.admin.command("ping")
-                    return
-                except PyMongoError:
-                    time.sleep(0.1)
+            self.wait_ready(lambda: self._answers(client), timeout, self.url())
         finally:
             client.close()
-        self.stop()
-        raise RuntimeError(f"nx-27017 did not answer a ping on {self.url()} within {timeout}s")
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = None
-            return
-        self.proc.terminate()
+    @staticmethod
+    def _answers(client: object) -> bool:
+        from pymongo.errors import PyMongoError
+
         try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-
-    def __enter__(self) -> NxServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            client.admin.command("ping")  # type: ignore[attr-defined]
+            return True
+        except PyMongoError:
+            return False
