@@ -1,7 +1,14 @@
-"""Auth subjects: login, tokens, keys, users (served by ``auth``)."""
+"""Auth subjects: login, tokens, keys, users (served by ``auth``).
+
+Besides the endpoints, this module fixes what token verifiers share with
+the auth service: the issuer, the signing algorithm, the KV bucket and the
+layout of its keys (``revoked.<username>`` holds a not-before time in epoch
+seconds; access tokens issued earlier are refused).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field
@@ -10,6 +17,36 @@ from zenith.contracts.base import Empty, Endpoint, Message
 
 Username = str  # validated by the auth service: 1-64 of [A-Za-z0-9_.@-]
 Permissions = dict[str, list[str]]
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+ACTIONS = ("create", "read", "update", "delete")
+ISSUER = "zenith"
+ALGORITHM = "EdDSA"
+ACCESS_TYPE = "access"
+AUTH_BUCKET = "zenith-auth"
+SIGNING_KEY = "signing.ed25519"  # KV key of the private signing key (auth service only)
+REVOKED_PREFIX = "revoked."
+REVOKED_WATCH = "revoked.*"
+
+_KEY_SAFE = re.compile(r"[A-Za-z0-9_-]")
+
+
+def revoked_key(username: str) -> str:
+    """The KV key of a user's not-before time.
+
+    KV keys cannot hold ``@`` and a ``.`` would split the key, so every other
+    character is written as ``=XX`` (its hex code): ``a.b@c`` -> ``revoked.a=2Eb=40c``.
+    """
+    encoded = "".join(c if _KEY_SAFE.fullmatch(c) else f"={ord(c):02X}" for c in username)
+    return REVOKED_PREFIX + encoded
+
+
+def username_from_revoked_key(key: str) -> str | None:
+    """The username a ``revoked.*`` key belongs to, or None for another key."""
+    if not key.startswith(REVOKED_PREFIX):
+        return None
+    return re.sub(r"=([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)),
+                  key[len(REVOKED_PREFIX):])
 
 
 class Login(Message):

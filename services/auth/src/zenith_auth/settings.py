@@ -1,0 +1,30 @@
+"""Settings of the auth service and of ``zenith user``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from zenith.config import Settings
+
+DAY = 86400
+
+
+class AuthSettings(Settings):
+    auth_access_ttl_s: int = Field(1800, ge=60, le=DAY,
+                                   description="Lifetime of an access token, seconds.")
+    auth_refresh_ttl_s: int = Field(30 * DAY, ge=300, le=365 * DAY,
+                                    description="Lifetime of a refresh token, seconds; each "
+                                    "refresh starts a new one.")
+    auth_login_window_s: int = Field(300, ge=10, le=DAY,
+                                     description="Window over which failed logins are counted.")
+    auth_login_max_failures_user: int = Field(5, ge=1, le=1000,
+                                              description="Failed logins per username "
+                                              "within the window before 429.")
+    auth_login_max_failures_ip: int = Field(20, ge=1, le=10000,
+                                            description="Failed logins per client address "
+                                            "(IPv6: per /64) within the window before 429.")
+    auth_create_admin: bool = Field(True, description="On first start with no user, create "
+                                    "'admin' with a random password and print it once.")
+    auth_argon2_time_cost: int = Field(3, ge=1, le=20, description="argon2id passes.")
+    auth_argon2_memory_kib: int = Field(65536, ge=1024, le=4 * 1024 * 1024,
+                                        description="argon2id memory per hash, KiB.")
