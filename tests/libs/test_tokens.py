@@ -108,6 +108,11 @@ async def test_own_key_signs_a_token_the_verifier_accepts(verifier, key):
     ({"perms": ["*"]}, "invalid_token"),
     ({"sub": "not a user name"}, "invalid_token"),
     ({"jti": None}, "invalid_token"),
+    ({"exp": None}, "invalid_token"),
+    ({"iat": None}, "invalid_token"),
+    ({"iat": time.time() + 3600, "exp": time.time() + 7200}, "invalid_token"),  # from the future
+    ({"nbf": time.time() + 3600}, "invalid_token"),
+    ({"iat": "yesterday"}, "invalid_token"),
 ])
 async def test_bad_claims_are_refused(verifier, key, change, code):
     with pytest.raises(Unauthorized) as info:
@@ -148,6 +153,37 @@ async def test_another_key_is_refused_with_or_without_our_kid(verifier, key):
     with pytest.raises(Unauthorized) as info:
         verifier.verify(impostor)
     assert "signature" in info.value.message
+
+
+def _attacker_jwk(private: Ed25519PrivateKey) -> dict[str, Any]:
+    from jwt.algorithms import OKPAlgorithm
+
+    return json.loads(OKPAlgorithm.to_jwk(private.public_key()))
+
+
+@pytest.mark.parametrize("header", [
+    {"jku": "https://evil.example/jwks.json"},
+    {"x5u": "https://evil.example/cert.pem"},
+    {"jwk": "embedded"},
+    {"kid": "../../../../dev/null"},
+    {"kid": "' OR '1'='1"},
+    {"kid": 7},
+    {"kid": ""},
+])
+async def test_keys_named_or_embedded_in_the_header_are_never_used(verifier, key, header):
+    """Only the auth service's JWKS decides: jku/x5u/jwk headers and odd kids are ignored."""
+    attacker = Ed25519PrivateKey.generate()
+    fields: dict[str, Any] = {"kid": key.kid, **header}
+    if fields.get("jwk") == "embedded":
+        fields["jwk"] = _attacker_jwk(attacker)
+    if isinstance(fields["kid"], str):
+        token = jwt.encode(claims(), attacker, algorithm="EdDSA", headers=fields)
+    else:  # PyJWT will not write it; an attacker would
+        token = f"{b64({'alg': 'EdDSA', 'typ': 'JWT', **fields})}.{b64(claims())}.c2ln"
+    with pytest.raises(Unauthorized):
+        verifier.verify(token)
+    with pytest.raises(Unauthorized):
+        await verifier.verify_async(token)
 
 
 @pytest.mark.parametrize("token", ["", "abc", "a.b.c", "x" * 9000, "..", "🙂.🙂.🙂"])

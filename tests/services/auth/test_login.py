@@ -130,3 +130,27 @@ async def test_addresses_that_are_not_ips_share_one_counter(auth, bus):
     with pytest.raises(TooManyRequests):
         await login(bus, "alice", PASSWORD, client_ip="unknown")
     assert (await login(bus, "alice", client_ip="192.0.2.99")).user.username == "alice"
+
+
+async def test_name_variants_neither_log_in_nor_escape_the_limit(auth, bus):
+    """Usernames match exactly: a variant is another (unknown) user, so spreading
+    guesses over variants never reaches the real account."""
+    await add_user(bus, "alice")
+    for variant in ("Alice", "ALICE", " alice", "alice ", "alice\t", "ａｌｉｃｅ", "alice\u200b"):
+        with pytest.raises(Unauthorized):
+            await login(bus, variant, PASSWORD, client_ip=None)
+    for _ in range(5):
+        with pytest.raises(Unauthorized):
+            await login(bus, "alice", "wrong password", client_ip=None)
+    with pytest.raises(TooManyRequests):
+        await login(bus, "alice", PASSWORD, client_ip=None)
+
+
+async def test_an_ipv4_address_written_as_ipv6_shares_its_counter(auth, bus):
+    for i in range(20):
+        address = "203.0.113.77" if i % 2 else "::ffff:203.0.113.77"
+        with pytest.raises(Unauthorized):
+            await login(bus, f"user{i}", "guess", client_ip=address)
+    for address in ("203.0.113.77", "::ffff:cb00:714d", " 203.0.113.77 "):
+        with pytest.raises(TooManyRequests):
+            await login(bus, "someone", "guess", client_ip=address)

@@ -82,18 +82,45 @@ async def test_remote_state_change_without_token_changes_nothing(web: WebUnderTe
 
 async def test_trusted_proxy_forwarding(nats_url: str, remote_host: str,
                                         auth_service: None) -> None:
-    async with start_web(nats_url, remote_host, web_trusted_proxies=[remote_host]) as proxied:
-        # the proxy (our remote address) says the client is this machine: believed
-        status, _ = await status_of(proxied.remote(), "GET", GPIO_READ,
+    async with start_web(nats_url, remote_host,
+                         web_trusted_proxies=["127.0.0.1", remote_host]) as proxied:
+        # a proxy on this machine says its client is this machine too: believed
+        status, _ = await status_of(proxied.local(), "GET", GPIO_READ,
                                     headers={"X-Forwarded-For": "127.0.0.1"})
         assert status == 200
         # the client prepended 127.0.0.1; the proxy appended the real address
+        for client in (proxied.local(), proxied.remote()):
+            status, _ = await status_of(client, "GET", GPIO_READ,
+                                        headers={"X-Forwarded-For": "127.0.0.1, 203.0.113.9"})
+            assert status == 401
+        # a proxy on another machine forwarding its own 127.0.0.1: that is the
+        # proxy's machine (a tunnel running there, say), not this one
         status, _ = await status_of(proxied.remote(), "GET", GPIO_READ,
-                                    headers={"X-Forwarded-For": "127.0.0.1, 203.0.113.9"})
+                                    headers={"X-Forwarded-For": "127.0.0.1"})
         assert status == 401
         # no header: the proxy itself is the client, and it is remote
         status, _ = await status_of(proxied.remote(), "GET", GPIO_READ)
         assert status == 401
+        # a local proxy forwarding without saying for whom (X-Real-IP only): unknown
+        status, body = await status_of(proxied.local(), "GET", GPIO_READ,
+                                       headers={"X-Real-IP": "203.0.113.9"})
+        assert status == 401, body
+
+
+async def test_a_local_proxy_nobody_listed_makes_nothing_local(web: WebUnderTest) -> None:
+    """A reverse proxy or tunnel on this machine that is not a trusted proxy:
+    what it forwards comes from elsewhere, so it is not a local request."""
+    for headers in ({"X-Forwarded-For": "203.0.113.9"}, {"X-Real-IP": "203.0.113.9"},
+                    {"Forwarded": "for=203.0.113.9"}, {"X-Forwarded-For": "127.0.0.1"},
+                    {"CF-Connecting-IP": "203.0.113.9"}):
+        status, body = await status_of(web.local(), "GET", GPIO_READ, headers=headers)
+        assert status == 401, headers
+        assert body["error"]["code"] == "unauthorized"
+        status, _ = await status_of(web.local(), "POST", "/gpio/digital", headers=headers,
+                                    json={"pin": 8, "state": "on"})
+        assert status == 401
+    _, pins = await status_of(web.local(), "GET", "/gpio/all")
+    assert pins["D8"]["mode"] == "unused"
 
 
 async def test_local_bypass_can_be_turned_off(nats_url: str, remote_host: str,

@@ -30,10 +30,38 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored() -> None:
     assert not client.local
 
 
-def test_trusted_proxy_forwarding_a_local_client() -> None:
-    client = resolve_client("10.0.0.5", ["127.0.0.1"], PROXY)
+def test_trusted_proxy_on_this_machine_forwarding_a_local_client() -> None:
+    proxies = [*PROXY, ipaddress.ip_network("127.0.0.1/32")]
+    client = resolve_client("127.0.0.1", ["127.0.0.1"], proxies)
     assert client.local
     assert client.via_proxy
+    # through a remote proxy, then the local one: every writer must be on this machine
+    assert not resolve_client("127.0.0.1", ["127.0.0.1, 10.0.0.5"], proxies).local
+
+
+def test_a_remote_proxys_own_loopback_is_not_this_machine() -> None:
+    client = resolve_client("10.0.0.5", ["127.0.0.1"], PROXY)
+    assert client.address == "127.0.0.1"
+    assert not client.local
+    assert not resolve_client("10.0.0.5", ["::1"], PROXY).local
+
+
+@pytest.mark.parametrize("forwarded, proxied", [
+    (["203.0.113.9"], True), (["127.0.0.1"], True), ([], True),
+])
+def test_a_loopback_peer_that_forwards_is_not_local(forwarded: list[str],
+                                                    proxied: bool) -> None:
+    """An unlisted proxy or tunnel on this machine (X-Forwarded-For, X-Real-IP, ...)."""
+    assert not resolve_client("127.0.0.1", forwarded, PROXY, proxied).local
+    assert not resolve_client("::1", forwarded, [], proxied).local
+
+
+def test_a_trusted_loopback_proxy_without_forwarded_for_is_not_local() -> None:
+    proxies = [ipaddress.ip_network("127.0.0.1/32")]
+    client = resolve_client("127.0.0.1", [], proxies, proxied=True)  # X-Real-IP only
+    assert not client.local
+    # nothing forwarded at all: a program on this machine calling directly
+    assert resolve_client("127.0.0.1", [], proxies).local
 
 
 def test_right_most_untrusted_address_is_the_client() -> None:
@@ -62,8 +90,11 @@ def test_garbage_in_the_chain_makes_the_client_unknown_and_remote(header: str) -
 
 
 def test_ports_and_brackets_written_by_proxies_are_understood() -> None:
-    assert resolve_client("10.0.0.5", ["[::1]:4711"], PROXY).local
-    assert resolve_client("10.0.0.5", ["127.0.0.1:80"], PROXY).local
+    proxies = [ipaddress.ip_network("127.0.0.1/32")]
+    assert resolve_client("127.0.0.1", ["[::1]:4711"], proxies).local
+    assert resolve_client("127.0.0.1", ["127.0.0.1:80"], proxies).local
+    assert resolve_client("10.0.0.5", ["[2001:db8::7]:4711"], PROXY).address == "2001:db8::7"
+    assert resolve_client("10.0.0.5", ["198.51.100.3:80"], PROXY).address == "198.51.100.3"
 
 
 def test_fallback_address_is_seen_as_a_remote_peer() -> None:

@@ -2,6 +2,11 @@
 
 The user endpoints trust the bus: the web service checks the caller's
 ``users`` permission (declared on each endpoint) before it forwards a call.
+
+A login or a refresh checks again, after issuing, that the password did not
+change (nor the user go, nor the session end) while it was working: a
+revocation that ran in between could not see the refresh token it had not
+stored yet, and would let it outlive a password change.
 """
 
 from __future__ import annotations
@@ -81,13 +86,22 @@ class AuthEndpoints:
             log.info("failed login for %r from %s", body.username, body.client_ip or "the bus")
             raise _invalid_login()
         await self.core.limiter.succeeded(attempt)
+        expected = stored
         if verdict.rehash and stored:
             new_hash = await self.core.passwords.ahash(body.password)
             if await self.core.users.replace_hash_if_unchanged(user["_id"], stored, new_hash):
+                expected = new_hash
                 log.info("password hash of %s upgraded to argon2id", user["_id"])
+        pair = await self.issue(user, None, body.client_ip)
+        current = await self.core.users.get(user["_id"])
+        if current is None or current.get("password_hash") != expected:
+            await self.core.refresh.revoke(pair.refresh_token)
+            LOGINS.labels("failed").inc()
+            log.info("login of %s refused: the password changed meanwhile", user["_id"])
+            raise _invalid_login()
         LOGINS.labels("ok").inc()
         log.info("login of %s from %s", user["_id"], body.client_ip or "the bus")
-        return await self.issue(user, None, body.client_ip)
+        return pair
 
     async def refresh(self, call: Call[c.Refresh]) -> c.TokenPair:
         try:
@@ -101,8 +115,14 @@ class AuthEndpoints:
             REFRESHES.labels("refused").inc()
             raise Unauthorized("refresh token is invalid or expired",
                                code="invalid_refresh_token")
+        pair = await self.issue(user, session.family, call.body.client_ip)
+        if not await self.core.refresh.rotation_stands(call.body.refresh_token):
+            await self.core.refresh.revoke_family(session.family)
+            REFRESHES.labels("refused").inc()
+            raise Unauthorized("refresh token is invalid or expired",
+                               code="invalid_refresh_token")
         REFRESHES.labels("ok").inc()
-        return await self.issue(user, session.family, call.body.client_ip)
+        return pair
 
     async def logout(self, call: Call[c.Logout]) -> c.Ok:
         await self.core.refresh.revoke(call.body.refresh_token)

@@ -77,6 +77,16 @@ class RefreshTokens:
             await self._reused(doc)
         return Session(doc["user"], doc["family"])
 
+    async def rotation_stands(self, token: str) -> bool:
+        """After the next token of ``token``'s session was issued: True unless the
+        session was revoked meanwhile (logout, password change, removal, reuse).
+
+        A revocation that ran between :meth:`use` and the insert of the next
+        token could not see that token; it did revoke ``token`` itself, which
+        this finds."""
+        doc = await self.store.get(COLLECTION, token_hash(token))
+        return doc is not None and doc.get("state") == USED
+
     async def _reused(self, doc: dict[str, object]) -> None:
         revoked = await self.revoke_family(str(doc["family"]))
         log.warning("refresh token of %s was used twice: its session is revoked "

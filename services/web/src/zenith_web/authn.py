@@ -2,12 +2,15 @@
 
 1. ``PUBLIC`` routes: anyone.
 2. A local request (loopback peer, see :mod:`zenith_web.peer`) when
-   ``web_local_no_auth`` is on: allowed, with every permission.
+   ``web_local_no_auth`` is on: allowed, with every permission, unless a
+   browser sent it for another site or a rebound host name (see
+   :mod:`zenith_web.localaccess`); then it needs credentials like any other.
 3. ``Authorization: Bearer <token>``: verified by the TokenVerifier.
 4. The session cookie: not for ``NO_COOKIE`` routes (state-changing GETs);
    a state-changing method needs the CSRF header and an allowed origin.
    Pages renew an expired access token from the refresh cookie.
-5. Nothing: 401 for the API, a redirect to ``/login`` for pages.
+5. Nothing: 401 for the API (403 ``cross_site`` for a local request refused in
+   step 2), a redirect to ``/login`` for pages.
 
 Then the route's permission (from the contract endpoint) must be held: 403.
 """
@@ -21,7 +24,7 @@ from aiohttp import web
 
 from zenith.contracts import auth as auth_contract
 from zenith.errors import Forbidden, Unauthorized, ZenithError
-from zenith_web import keys, session
+from zenith_web import keys, localaccess, session
 from zenith_web.caller import Caller, Via
 from zenith_web.peer import Client
 from zenith_web.spec import Access, RouteSpec
@@ -103,7 +106,10 @@ async def authenticate(request: web.Request, spec: RouteSpec, client: Client) ->
     anonymous = Caller(via="anonymous", address=client.address, local=client.local)
     if spec.access is Access.PUBLIC:
         return anonymous
+    local_refused = None
     if settings.web_local_no_auth and client.local:
+        local_refused = localaccess.refusal(request, spec, client, settings)
+    if settings.web_local_no_auth and client.local and local_refused is None:
         caller = Caller(via="local", address=client.address, local=True)
     elif (token := bearer_token(request)) is not None:
         caller = await verify(request, token, "bearer", client)
@@ -111,6 +117,8 @@ async def authenticate(request: web.Request, spec: RouteSpec, client: Client) ->
         caller = await _cookie_caller(request, spec, client)
     elif spec.access is Access.PAGE:
         raise login_redirect(request)
+    elif local_refused is not None:
+        raise Forbidden(local_refused, code="cross_site")
     else:
         raise Unauthorized("authentication required: send 'Authorization: Bearer <token>'",
                            code="unauthorized")

@@ -42,8 +42,19 @@ def validate(model: type[M], data: dict[str, Any], what: str = "request") -> M:
         raise validation_error(exc, what) from None
 
 
+def is_json(content_type: str) -> bool:
+    """``application/json`` or an ``application/*+json`` type."""
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json"))
+
+
 async def body_object(request: web.Request, form: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object ({} when empty); a form when ``form``."""
+    """The request body as a JSON object ({} when empty); a form when ``form``.
+
+    A body must say it is JSON (``Content-Type: application/json``): a page on
+    another site can make a browser send ``text/plain``, a form or multipart
+    to us without asking first, but never ``application/json``.
+    """
     if request.content_type == FORM:
         if not form:
             raise UnsupportedMediaType("send the body as application/json")
@@ -52,10 +63,16 @@ async def body_object(request: web.Request, form: bool = False) -> dict[str, Any
     raw = await request.read()
     if not raw.strip():
         return {}
+    if not is_json(request.content_type):
+        raise UnsupportedMediaType(f"send the body as application/json, not "
+                                   f"{request.content_type}")
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}", code="invalid_json") from None
+    except (ValueError, RecursionError):  # an integer of too many digits, nesting too deep
+        raise BadRequest("request body is not valid JSON: a number is too long or the "
+                         "nesting too deep", code="invalid_json") from None
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object", code="invalid_json")
     return data

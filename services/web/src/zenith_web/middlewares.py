@@ -98,8 +98,9 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
     response = await handler(request)
     renewed = request.get(keys.RENEWED)
     if renewed is not None:
+        secure = session.cookies_secure(request, settings, request[keys.CLIENT].via_proxy)
         session.start_session(response, renewed, settings,
-                              csrf=request.cookies.get(session.CSRF_COOKIE))
+                              csrf=request.cookies.get(session.CSRF_COOKIE), secure=secure)
     return response
 
 

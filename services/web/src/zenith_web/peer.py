@@ -5,6 +5,16 @@ The decision starts from the socket's peer address, never from a header.
 proxy; the client is then the right-most address in the chain that is not
 itself a trusted proxy (the left part of the header is whatever the client
 chose to send, so it proves nothing).
+
+"Local" means *this* machine, so:
+
+- a loopback address in the chain counts as local only when every hop that
+  wrote it is on this machine too (a remote proxy's 127.0.0.1 is the proxy's
+  own machine, not ours);
+- a loopback peer that sends forwarding headers (``X-Forwarded-For``,
+  ``X-Real-IP``, ``Forwarded``, ...) is a proxy or tunnel speaking for
+  someone else: without being a trusted proxy whose ``X-Forwarded-For``
+  names the client, it is not local.
 """
 
 from __future__ import annotations
@@ -18,6 +28,11 @@ from aiohttp import web
 from zenith_web.settings import IPNetwork
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Headers a proxy or a tunnel adds: their presence means the peer forwards
+# someone else's request.
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host",
+                 "X-Forwarded-Proto", "Via", "CF-Connecting-IP", "True-Client-IP")
 
 
 @dataclass(frozen=True)
@@ -72,28 +87,43 @@ def forwarded_chain(headers: Iterable[str]) -> list[str]:
     return chain
 
 
-def resolve_client(peer: str, forwarded: Sequence[str],
-                   proxies: Sequence[IPNetwork]) -> Client:
-    """Apply the rules above to a peer address and the X-Forwarded-For values."""
+def resolve_client(peer: str, forwarded: Sequence[str], proxies: Sequence[IPNetwork],
+                   proxied: bool = False) -> Client:
+    """Apply the rules above to a peer address and the X-Forwarded-For values.
+
+    ``proxied``: the request carries other forwarding headers (see
+    :data:`PROXY_HEADERS`) besides any ``X-Forwarded-For``.
+    """
     peer_ip = parse_ip(peer)
     if peer_ip is None:
         return Client(address=peer or "unknown", local=False)
-    if not forwarded or not _trusted(peer_ip, proxies):
-        return Client(address=str(peer_ip), local=is_loopback(peer_ip))
+    trusted = _trusted(peer_ip, proxies)
+    if not forwarded:
+        # a proxy that forwards without saying for whom: its client is unknown
+        local = is_loopback(peer_ip) and not proxied
+        return Client(address=str(peer_ip), local=local, via_proxy=trusted)
+    if not trusted:
+        # the header is ignored; a loopback peer sending it is a proxy we were
+        # not told about, forwarding someone we cannot know
+        return Client(address=str(peer_ip), local=False)
     chain = forwarded_chain(forwarded)
     if not chain or any(not hop for hop in chain):
         return Client(address="unknown", local=False, via_proxy=True)
     client_ip: IPAddress = peer_ip
+    on_this_machine = is_loopback(peer_ip)  # whoever wrote the next hop
     for hop in reversed(chain):
         hop_ip = parse_ip(hop)
         if hop_ip is None:  # garbage in the chain: the client cannot be known
             return Client(address="unknown", local=False, via_proxy=True)
         client_ip = hop_ip
+        on_this_machine = on_this_machine and is_loopback(hop_ip)
         if not _trusted(hop_ip, proxies):
             break
-    return Client(address=str(client_ip), local=is_loopback(client_ip), via_proxy=True)
+    return Client(address=str(client_ip), local=on_this_machine, via_proxy=True)
 
 
 def client_of(request: web.BaseRequest, proxies: Sequence[IPNetwork]) -> Client:
-    return resolve_client(peer_address(request), request.headers.getall("X-Forwarded-For", []),
-                          proxies)
+    headers = request.headers
+    proxied = any(name in headers for name in PROXY_HEADERS)
+    return resolve_client(peer_address(request), headers.getall("X-Forwarded-For", []),
+                          proxies, proxied)

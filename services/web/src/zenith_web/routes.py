@@ -105,7 +105,9 @@ ROUTES: tuple[RouteSpec, ...] = (
               "Every pin D0..D27 with its mode and state.", "gpio", endpoint=gpio.ALL,
               reply=GpioPins),
     RouteSpec("GET", "/gpio/digital/{pin}", "gpio-digital-get", gpio_views.digital_get,
-              "Read a pin.", "gpio", endpoint=gpio.DIGITAL_GET, params=(PIN,)),
+              "Read a pin (an unused pin becomes an input). Allsky compatible: bearer "
+              "token or local request only.", "gpio", NO_COOKIE, endpoint=gpio.DIGITAL_GET,
+              params=(PIN,)),
     RouteSpec("POST", "/gpio/digital", "gpio-digital", gpio_views.digital_set,
               "Drive a pin on or off.", "gpio", endpoint=gpio.DIGITAL_SET),
     RouteSpec("POST", "/gpio/pwm", "gpio-pwm", gpio_views.pwm_set,

@@ -27,8 +27,9 @@ from zenith_web.templating import render
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host (open redirect)."""
-    if not target:
+    """Only a path on this site: never another host (open redirect), and nothing
+    a browser would strip or a header cannot hold (control characters, spaces)."""
+    if not target or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target):
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
@@ -69,7 +70,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     response = see_other(safe_next(request.query.get("next"))) if from_form \
         else model_response(pair)
     if form.session:
-        session.start_session(response, pair, settings)
+        session.start_session(response, pair, settings,
+                              secure=session.cookies_secure(request, settings, peer.via_proxy))
     return response
 
 
@@ -91,7 +93,8 @@ async def refresh(request: web.Request) -> web.Response:
         return model_response(pair)
     response = model_response(SessionReply(expires_in=pair.expires_in, user=pair.user))
     session.start_session(response, pair, settings,
-                          csrf=request.cookies.get(session.CSRF_COOKIE))
+                          csrf=request.cookies.get(session.CSRF_COOKIE),
+                          secure=session.cookies_secure(request, settings, peer.via_proxy))
     return response
 
 
@@ -118,5 +121,6 @@ async def logout(request: web.Request) -> web.StreamResponse:
             pass
     response = see_other(str(request.app.router["login"].url_for())) if from_form \
         else model_response(LoggedOut())
-    session.end_session(response, settings)
+    session.end_session(response, settings, secure=session.cookies_secure(
+        request, settings, request[keys.CLIENT].via_proxy))
     return response
