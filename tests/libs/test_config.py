@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from zenith.config import Settings, describe, load_settings
+from zenith.config import Settings, describe, load_settings, redact_url
 from zenith.errors import ConfigError
 
 
@@ -81,3 +81,9 @@ def test_missing_or_broken_config_file(tmp_path: Path):
 def test_describe_lists_env_names():
     names = {row["env"] for row in describe(ExampleSettings)}
     assert {"ZENITH_CAMERA", "ZENITH_GPIO_PIN_FACTORY", "ZENITH_NATS_URL"} <= names
+
+
+def test_redact_url_hides_credentials():
+    assert redact_url("nats://user:pw@nats:4222,nats://n2:4222") == \
+        "nats://***@nats:4222,nats://n2:4222"
+    assert redact_url("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"

@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -69,6 +70,20 @@ class Settings(BaseModel):
     @property
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+
+def redact_url(url: str) -> str:
+    """A URL (or comma-separated URLs) fit for logs: user and password hidden."""
+    parts = []
+    for one in url.split(","):
+        split = urlsplit(one.strip())
+        if split.username or split.password:
+            host = split.hostname or ""
+            if split.port:
+                host = f"{host}:{split.port}"
+            one = urlunsplit(split._replace(netloc=f"***@{host}"))
+        parts.append(one.strip())
+    return ",".join(parts)
 
 
 def env_name(field: str) -> str:

@@ -32,7 +32,7 @@ from nats.js import JetStreamContext
 from zenith.bus.client import BusClient
 from zenith.bus.connect import connect
 from zenith.bus.jetstream import ensure_jetstream
-from zenith.config import Settings, load_settings
+from zenith.config import Settings, load_settings, redact_url
 from zenith.errors import ConfigError
 from zenith.telemetry.logs import setup_logging
 from zenith.telemetry.metrics import NATS_CONNECTED, SERVICE_UP, serve_metrics
@@ -93,7 +93,8 @@ async def _main(name: str, settings: S, serve: Serve[S]) -> None:
             loop.add_signal_handler(sig, stopping.set)
     serve_metrics(settings.metrics_port, settings.metrics_host)
     async with service_context(name, settings, serve, stopping):
-        log.info("%s ready (camera %s, nats %s)", name, settings.camera, settings.nats_url)
+        log.info("%s ready (camera %s, nats %s)", name, settings.camera,
+                 redact_url(settings.nats_url))
         await stopping.wait()
         log.info("%s stopping", name)
 

@@ -61,6 +61,8 @@ async def test_raw_json_like_the_nats_cli(calc, nc):
     (b'{"a": 1, "b": -1}', "invalid_request"),
     (b'{"a": 1, "extra": true}', "invalid_request"),
     (b"\xff\xfe", "invalid_json"),
+    (b"[" * 100_000 + b"]" * 100_000, "invalid_json"),
+    (b'{"a": ' + b"9" * 5000 + b"}", "invalid_json"),
 ])
 async def test_malformed_payload_gets_json_error_and_service_keeps_serving(calc, nc, payload,
                                                                            field):

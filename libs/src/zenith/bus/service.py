@@ -73,8 +73,10 @@ def parse_body(model: type[Req], data: bytes) -> Req:
         data = b"{}"
     try:
         raw = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: also over-long integers
         raise BadRequest(f"payload is not valid JSON: {exc}", code="invalid_json") from None
+    except RecursionError:
+        raise BadRequest("payload is nested too deeply", code="invalid_json") from None
     if not isinstance(raw, dict):
         raise BadRequest("payload must be a JSON object", code="invalid_json")
     try:

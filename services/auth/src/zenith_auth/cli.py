@@ -20,7 +20,7 @@ from typing import Any
 import nats
 
 from zenith.bus.jetstream import bucket
-from zenith.config import load_settings
+from zenith.config import load_settings, redact_url
 from zenith.contracts.auth import AUTH_BUCKET
 from zenith.errors import BadRequest, ConfigError, ZenithError
 from zenith.storage.factory import open_metadata
@@ -239,12 +239,12 @@ async def _publish_revocation(settings: AuthSettings, username: str,
             connect_timeout=NATS_TIMEOUT_S, error_cb=remember), NATS_TIMEOUT_S * 2)
     except Exception as exc:
         cause = errors[0] if errors else exc
-        return f"{settings.nats_url}: {cause or type(cause).__name__}"
+        return f"{redact_url(settings.nats_url)}: {cause or type(cause).__name__}"
     try:
         kv = await asyncio.wait_for(bucket(nc, AUTH_BUCKET), NATS_TIMEOUT_S)
         await asyncio.wait_for(publish(kv, username, not_before), NATS_TIMEOUT_S)
     except Exception as exc:
-        return f"{settings.nats_url}: {exc or type(exc).__name__}"
+        return f"{redact_url(settings.nats_url)}: {exc or type(exc).__name__}"
     finally:
         await nc.close()
     return None

@@ -208,6 +208,8 @@ class CaptureLoop:
                 "space is freed")
             await self._sleep(PAUSED_POLL_S)
             return
+        if self.state == "paused":  # space was freed: say so before the next frame lands
+            await self._set_state("running", "disk space freed; saving again")
         driver = host.driver
         assert driver is not None
         now = self.clock.now()
