@@ -102,3 +102,12 @@ async def test_async_helpers(blobs: BlobStore) -> None:
 def test_usage_reports_the_filesystem(blobs: BlobStore) -> None:
     total, used, free = blobs.usage()
     assert total > 0 and 0 <= used <= total and 0 <= free <= total
+
+
+def test_blobs_are_readable_by_other_users(tmp_path):
+    store = BlobStore(tmp_path)
+    assert store.write_bytes("a/b.jpg", b"x").stat().st_mode & 0o777 == 0o644
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"y")
+    src.chmod(0o600)
+    assert store.write_file("a/c.bin", src).stat().st_mode & 0o777 == 0o644

@@ -217,7 +217,8 @@ async def test_focuser_position_blurs_the_simulated_stars(make_settings, bus, nc
         await js.publish(subject, event.model_dump_json().encode())
 
     await move(1000)  # before the service starts: it reads the last value
-    async with running_capture(make_settings(capture_autostart=False)):
+    async with running_capture(make_settings(capture_autostart=False,
+                                             capture_sim_focus_position=1000)):
         sharp = await bus.request(capture.SNAPSHOT, {"image": False, "exposure_s": 20},
                                   camera=CAMERA, timeout=20)
         assert sharp.focus_position == 1000

@@ -20,7 +20,7 @@ from .conftest import DAY, NIGHT, settings_for
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
-    return settings_for(tmp_path_factory.mktemp("sim"))
+    return settings_for(tmp_path_factory.mktemp("sim"), capture_sim_focus_position=1000)
 
 
 @pytest.fixture(scope="module")

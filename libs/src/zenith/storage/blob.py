@@ -36,7 +36,7 @@ class BlobStore:
     def write_bytes(self, key: str, data: bytes) -> Path:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        fd, tmp = _mkstemp(target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -53,11 +53,12 @@ class BlobStore:
         """Copy (or move) a finished local file in under ``key``, atomically."""
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        fd, tmp = _mkstemp(target.parent)
         os.close(fd)
         try:
             if move:
                 shutil.move(str(source), tmp)
+                os.chmod(tmp, FILE_MODE)
             else:
                 shutil.copyfile(source, tmp)
             with open(tmp, "rb+") as fh:
@@ -74,7 +75,7 @@ class BlobStore:
         filename (a video encoder); publish it with ``write_file(move=True)``."""
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=target.parent)
+        fd, tmp = _mkstemp(target.parent, suffix)
         os.close(fd)
         return Path(tmp)
 
@@ -120,6 +121,15 @@ class BlobStore:
 
     async def aread_bytes(self, key: str) -> bytes:
         return await asyncio.to_thread(self.read_bytes, key)
+
+
+FILE_MODE = 0o644  # readable by a web server or another service's user on a shared volume
+
+
+def _mkstemp(folder: Path, suffix: str = "") -> tuple[int, str]:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    os.fchmod(fd, FILE_MODE)
+    return fd, tmp
 
 
 class _suppress_missing:

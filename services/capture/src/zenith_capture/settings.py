@@ -93,7 +93,8 @@ class CaptureSettings(Settings):
         None, description="ISO time the simulated clock starts at; empty: now.")
     capture_sim_bit_depth: Literal[8, 16] = Field(8, description="Simulated sensor bits.")
     capture_sim_focus_position: int = Field(
-        1000, description="Focuser position at which the simulated lens is sharp.")
+        0, description="Focuser position at which the simulated lens is sharp "
+        "(0: where a new focuser starts, so a fresh dev stack is in focus).")
     capture_sim_blur_per_step: float = Field(
         0.02, ge=0, description="Defocus blur radius (pixels) per focuser step off focus.")
     capture_sim_seeing_px: float = Field(1.0, gt=0, le=20,

@@ -51,7 +51,8 @@ class GpioSettings(Settings):
         200, gt=0, description="Default sweep: current position ± this many steps.")
     gpio_autofocus_step: int = Field(40, gt=0, description="Default sweep spacing, steps.")
     gpio_autofocus_min_stars: int = Field(
-        5, ge=1, description="Stars every frame needs for HFR scoring; else sharpness.")
+        5, ge=1, description="Stars a frame needs to count for HFR scoring; HFR is used "
+        "when most frames of a sweep have them, else sharpness.")
     gpio_autofocus_settle_s: float = Field(
         0.2, ge=0, le=30, description="Pause after each move before the frame, s.")
     gpio_autofocus_timeout_s: float = Field(
