@@ -55,7 +55,7 @@ async def test_a_night_run_saves_frames_thumbnails_index_events_and_sky_series(m
         thumb = decode_image(blobs.read_bytes(first["thumb_key"]))
         assert thumb.width == 320
         m = docs[-1]["metrics"]  # auto exposure has settled by then
-        assert m["mean"] == pytest.approx(settings.capture_target_brightness, rel=0.25)
+        assert m["mean"] == pytest.approx(settings.capture_night_target_brightness, rel=0.25)
         assert m["stars"] > 50
         assert m["sqm"] == pytest.approx(21.0, abs=0.5) and m["cloud_cover"] <= 0.2
         rows = await series.query(sensors.SKY_SENSOR, ["mean", "stars", "sqm", "exposure_s"],

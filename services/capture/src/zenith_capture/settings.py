@@ -47,7 +47,8 @@ class CaptureSettings(Settings):
     capture_target_brightness: float = Field(
         0.3, gt=0, lt=1, description="Mean brightness (0..1, linear) auto exposure aims for.")
     capture_night_target_brightness: float | None = Field(
-        None, gt=0, lt=1, description="Target at night; empty: capture_target_brightness.")
+        0.12, gt=0, lt=1, description="Target at night (a dark sky, so star trails stack "
+        "under the products' 0.1 threshold); empty: capture_target_brightness.")
     capture_day_min_exposure_s: float = Field(1e-5, gt=0, description="Shortest exposure by day.")
     capture_day_max_exposure_s: float = Field(1.0, gt=0, description="Longest exposure by day.")
     capture_night_min_exposure_s: float = Field(1e-3, gt=0,

@@ -72,6 +72,25 @@ def hour_marks(times: Sequence[float], tz: ZoneInfo, expand: int = 1,
     return placed
 
 
+def fit_title(title: str, zone: str, room: int, scale: float, thickness: int
+              ) -> tuple[str, float]:
+    """The longest form of the title that fits ``room`` pixels, and its scale.
+
+    Tries "title  (zone)", then the title alone, each at full size; then
+    shrinks the title down to half size; never lets text run off the edge."""
+    candidates = [f"{title}  ({zone})", title] if zone else [title]
+    for text in candidates:
+        if _text_size(text, scale, thickness)[0] <= room:
+            return text, scale
+    width = _text_size(title, scale, thickness)[0]
+    smaller = scale * room / max(1, width)
+    if smaller >= scale / 2:
+        return title, smaller
+    while title and _text_size(title + "...", scale / 2, thickness)[0] > room:
+        title = title[:-1]
+    return (title + "...") if title else "", scale / 2
+
+
 def _put(img: np.ndarray, text: str, x: int, baseline: int, scale: float, thickness: int,
          colour: tuple[int, int, int] = WHITE) -> None:
     cv2.putText(img, text, (x, baseline), FONT, scale, colour, thickness, cv2.LINE_AA)
@@ -94,7 +113,10 @@ def draw_labels(out: np.ndarray, band: int, times: Sequence[float], *, expand: i
     _, text_h = _text_size("0", scale, thickness)
     baseline = (band + text_h) // 2
     zone = datetime.fromtimestamp(float(times[0]), tz).tzname() if len(times) else ""
-    _put(out, f"{title}  ({zone})", max(2, band // 6), baseline, scale, thickness)
+    left = max(2, band // 6)
+    text, title_scale = fit_title(title, zone, width - 2 * left, scale, thickness)
+    _, title_h = _text_size(text, title_scale, thickness)
+    _put(out, text, left, (band + title_h) // 2, title_scale, thickness)
     top = band + height
     tick = max(3, band // 3)
     for mark in marks:
