@@ -179,14 +179,11 @@ class InfluxSeriesStore(SeriesStore):
                     tags: Mapping[str, str] | None = None,
                     every_s: float | None = None,
                     aggregate: Aggregate = "mean") -> list[Row]:
-        check.name(measurement, "measurement")
-        names = check.field_names(fields)
-        start_ns, end_ns = check.clamp_ns(start, "start"), check.clamp_ns(end, "end")
-        tag_pairs = check.tags(tags)
-        every = check.every_ns(every_s)
-        how = check.aggregate(aggregate)
-        if start_ns >= end_ns:
+        q = check.query(measurement, fields, start, end, tags, every_s, aggregate)
+        if q.empty:
             return []
+        names, start_ns, end_ns, tag_pairs, every, how = (
+            q.names, q.start_ns, q.end_ns, q.tag_pairs, q.every, q.how)
         statement = influxql.select(measurement, names, start_ns=start_ns, end_ns=end_ns,
                                     tags=tag_pairs, every_ns=every, aggregate=how)
         found: list[tuple[int, dict[str, float | None]]] = []

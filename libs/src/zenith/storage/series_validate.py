@@ -139,3 +139,27 @@ def aggregate(value: object) -> str:
         raise BadRequest(f"aggregate must be one of {', '.join(AGGREGATES)}, not {value!r}",
                          code="invalid_series")
     return str(value)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A checked :meth:`SeriesStore.query` call, as every backend needs it."""
+
+    measurement: str
+    names: list[str]
+    start_ns: int
+    end_ns: int
+    tag_pairs: tuple[tuple[str, str], ...]
+    every: int | None
+    how: str
+
+    @property
+    def empty(self) -> bool:
+        return self.start_ns >= self.end_ns
+
+
+def query(measurement: object, fields: object, start: object, end: object, tags_: object,
+          every_s: object, how: object) -> Query:
+    return Query(name(measurement, "measurement"), field_names(fields),
+                 clamp_ns(start, "start"), clamp_ns(end, "end"), tags(tags_),
+                 every_ns(every_s), aggregate(how))

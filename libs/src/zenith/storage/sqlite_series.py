@@ -86,14 +86,11 @@ class SqliteSeriesStore(SeriesStore):
                     tags: Mapping[str, str] | None = None,
                     every_s: float | None = None,
                     aggregate: Aggregate = "mean") -> list[Row]:
-        check.name(measurement, "measurement")
-        names = check.field_names(fields)
-        start_ns, end_ns = check.clamp_ns(start, "start"), check.clamp_ns(end, "end")
-        tag_pairs = check.tags(tags)
-        every = check.every_ns(every_s)
-        how = check.aggregate(aggregate)
-        if start_ns >= end_ns:
+        q = check.query(measurement, fields, start, end, tags, every_s, aggregate)
+        if q.empty:
             return []
+        names, start_ns, end_ns, tag_pairs, every, how = (
+            q.names, q.start_ns, q.end_ns, q.tag_pairs, q.every, q.how)
         values = ", ".join(f"(SELECT value FROM json_each(p.fields) WHERE key = ?) AS v{i}"
                            for i in range(len(names)))
         cond = "".join(" AND EXISTS (SELECT 1 FROM json_each(p.tags) WHERE key = ? AND value = ?)"
