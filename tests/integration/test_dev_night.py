@@ -6,25 +6,17 @@ timelapse plays in Chromium."""
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from pathlib import Path
 
 import nats
 import pytest
-from aiohttp import web
-from playwright.async_api import async_playwright
 
 from tests.integration.devstack import DevStack
-from zenith.cli.nats_server import free_port
 from zenith.contracts.products import PRODUCT_READY, ProductReady
-from zenith.testing.require import missing
+from zenith.testing.browser import play_video, require_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--autoplay-policy=no-user-gesture-required"]
 NIGHTLY = {"keogram", "startrails", "timelapse"}
 # 15:00 to 08:00 UTC at 52 N, 5 E on a moonless November night, 900x: about 70 s
 NIGHT_ENV = {
@@ -63,40 +55,8 @@ async def final_products(nats_url: str, timeout: float) -> dict[str, ProductRead
     return found
 
 
-async def play(video: Path) -> dict:
-    (video.parent / "play.html").write_text(
-        '<!doctype html><video id="v" muted playsinline preload="auto" '
-        f'src="{video.name}"></video>')
-    app = web.Application()
-    app.router.add_static("/", video.parent)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = await browser.new_page()
-            await page.goto(f"http://127.0.0.1:{port}/play.html")
-            await page.wait_for_function("document.getElementById('v').readyState >= 1",
-                                         timeout=15000)
-            await page.evaluate("document.getElementById('v').play()")
-            await page.wait_for_function("document.getElementById('v').ended", timeout=60000)
-            state = await page.evaluate("""() => {
-                const v = document.getElementById('v');
-                return {error: v.error && v.error.code, width: v.videoWidth,
-                        duration: v.duration, time: v.currentTime};
-            }""")
-            await browser.close()
-            return state
-    finally:
-        await runner.cleanup()
-        (video.parent / "play.html").unlink()
-
-
 def test_accelerated_night_makes_every_product(tmp_path: Path):
-    if not Path(CHROMIUM).exists():
-        missing("chromium", f"{CHROMIUM} is not installed (apt-get install chromium)")
+    require_chromium()
     data = tmp_path / "var"
     stack = DevStack(data, **NIGHT_ENV).start()
     try:
@@ -141,7 +101,6 @@ def test_accelerated_night_makes_every_product(tmp_path: Path):
         db.close()
     assert rows >= len(frames)
 
-    state = asyncio.run(play(blobs / products["timelapse"].key))
+    state = asyncio.run(play_video(blobs / products["timelapse"].key))
     assert state["error"] is None and state["width"] == 640
     assert state["duration"] > 0 and state["time"] == pytest.approx(state["duration"], abs=0.1)
-    json.dumps(state)

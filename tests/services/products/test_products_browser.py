@@ -6,23 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from aiohttp import web
-from playwright.async_api import async_playwright
 
-from zenith.cli.nats_server import free_port
-from zenith.testing.require import missing
+from zenith.testing.browser import play_video, require_chromium
 from zenith_products.decode import decode
 from zenith_products.testing import SkySynth, jpeg_bytes
 from zenith_products.video import SegmentEncoder, VideoParams, concat
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--autoplay-policy=no-user-gesture-required"]
-PAGE = """<!doctype html><meta charset="utf-8">
-<video id="v" muted playsinline preload="auto" src="night.mp4"></video>"""
 
 
 def _night_video(folder: Path) -> int:
@@ -42,42 +32,15 @@ def _night_video(folder: Path) -> int:
 
 @pytest.fixture
 def site(tmp_path: Path) -> tuple[Path, int]:
-    """A folder with the video and a page showing it; the video's frame count."""
-    if not Path(CHROMIUM).exists():
-        missing("chromium", f"{CHROMIUM} is not installed (apt-get install chromium)")
-    frames = _night_video(tmp_path)
-    (tmp_path / "index.html").write_text(PAGE)
-    return tmp_path, frames
+    """A folder with the video; the video's frame count."""
+    require_chromium()
+    return tmp_path, _night_video(tmp_path)
 
 
 async def test_timelapse_plays_to_the_end_in_chromium(site: tuple[Path, int]):
     folder, frames = site
-    app = web.Application()
-    app.router.add_static("/", folder)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = await browser.new_page()
-            await page.goto(f"http://127.0.0.1:{port}/index.html")
-            await page.wait_for_function("document.getElementById('v').readyState >= 1",
-                                         timeout=15000)
-            duration = await page.evaluate("document.getElementById('v').duration")
-            await page.evaluate("document.getElementById('v').play()")
-            await page.wait_for_function("document.getElementById('v').ended", timeout=30000)
-            state = await page.evaluate("""() => {
-                const v = document.getElementById('v');
-                const q = v.getVideoPlaybackQuality();
-                return {error: v.error && v.error.code, width: v.videoWidth,
-                        height: v.videoHeight, frames: q.totalVideoFrames,
-                        time: v.currentTime};
-            }""")
-            await browser.close()
-    finally:
-        await runner.cleanup()
+    state = await play_video(folder / "night.mp4", timeout_s=30)
+    duration = state["duration"]
     assert frames == 60
     assert duration == pytest.approx(60 / 25, abs=0.05)
     assert state["error"] is None
