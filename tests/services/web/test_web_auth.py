@@ -442,3 +442,17 @@ async def test_secure_cookies_when_configured(nats_url: str, remote_host: str,
                 "username": admin.username, "password": admin.password}) as resp:
             cookies = resp.headers.getall("Set-Cookie")
         assert all("Secure" in c for c in cookies)
+
+
+async def test_signing_in_on_this_machine_shows_the_user_on_pages(web: WebUnderTest,
+                                                                  admin: Any) -> None:
+    """Local pages need no login, but one who signed in sees who and can log out."""
+    async with web.local() as client:
+        async with client.get("/") as anonymous:
+            assert anonymous.status == 200
+            assert "local access" in await anonymous.text()
+        await login(client, admin, session=True)
+        async with client.get("/") as signed_in:
+            text = await signed_in.text()
+        assert signed_in.status == 200
+        assert admin.username in text and "Log out" in text and "local access" not in text

@@ -111,6 +111,12 @@ async def authenticate(request: web.Request, spec: RouteSpec, client: Client) ->
         local_refused = localaccess.refusal(request, spec, client, settings)
     if settings.web_local_no_auth and client.local and local_refused is None:
         caller = Caller(via="local", address=client.address, local=True)
+        if spec.access is Access.PAGE and session.has_session(request):
+            # someone signed in on this machine: show who, and offer to log out
+            try:
+                caller = await _cookie_caller(request, spec, client)
+            except (ZenithError, web.HTTPException):
+                pass  # an expired or bad session: the page is local still
     elif (token := bearer_token(request)) is not None:
         caller = await verify(request, token, "bearer", client)
     elif session.has_session(request):
