@@ -8,6 +8,7 @@ come back as the same status and ``{"error": ...}`` body over HTTP.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -87,6 +88,20 @@ async def no_body(request: web.Request) -> Empty:
     if request.method in ("GET", "HEAD"):
         return Empty()
     return await read_body(request, Empty)
+
+
+def forward(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A view that hands its JSON body (or nothing, for an endpoint without
+    fields) to ``endpoint`` and answers with the reply model."""
+
+    async def view(request: web.Request) -> web.Response:
+        if endpoint.request.model_fields:
+            body: BaseModel = await read_body(request, endpoint.request)
+        else:
+            body = await no_body(request)
+        return model_response(await call(request, endpoint, body))
+
+    return view
 
 
 async def call(request: web.Request, endpoint: Endpoint,

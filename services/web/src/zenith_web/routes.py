@@ -26,6 +26,7 @@ from zenith.contracts.web import (
     LogoutRequest,
     RefreshRequest,
 )
+from zenith_web.bridge import forward
 from zenith_web.spec import Access, Param, RouteSpec, View
 from zenith_web.templating import STATIC_DIR
 from zenith_web.views import allsky as allsky_views
@@ -108,30 +109,30 @@ ROUTES: tuple[RouteSpec, ...] = (
               "Read a pin (an unused pin becomes an input). Allsky compatible: bearer "
               "token or local request only.", "gpio", NO_COOKIE, endpoint=gpio.DIGITAL_GET,
               params=(PIN,)),
-    RouteSpec("POST", "/gpio/digital", "gpio-digital", gpio_views.digital_set,
+    RouteSpec("POST", "/gpio/digital", "gpio-digital", forward(gpio.DIGITAL_SET),
               "Drive a pin on or off.", "gpio", endpoint=gpio.DIGITAL_SET),
-    RouteSpec("POST", "/gpio/pwm", "gpio-pwm", gpio_views.pwm_set,
+    RouteSpec("POST", "/gpio/pwm", "gpio-pwm", forward(gpio.PWM_SET),
               "Set a pin's PWM frequency and duty (0..65535).", "gpio", endpoint=gpio.PWM_SET),
-    RouteSpec("POST", "/gpio/release", "gpio-release", gpio_views.release,
+    RouteSpec("POST", "/gpio/release", "gpio-release", forward(gpio.RELEASE),
               "Return a pin to unused.", "gpio", endpoint=gpio.RELEASE),
-    RouteSpec("GET", "/gpio/status", "gpio-status", gpio_views.status,
+    RouteSpec("GET", "/gpio/status", "gpio-status", forward(gpio.STATUS),
               "Digital outputs and PWM pins in use.", "gpio", endpoint=gpio.STATUS),
-    RouteSpec("GET", "/onewire/devices", "onewire-devices", gpio_views.onewire_devices,
+    RouteSpec("GET", "/onewire/devices", "onewire-devices", forward(gpio.ONEWIRE_DEVICES),
               "1-wire devices.", "gpio", endpoint=gpio.ONEWIRE_DEVICES),
-    RouteSpec("GET", "/i2c/devices", "i2c-devices", gpio_views.i2c_devices,
+    RouteSpec("GET", "/i2c/devices", "i2c-devices", forward(gpio.I2C_DEVICES),
               "Addresses answering on the I2C buses.", "gpio", endpoint=gpio.I2C_DEVICES),
     # focuser
-    RouteSpec("GET", "/focuser/status", "focuser-status", focuser_views.status,
+    RouteSpec("GET", "/focuser/status", "focuser-status", forward(focuser.STATUS),
               "Position, limits, settings and the last autofocus.", "focuser",
               endpoint=focuser.STATUS),
     RouteSpec("POST", "/focuser/move", "focuser-move", focuser_views.move,
               "Move by steps (or direction in/out with steps), or to a position.", "focuser",
               endpoint=focuser.MOVE, request=FocuserMove),
-    RouteSpec("POST", "/focuser/stop", "focuser-stop", focuser_views.stop, "Stop at once.",
+    RouteSpec("POST", "/focuser/stop", "focuser-stop", forward(focuser.STOP), "Stop at once.",
               "focuser", endpoint=focuser.STOP),
-    RouteSpec("POST", "/focuser/sync", "focuser-sync", focuser_views.sync,
+    RouteSpec("POST", "/focuser/sync", "focuser-sync", forward(focuser.SYNC),
               "Declare the current position.", "focuser", endpoint=focuser.SYNC),
-    RouteSpec("POST", "/focuser/configure", "focuser-configure", focuser_views.configure,
+    RouteSpec("POST", "/focuser/configure", "focuser-configure", forward(focuser.CONFIGURE),
               "Change driver, pins, limits, backlash, speed.", "focuser",
               endpoint=focuser.CONFIGURE),
     RouteSpec("POST", "/focuser/autofocus", "focuser-autofocus", focuser_views.autofocus,

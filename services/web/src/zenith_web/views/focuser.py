@@ -11,13 +11,10 @@ from zenith.contracts import capture, focuser
 from zenith.contracts.web import FocuserMove
 from zenith.errors import Internal
 from zenith_web import keys
-from zenith_web.bridge import call, model_response, no_body, read_body, validate
+from zenith_web.bridge import call, model_response, read_body, validate
 
 FRAME_QUERY = ("max_width", "quality", "exposure_s")
 
-
-async def status(request: web.Request) -> web.Response:
-    return model_response(await call(request, focuser.STATUS))
 
 
 async def move(request: web.Request) -> web.Response:
@@ -27,18 +24,7 @@ async def move(request: web.Request) -> web.Response:
                                      if body.wait else None))
 
 
-async def stop(request: web.Request) -> web.Response:
-    return model_response(await call(request, focuser.STOP, await no_body(request)))
 
-
-async def sync(request: web.Request) -> web.Response:
-    body = await read_body(request, focuser.Sync)
-    return model_response(await call(request, focuser.SYNC, body))
-
-
-async def configure(request: web.Request) -> web.Response:
-    body = await read_body(request, focuser.Configure)
-    return model_response(await call(request, focuser.CONFIGURE, body))
 
 
 async def autofocus(request: web.Request) -> web.Response:
