@@ -26,12 +26,8 @@ def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
         find_nats_server()
     except ConfigError as exc:
         missing("nats-server", str(exc))
-    server = NatsServer(tmp_path / "nats", free_port())
-    server.start()
-    try:
+    with NatsServer(tmp_path / "nats", free_port()) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -47,12 +47,8 @@ def with_database(url: str, database: str) -> str:
 @pytest.fixture(scope="session")
 def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NxServer]:
     """One ``nx-27017`` server for the session (each test gets its own database)."""
-    server = NxServer(tmp_path_factory.mktemp("nx-27017"))
-    server.start()
-    try:
+    with NxServer(tmp_path_factory.mktemp("nx-27017")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -66,12 +62,8 @@ def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Influxd]:
     """One ``influxd`` 1.x for the session (each test gets its own database)."""
     if find_influxd() is None:
         missing("influxd", "apt-get install influxdb")
-    server = Influxd(tmp_path_factory.mktemp("influxd"))
-    server.start()
-    try:
+    with Influxd(tmp_path_factory.mktemp("influxd")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
