@@ -16,8 +16,9 @@ import nats
 import pytest
 
 from tests.integration.devstack import ZENITH, DevStack
+from zenith.contracts.services import service_names
 
-SERVICES = {"auth", "gpio", "capture", "products", "web"}
+SERVICES = set(service_names("dev"))
 pytestmark = pytest.mark.slow
 
 

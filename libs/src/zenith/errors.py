@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
+
 
 class ZenithError(Exception):
     """Root of every Zenith error."""
@@ -111,3 +113,14 @@ def error_for_status(status: int, message: str, code: str | None = None,
     """Rebuild a typed error from a status and code that crossed a boundary."""
     cls = _BY_STATUS.get(status, Internal if status >= 500 else BadRequest)
     return cls(message, code=code, details=details)
+
+
+def invalid(exc: ValidationError, what: str = "request") -> BadRequest:
+    """A pydantic ``ValidationError`` as one BadRequest: a line per field, and
+    ``details`` = ``[{"field": "a.b", "message": ...}]``."""
+    problems = [
+        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "message": err["msg"]}
+        for err in exc.errors()
+    ]
+    text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    return BadRequest(f"invalid {what}: {text}", code="invalid_request", details=problems)

@@ -48,6 +48,7 @@ from zenith.contracts.auth import (
     username_from_revoked_key,
 )
 from zenith.errors import Unauthorized, Unavailable, ZenithError
+from zenith.retry import retrying
 
 log = logging.getLogger("zenith.tokens")
 
@@ -276,16 +277,15 @@ class TokenVerifier:
         self._keys_ready.set()
 
     async def _fetch_until_answered(self) -> None:
-        delay = 0.2
-        while not self._keys_ready.is_set() and not self._stopping:
-            try:
-                await self._fetch_once()
-            except ZenithError as exc:
-                log.debug("auth keys not available yet: %s", exc)
-            if self._keys_ready.is_set():
-                return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+        with contextlib.suppress(ZenithError):  # raised only once stopping
+            async for attempt in retrying(0.2, 5.0, on=(ZenithError,),
+                                          stop_when=lambda: self._stopping):
+                with attempt:
+                    if self._keys_ready.is_set():
+                        return
+                    await self._fetch_once()
+                    if not self._keys_ready.is_set():
+                        raise Unavailable("the auth service published no usable key yet")
 
     def _schedule_refetch(self) -> None:
         if self._fetching is not None and not self._fetching.done():
@@ -303,22 +303,30 @@ class TokenVerifier:
 
     # -- revocations ------------------------------------------------------------
 
+    async def _watch(self, kv: KeyValue) -> Any:
+        """A watch of the revocation keys, retried while NATS is away; None
+        once stopping."""
+        try:
+            async for attempt in retrying(0.2, 5.0, stop_when=lambda: self._stopping):
+                with attempt:
+                    try:
+                        return await kv.watch(REVOKED_WATCH)
+                    except Exception as exc:
+                        if not self._stopping:
+                            log.warning("cannot watch revocations: %s", exc)
+                        raise
+        except Exception:
+            return None
+        return None
+
     async def _watch_revocations(self) -> None:
         """Keep ``_not_before`` live; start a fresh watch every ``resync_s``."""
         assert self._kv is not None
         loop = asyncio.get_running_loop()
-        backoff = 0.2
         while not self._stopping:
-            try:
-                watcher = await self._kv.watch(REVOKED_WATCH)
-            except Exception as exc:  # NATS down or restarting: try again
-                if self._stopping:
-                    return
-                log.warning("cannot watch revocations: %s", exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            backoff = 0.2
+            watcher = await self._watch(self._kv)
+            if watcher is None:
+                return
             fresh: dict[str, float] = {}
             loading = True
             deadline = loop.time() + self.resync_s

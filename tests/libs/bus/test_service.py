@@ -103,3 +103,54 @@ async def test_info_lists_endpoints_with_schemas(calc, nc):
     [endpoint] = info["endpoints"]
     assert endpoint["subject"] == "zenith.node.cam-1.calc.add"
     assert "a" in json.loads(endpoint["metadata"]["request_schema"])["properties"]
+
+
+async def stats(nc, service: str) -> dict:
+    """The raw ``$SRV.STATS`` answer of ``service`` (what ``nats micro stats`` shows)."""
+    msg = await nc.request(f"$SRV.STATS.{service}", b"", timeout=2)
+    [endpoint] = json.loads(msg.data)["endpoints"]
+    return endpoint
+
+
+async def test_failed_requests_count_as_errors_in_srv_stats(calc, nc, bus: BusClient):
+    await bus.request(ADD, {"a": 1}, camera="cam-1")
+    before = await stats(nc, "calc")
+    assert before["num_requests"] == 1 and before["num_errors"] == 0
+
+    with pytest.raises(Conflict):
+        await bus.request(ADD, {"a": 13}, camera="cam-1")
+    msg = await nc.request("zenith.node.cam-1.calc.add", b"not json", timeout=2)
+    assert msg.headers["Nats-Service-Error-Code"] == "400"
+    assert json.loads(msg.data)["error"]["code"] == "invalid_json"  # the body, not only headers
+    with pytest.raises(Exception):
+        await bus.request(ADD, {"a": 666}, camera="cam-1")
+
+    after = await stats(nc, "calc")
+    assert after["num_requests"] == 4
+    assert after["num_errors"] == 3
+    assert "500" in after["last_error"] and "boom" not in after["last_error"]
+
+
+async def test_concurrent_endpoint_time_covers_the_handler(nc):
+    import asyncio
+
+    svc = await BusService.start(nc, "calc", "test calculator", camera="cam-2")
+
+    async def slow_add(call):
+        await asyncio.sleep(0.2)
+        if call.body.a == 13:
+            raise Conflict("unlucky", code="unlucky")
+        return AddReply(sum=call.body.a + call.body.b, camera=call.camera)
+
+    await svc.serve(ADD, slow_add, concurrent=True)
+    try:
+        bus = BusClient(nc, timeout=5)
+        replies = await asyncio.gather(
+            bus.request(ADD, {"a": 1}, camera="cam-2"),
+            bus.request(ADD, {"a": 13}, camera="cam-2"), return_exceptions=True)
+        assert isinstance(replies[1], Conflict)
+        endpoint = await stats(nc, "calc")
+        assert endpoint["num_requests"] == 2 and endpoint["num_errors"] == 1
+        assert endpoint["processing_time"] >= 2 * 0.2e9  # nanoseconds, both handlers' sleep
+    finally:
+        await svc.stop()

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import zenith.contracts as contracts
+from zenith.contracts.services import service_names
 from zenith.contracts.streams import STREAMS
 
 ROOT = Path(__file__).resolve().parents[3]
-SERVICES = {"gpio", "capture", "products", "auth", "web"}
+SERVICES = set(service_names())
 
 
 def test_docs_catalogue_is_current(tmp_path: Path):

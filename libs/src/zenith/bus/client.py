@@ -11,8 +11,9 @@ from nats.errors import TimeoutError as NatsTimeout
 from pydantic import BaseModel, ValidationError
 
 from zenith.contracts.base import Endpoint
-from zenith.errors import BadRequest, BusTimeout, Internal, Unavailable, error_for_status
+from zenith.errors import BusTimeout, Internal, Unavailable, error_for_status, invalid
 
+Req = TypeVar("Req", bound=BaseModel)
 Rep = TypeVar("Rep", bound=BaseModel)
 
 
@@ -59,9 +60,9 @@ class BusClient:
             raise error
         return msg.data
 
-    async def request(self, endpoint: Endpoint, body: BaseModel | dict[str, Any] | None = None,
-                      *, timeout: float | None = None, headers: dict[str, str] | None = None,
-                      **params: str) -> Any:
+    async def request(self, endpoint: Endpoint[Req, Rep],
+                      body: Req | dict[str, Any] | None = None, *, timeout: float | None = None,
+                      headers: dict[str, str] | None = None, **params: str) -> Rep:
         """Send ``body`` to ``endpoint`` and return its validated reply model."""
         if body is None:
             body = {}
@@ -69,7 +70,7 @@ class BusClient:
             try:
                 body = endpoint.request.model_validate(body)
             except ValidationError as exc:
-                raise BadRequest(f"invalid request for {endpoint.name}: {exc}") from None
+                raise invalid(exc, f"request for {endpoint.name}") from None
         data = await self.raw(endpoint.subject_for(**params), body.model_dump_json().encode(),
                               timeout=timeout, headers=headers)
         try:

@@ -9,15 +9,18 @@ from typing import Any
 import nats
 from nats.aio.client import Client
 
+from zenith.retry import delay_for
+
 log = logging.getLogger("zenith.bus")
 
+FIRST_BACKOFF_S = 0.05
 MAX_BACKOFF_S = 2.0
 
 
 def _backoff(servers: list[Any], info: dict[str, Any]) -> tuple[Any, float]:
-    """Pick the least-tried server; wait 0.05 s doubling to 2 s, with jitter."""
+    """Pick the least-tried server; wait 0.05 s doubling to 2 s, with ±20 % jitter."""
     server = min(servers, key=lambda s: s.reconnects)
-    delay = min(MAX_BACKOFF_S, 0.05 * (2 ** min(server.reconnects, 10)))
+    delay = delay_for(server.reconnects + 1, FIRST_BACKOFF_S, MAX_BACKOFF_S)
     return server, delay * random.uniform(0.8, 1.2)
 
 

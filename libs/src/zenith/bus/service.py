@@ -5,10 +5,15 @@
 
 The handler receives a :class:`Call` (the validated request model, the
 camera and the headers) and returns the reply model. A
-:class:`~zenith.errors.ZenithError` becomes ``{"error": {...}}`` with the
-micro ``Nats-Service-Error`` headers; a malformed payload becomes a 400
-error; any other exception is logged and answered as a 500. The service
-keeps serving in every case.
+:class:`~zenith.errors.ZenithError` is answered with
+``Request.respond_error`` (the micro ``Nats-Service-Error`` and
+``Nats-Service-Error-Code`` headers) and ``{"error": {...}}`` as the body; a
+malformed payload is a 400 error; any other exception is logged and
+answered as a 500. The service keeps serving in every case.
+
+Each failed request counts as an error of its endpoint in ``$SRV.STATS``
+(``num_errors``, ``last_error``), and the processing time recorded there
+covers the whole handler, also for concurrent endpoints.
 """
 
 from __future__ import annotations
@@ -25,17 +30,19 @@ from typing import Any, Generic, TypeVar
 from nats.aio.client import Client
 from nats.micro import add_service
 from nats.micro.request import Request
+from nats.micro.service import Endpoint as MicroEndpoint
 from nats.micro.service import Service
 from pydantic import BaseModel, ValidationError
 
 import zenith
 from zenith.contracts.base import Endpoint
-from zenith.errors import BadRequest, Internal, ZenithError
+from zenith.errors import BadRequest, Internal, ZenithError, invalid
 from zenith.telemetry.metrics import BUS_REQUESTS, BUS_SECONDS
 
 log = logging.getLogger("zenith.bus")
 
 Req = TypeVar("Req", bound=BaseModel)
+Rep = TypeVar("Rep", bound=BaseModel)
 
 
 @dataclass
@@ -52,10 +59,10 @@ class Call(Generic[Req]):
         return self.params.get("camera")
 
 
-Handler = Callable[[Call[Any]], Awaitable[BaseModel | dict[str, Any] | None]]
+Handler = Callable[[Call[Req]], Awaitable[Rep | None]]
 
 
-def schema_metadata(endpoint: Endpoint) -> dict[str, str]:
+def schema_metadata(endpoint: Endpoint[Any, Any]) -> dict[str, str]:
     """Endpoint metadata that ``nats micro info`` shows: schemas as JSON."""
     meta = {
         "summary": endpoint.summary,
@@ -82,31 +89,48 @@ def parse_body(model: type[Req], data: bytes) -> Req:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "message": err["msg"]}
-            for err in exc.errors()
-        ]
-        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        raise BadRequest(f"invalid request: {text}", code="invalid_request",
-                         details=problems) from None
+        raise invalid(exc) from None
 
 
-def encode_reply(reply: BaseModel | dict[str, Any] | None) -> bytes:
-    if reply is None:
-        return b"{}"
-    if isinstance(reply, BaseModel):
-        return reply.model_dump_json().encode()
-    return json.dumps(reply).encode()
+def encode_reply(reply: BaseModel | None) -> bytes:
+    return b"{}" if reply is None else reply.model_dump_json().encode()
+
+
+def error_headers(exc: ZenithError) -> tuple[str, str]:
+    """``(code, description)`` for ``Request.respond_error``: the HTTP-like
+    status and a one-line message (headers cannot carry line breaks)."""
+    return str(exc.status), exc.message[:512].replace("\r", " ").replace("\n", " ")
 
 
 async def respond_error(request: Request, exc: ZenithError) -> None:
-    await request.respond(
-        json.dumps(exc.to_dict()).encode(),
-        headers={
-            "Nats-Service-Error": exc.message[:512].replace("\r", " ").replace("\n", " "),
-            "Nats-Service-Error-Code": str(exc.status),
-        },
-    )
+    code, description = error_headers(exc)
+    await request.respond_error(code, description, data=json.dumps(exc.to_dict()).encode())
+
+
+class _Stats:
+    """What ``$SRV.STATS`` reports for one endpoint, kept by nats.micro.
+
+    nats.micro counts an error only when the handler raises, and then
+    answers with an empty body; our endpoints answer errors themselves (with
+    the JSON body), so they record the error here, and concurrent endpoints
+    record the time their task took. The attributes are those of
+    ``nats.micro.service.Endpoint``; a test reads ``$SRV.STATS`` to prove
+    they still are.
+    """
+
+    def __init__(self, endpoint: MicroEndpoint | None) -> None:
+        self.endpoint = endpoint
+
+    def error(self, exc: ZenithError) -> None:
+        if self.endpoint is not None:
+            self.endpoint._num_errors += 1
+            self.endpoint._last_error = f"{exc.status}:{exc.code}: {exc.message}"[:512]
+
+    def took(self, elapsed_ns: int) -> None:
+        ep = self.endpoint
+        if ep is not None and ep._num_requests:
+            ep._processing_time += elapsed_ns
+            ep._average_processing_time = int(ep._processing_time / ep._num_requests)
 
 
 class BusService:
@@ -126,8 +150,8 @@ class BusService:
                                     description=description, metadata=metadata)
         return cls(service, name, params)
 
-    async def serve(self, endpoint: Endpoint, handler: Handler, *, concurrent: bool = False,
-                    **params: str) -> str:
+    async def serve(self, endpoint: Endpoint[Req, Rep], handler: Handler[Req, Rep], *,
+                    concurrent: bool = False, **params: str) -> str:
         """Subscribe ``handler`` on the endpoint's subject; returns the subject.
 
         Requests to one endpoint are handled one after another. With
@@ -141,6 +165,7 @@ class BusService:
         needed = {p: all_params[p] for p in endpoint.placeholders if p in all_params}
         subject = endpoint.subject_for(**needed)
         label = f"{endpoint.service}.{endpoint.name}"
+        stats = _Stats(None)
 
         async def on_request(request: Request) -> None:
             started = time.perf_counter()
@@ -150,18 +175,26 @@ class BusService:
                 call = Call(body=body, subject=request.subject,
                             headers=dict(request.headers or {}), params=needed)
                 reply = await handler(call)
+                if reply is not None and not isinstance(reply, endpoint.reply):
+                    raise TypeError(f"{label} answered {type(reply).__name__}, "
+                                    f"not {endpoint.reply.__name__}")
                 await request.respond(encode_reply(reply))
             except ZenithError as exc:
                 outcome = exc.code
+                stats.error(exc)
                 await respond_error(request, exc)
             except Exception:
                 outcome = "internal"
                 log.exception("endpoint %s failed", label)
-                await respond_error(request, Internal(f"{label} failed unexpectedly"))
+                error = Internal(f"{label} failed unexpectedly")
+                stats.error(error)
+                await respond_error(request, error)
             finally:
+                elapsed = time.perf_counter() - started
                 BUS_REQUESTS.labels(self.name, endpoint.name, outcome).inc()
-                BUS_SECONDS.labels(self.name, endpoint.name).observe(
-                    time.perf_counter() - started)
+                BUS_SECONDS.labels(self.name, endpoint.name).observe(elapsed)
+                if concurrent:
+                    stats.took(int(elapsed * 1e9))
 
         async def in_task(request: Request) -> None:
             task = asyncio.create_task(on_request(request))
@@ -172,6 +205,8 @@ class BusService:
             name=endpoint.name, subject=subject, handler=in_task if concurrent else on_request,
             metadata=schema_metadata(endpoint),
         )
+        stats.endpoint = next((e for e in reversed(self.micro._endpoints)
+                               if e._subject == subject), None)
         return subject
 
     async def stop(self) -> None:

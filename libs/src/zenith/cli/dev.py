@@ -25,9 +25,8 @@ from pydantic import Field
 
 from zenith.cli.nats_server import NatsServer, port_free
 from zenith.config import Settings, load_settings
+from zenith.contracts.services import service_names
 from zenith.errors import ConfigError
-
-SERVICES = ("auth", "gpio", "capture", "products", "web")
 
 
 class DevSettings(Settings):
@@ -164,10 +163,10 @@ def run_dev(args: argparse.Namespace) -> int:
     overrides = {"data_dir": Path(args.data_dir)} if getattr(args, "data_dir", None) else {}
     try:
         settings = load_settings(DevSettings, **overrides)
-        services = SERVICES
+        services = service_names("dev")
         if getattr(args, "only", None):
             services = tuple(s.strip() for s in args.only.split(",") if s.strip())
-            unknown = set(services) - set(SERVICES)
+            unknown = set(services) - set(service_names())
             if unknown:
                 raise ConfigError(f"--only: unknown services {', '.join(sorted(unknown))}")
         check_ports(settings, "web" in services)

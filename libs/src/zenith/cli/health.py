@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import re
 import socket
 import sys
@@ -36,10 +35,9 @@ from collections.abc import Mapping, Sequence
 
 import nats
 from nats.aio.client import Client
-from nats.errors import TimeoutError as NatsTimeout
-from nats.micro.service import ServiceVerb, control_subject
 from prometheus_client.parser import text_string_to_metric_families
 
+from zenith.bus.discovery import PingReply, gather_pings
 from zenith.config import Settings, load_settings
 from zenith.errors import ConfigError
 
@@ -105,35 +103,25 @@ async def _connect(url: str, name: str, timeout: float) -> Client:
 
 async def check_bus(name: str, nats_url: str, timeout: float, hostname: str) -> str:
     """A micro PING to ``name`` is answered (by this host's instance, if they say)."""
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
     nc = await _connect(nats_url, name, timeout)
     try:
-        inbox = nc.new_inbox()
-        sub = await nc.subscribe(inbox)
-        await nc.publish(control_subject(ServiceVerb.PING, name), b"", reply=inbox)
-        others: list[str] = []
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                msg = await sub.next_msg(timeout=remaining)
-            except NatsTimeout:
-                break
-            try:
-                reply = json.loads(msg.data)
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                continue
-            if not isinstance(reply, dict) or reply.get("name") != name:
-                continue
-            host = (reply.get("metadata") or {}).get("host")
-            if host is None or host == hostname:
-                return f"bus: answered (id {reply.get('id', '?')})"
-            others.append(str(host))
-        if others:
-            raise Unhealthy(f"bus: {name} answered only from other hosts "
-                            f"({', '.join(sorted(set(others)))}), not from {hostname}")
-        raise Unhealthy(f"bus: no instance of {name} answered a ping within {timeout:g}s")
+        def ours(reply: PingReply) -> bool:
+            return reply.host is None or reply.host == hostname
+
+        window = max(0.05, timeout - (time.monotonic() - started))
+        replies = (await gather_pings(nc, [name], window, enough=ours))[name]
     finally:
         with contextlib.suppress(Exception):
             await nc.close()
+    for reply in replies:
+        if ours(reply):
+            return f"bus: answered (id {reply.id})"
+    if replies:
+        hosts = sorted({str(r.host) for r in replies})
+        raise Unhealthy(f"bus: {name} answered only from other hosts "
+                        f"({', '.join(hosts)}), not from {hostname}")
+    raise Unhealthy(f"bus: no instance of {name} answered a ping within {timeout:g}s")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,8 +34,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_services(args: argparse.Namespace) -> int:
-    for name, ep in sorted(available_services().items()):
-        print(f"{name:10} {ep.value}")  # type: ignore[attr-defined]
+    from zenith.contracts.services import SERVICES
+
+    installed = available_services()
+    for spec in SERVICES:
+        where = ",".join(p for p in ("node", "hub", "dev") if spec.in_profile(p))  # type: ignore[arg-type]
+        state = "installed" if spec.name in installed else "not installed"
+        print(f"{spec.name:10} {where:14} {state:14} {spec.summary}")
     return 0
 
 
@@ -64,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run one service in the foreground")
-    p.add_argument("service", help="gpio, capture, products, auth or web")
+    p.add_argument("service", help="a service's name (`zenith services` lists them)")
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_run)
 
@@ -77,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_health)
 
-    p = sub.add_parser("services", help="list the installed services")
+    p = sub.add_parser("services", help="list the services, their profiles and whether installed")
     p.set_defaults(func=_cmd_services)
 
     p = sub.add_parser("catalogue", help="write the bus catalogue (AsyncAPI, JSON Schema)")

@@ -1,4 +1,4 @@
-"""Contracts of the web service: its bus endpoint, health pings and HTTP-only shapes.
+"""Contracts of the web service: its bus endpoint, the health report and HTTP-only shapes.
 
 The HTTP API mostly forwards contract models of other services unchanged;
 the few shapes that exist only over HTTP (the Allsky-compatible answers,
@@ -10,23 +10,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic import Field, RootModel, model_validator
 
 from zenith.contracts import capture, focuser, gpio
 from zenith.contracts.auth import UserInfo
 from zenith.contracts.base import Empty, Endpoint, Message
-
-# Services whose micro ``$SRV.PING`` answers make ``GET /healthz`` healthy.
-HEALTH_SERVICES: tuple[str, ...] = ("auth", "gpio", "capture", "products", "web")
-
-_SERVICE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-
-
-def ping_subject(service: str) -> str:
-    """The ``nats.micro`` discovery subject every instance of ``service`` answers."""
-    if not service or not set(service) <= _SERVICE_NAME_CHARS:
-        raise ValueError(f"invalid micro service name {service!r}")
-    return f"$SRV.PING.{service}"
 
 
 class WebInfo(Message):
@@ -39,17 +27,6 @@ WEB_INFO = Endpoint(
     request=Empty, reply=WebInfo,
     summary="Where the web service listens and which version it runs.",
 )
-
-
-class PingReply(BaseModel):
-    """What a micro service instance answers on ``$SRV.PING`` (fields we read)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    name: str
-    id: str
-    version: str = ""
-    metadata: dict[str, str] | None = None
 
 
 class ServiceHealth(Message):

@@ -13,6 +13,10 @@ BUS_SECONDS = Histogram(
     ["service", "endpoint"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+EVENTS_PUBLISHED = Counter("zenith_events_published_total",
+                           "Events published on JetStream, by event.", ["event"])
+EVENTS_UNPUBLISHED = Counter("zenith_events_unpublished_total",
+                             "Events that could not be published, by event.", ["event"])
 SERVICE_UP = Gauge("zenith_service_up", "1 while the service runs.", ["service"])
 NATS_CONNECTED = Gauge("zenith_nats_connected", "1 while connected to NATS.", ["service"])
 

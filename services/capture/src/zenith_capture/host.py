@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from typing import Any, Literal, TypeVar
 
 from zenith.contracts import capture
+from zenith.retry import Backoff
 from zenith.timefmt import utcnow
 from zenith_capture.backends.base import (
     CameraDriver,
@@ -87,7 +88,7 @@ class DriverHost:
         self.lock = asyncio.Lock()
         self.failures = 0
         self.restarts = 0
-        self.backoff = FIRST_BACKOFF_S
+        self.backoff = Backoff(FIRST_BACKOFF_S, settings.capture_backoff_max_s)
         self.next_open = 0.0
         self.last_error = ""
         self.on_open: Callable[[CameraDriver], Awaitable[None]] | None = None
@@ -115,9 +116,8 @@ class DriverHost:
         except Exception as exc:
             worker.stop()
             self.last_error = _describe(exc)
-            delay = self.backoff
+            delay = self.backoff.next()
             self.next_open = time.monotonic() + delay
-            self.backoff = min(self.backoff * 2.0, self.settings.capture_backoff_max_s)
             log.error("cannot open the %s camera: %s (next try in %.0fs)", self.driver_name,
                       self.last_error, delay)
             return False
@@ -158,7 +158,7 @@ class DriverHost:
                                    f"{self.last_error}")
             raise CaptureFailed(self.last_error) from None
         self.failures = 0
-        self.backoff = FIRST_BACKOFF_S
+        self.backoff.reset()
         return frame
 
     async def restart(self, reason: Literal["timeout", "errors", "open_failed"],
@@ -168,8 +168,7 @@ class DriverHost:
         self.failures = 0
         self.last_error = message
         WATCHDOG_RESTARTS.labels(reason).inc()
-        delay = self.backoff
-        self.backoff = min(self.backoff * 2.0, self.settings.capture_backoff_max_s)
+        delay = self.backoff.next()
         self.next_open = time.monotonic() + delay
         log.warning("watchdog: %s; reopening the %s camera in %.0fs", message,
                     self.driver_name, delay)

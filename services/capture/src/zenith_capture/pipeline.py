@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nats.js import JetStreamContext
-from pydantic import BaseModel
 
+from zenith.bus.events import try_publish
 from zenith.contracts import frames, sensors
-from zenith.contracts.base import Event
 from zenith.ids import new_id
 from zenith.imaging.decode import Image, image_from_array
 from zenith.imaging.encode import encode_jpeg, make_thumbnail
@@ -35,7 +34,6 @@ from zenith.timefmt import to_iso, utcnow
 from zenith_capture.backends.base import RawFrame
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.skymetrics import SkyMeter, SkyMetrics
-from zenith_capture.telemetry import PUBLISH_FAILURES
 
 log = logging.getLogger("zenith.capture")
 
@@ -63,20 +61,6 @@ class FrameContext:
     sun_altitude: float
     is_night: bool
     night: str
-
-
-async def publish(js: JetStreamContext, event: Event, payload: BaseModel, msg_id: str | None,
-                  timeout: float = 5.0, **params: str) -> bool:
-    """Publish an event; a failure is logged and counted, never raised."""
-    headers = {"Nats-Msg-Id": msg_id} if msg_id else None
-    try:
-        await js.publish(event.subject_for(**params), payload.model_dump_json().encode(),
-                         timeout=timeout, headers=headers)
-        return True
-    except Exception as exc:
-        PUBLISH_FAILURES.labels(event.name).inc()
-        log.warning("could not publish %s: %s", event.name, exc or type(exc).__name__)
-        return False
 
 
 class FrameProcessor:
@@ -147,7 +131,7 @@ class FrameProcessor:
                                   measurement=sensors.SKY_SENSOR, time=raw.taken_at,
                                   fields=fields, tags=tags)
         await asyncio.gather(
-            publish(self.js, frames.FRAME_CAPTURED, event, frame_id, camera=camera),
-            publish(self.js, sensors.SENSOR_READING, reading, f"{frame_id}.sky",
-                    camera=camera, sensor=sensors.SKY_SENSOR))
+            try_publish(self.js, frames.FRAME_CAPTURED, event, msg_id=frame_id, camera=camera),
+            try_publish(self.js, sensors.SENSOR_READING, reading, msg_id=f"{frame_id}.sky",
+                        camera=camera, sensor=sensors.SKY_SENSOR))
         return event

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from zenith.bus.events import try_publish
 from zenith.bus.jetstream import bucket
 from zenith.bus.service import BusService, Call, Handler
 from zenith.contracts import capture
@@ -31,7 +32,7 @@ from zenith_capture.focus import FocusTracker
 from zenith_capture.host import CaptureFailed, DriverHost
 from zenith_capture.ingest import IngestLedger
 from zenith_capture.loop import CaptureLoop
-from zenith_capture.pipeline import FRAMES, FrameProcessor, publish
+from zenith_capture.pipeline import FRAMES, FrameProcessor
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.sim.clock import Clock, SimClock
 from zenith_capture.skymetrics import SkyMeter
@@ -89,7 +90,7 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
         return cls(DriverContext(settings=settings, camera=camera, clock=clock, focus=focus.get))
 
     async def publish_watchdog(event: capture.Watchdog) -> None:
-        await publish(ctx.js, capture.WATCHDOG, event, None, camera=camera)
+        await try_publish(ctx.js, capture.WATCHDOG, event, camera=camera)
 
     host = DriverHost(settings, factory, settings.capture_driver, publish_watchdog)
     ledger: IngestLedger | None = None
@@ -107,7 +108,7 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
                                blobs, ctx.js)
 
     async def publish_status(status: capture.Status) -> None:
-        await publish(ctx.js, capture.STATUS_EVENT, status, None, camera=camera)
+        await try_publish(ctx.js, capture.STATUS_EVENT, status, camera=camera)
 
     async def on_frame(taken_at: datetime) -> None:
         if isinstance(clock, SimClock) and settings.capture_sim_start is not None:

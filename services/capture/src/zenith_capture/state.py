@@ -4,79 +4,68 @@ Keys (per camera): ``<camera>.desired`` (running or stopped, set by
 start/stop), ``<camera>.exposure`` (the auto-exposure state, so a restart
 resumes without hunting) and ``<camera>.simclock`` (the simulated time
 reached, so a restarted simulator continues its night instead of
-repeating it).
+repeating it). Only this service reads the bucket, so the record models
+live here.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
+from pydantic import BaseModel, Field
 
-from zenith.timefmt import from_iso, to_iso, utcnow
-
-log = logging.getLogger("zenith.capture")
+from zenith.bus.kv import Records
+from zenith.timefmt import utcnow
 
 Desired = Literal["running", "stopped"]
 
 
+class DesiredRecord(BaseModel):
+    state: Desired
+    at: datetime
+
+
+class ExposureRecord(BaseModel):
+    exposure_s: float = Field(gt=0)
+    gain: float = Field(gt=0)
+
+
+class SimClockRecord(BaseModel):
+    start: str
+    reached: datetime
+
+
 class CaptureState:
     def __init__(self, kv: KeyValue, camera: str) -> None:
-        self.kv = kv
+        prefix = f"{camera}."
         self.camera = camera
-
-    async def _get(self, name: str) -> dict[str, Any] | None:
-        try:
-            entry = await self.kv.get(f"{self.camera}.{name}")
-        except KeyNotFoundError:
-            return None
-        if entry is None or not entry.value:
-            return None
-        try:
-            value = json.loads(entry.value)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            log.warning("ignoring unreadable %s.%s in the KV bucket", self.camera, name)
-            return None
-        return value if isinstance(value, dict) else None
-
-    async def _put(self, name: str, value: dict[str, Any]) -> None:
-        await self.kv.put(f"{self.camera}.{name}", json.dumps(value).encode())
+        self._desired = Records(kv, DesiredRecord, prefix)
+        self._exposure = Records(kv, ExposureRecord, prefix)
+        self._clock = Records(kv, SimClockRecord, prefix)
 
     async def desired(self, default: Desired) -> Desired:
-        value = await self._get("desired")
-        state = value.get("state") if value else None
-        return state if state in ("running", "stopped") else default
+        record = await self._desired.get("desired")
+        return record.state if record else default
 
     async def set_desired(self, state: Desired) -> None:
-        await self._put("desired", {"state": state, "at": to_iso(utcnow())})
+        await self._desired.put("desired", DesiredRecord(state=state, at=utcnow()))
 
     async def exposure(self) -> tuple[float, float] | None:
-        value = await self._get("exposure")
-        try:
-            if value:
-                exposure, gain = float(value["exposure_s"]), float(value["gain"])
-                if exposure > 0 and gain > 0:
-                    return exposure, gain
-        except (KeyError, TypeError, ValueError):
-            pass
-        return None
+        record = await self._exposure.get("exposure")
+        return (record.exposure_s, record.gain) if record else None
 
     async def set_exposure(self, exposure_s: float, gain: float) -> None:
-        await self._put("exposure", {"exposure_s": exposure_s, "gain": gain})
+        await self._exposure.put("exposure", ExposureRecord(exposure_s=exposure_s, gain=gain))
 
     async def sim_time(self, configured_start: str) -> datetime | None:
         """The simulated time reached, if the clock was started the same way."""
-        value = await self._get("simclock")
-        if not value or value.get("start") != configured_start:
+        record = await self._clock.get("simclock")
+        if record is None or record.start != configured_start:
             return None
-        try:
-            return from_iso(str(value["reached"]))
-        except (KeyError, ValueError):
-            return None
+        return record.reached
 
     async def set_sim_time(self, configured_start: str, reached: datetime) -> None:
-        await self._put("simclock", {"start": configured_start, "reached": to_iso(reached)})
+        await self._clock.put("simclock", SimClockRecord(start=configured_start,
+                                                         reached=reached))

@@ -10,8 +10,6 @@ REJECTED = Counter("zenith_capture_frames_rejected_total",
                    "wrong_size, unreadable, storage, error).", ["reason"])
 WATCHDOG_RESTARTS = Counter("zenith_capture_watchdog_restarts_total",
                             "Camera restarts by the watchdog, by reason.", ["reason"])
-PUBLISH_FAILURES = Counter("zenith_capture_publish_failures_total",
-                           "Events that could not be published.", ["event"])
 EXPOSURE = Gauge("zenith_capture_exposure_seconds", "Exposure of the last frame.", ["camera"])
 GAIN = Gauge("zenith_capture_gain", "Gain of the last frame.", ["camera"])
 SUN_ALTITUDE = Gauge("zenith_capture_sun_altitude_degrees", "Sun altitude at the last frame.",

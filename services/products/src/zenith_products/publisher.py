@@ -7,6 +7,7 @@ from typing import Any
 
 from nats.js import JetStreamContext
 
+from zenith.bus.events import publish_event
 from zenith.contracts.products import INDEX, PRODUCT_READY, ProductReady, product_id
 from zenith.storage.metadata import MetadataStore
 from zenith.timefmt import to_iso, utcnow
@@ -57,9 +58,8 @@ class Publisher:
             if self.js is not None:
                 version = "final" if art.final else str(art.version or art.frames)
                 msg_id = f"{doc_id}:{version}" + (f":{msg_tag}" if msg_tag else "")
-                await self.js.publish(
-                    PRODUCT_READY.subject_for(camera=camera, kind=art.kind),
-                    event.model_dump_json().encode(), headers={"Nats-Msg-Id": msg_id})
+                await publish_event(self.js, PRODUCT_READY, event, msg_id=msg_id,
+                                    camera=camera, kind=art.kind)
             log.info("%s %s %s: %s (%d frames%s)", camera, art.night, art.kind, art.key,
                      art.frames, ", final" if art.final else "")
             sent.append(event)

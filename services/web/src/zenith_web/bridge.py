@@ -15,7 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from zenith.contracts.base import Empty, Endpoint
-from zenith.errors import BadRequest, BusTimeout, Unavailable
+from zenith.errors import BadRequest, BusTimeout, Unavailable, invalid
 from zenith_web import keys
 
 M = TypeVar("M", bound=BaseModel)
@@ -27,20 +27,11 @@ class UnsupportedMediaType(BadRequest):
     default_code = "unsupported_media_type"
 
 
-def validation_error(exc: ValidationError, what: str = "request") -> BadRequest:
-    problems = [
-        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "message": err["msg"]}
-        for err in exc.errors()
-    ]
-    text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-    return BadRequest(f"invalid {what}: {text}", code="invalid_request", details=problems)
-
-
 def validate(model: type[M], data: dict[str, Any], what: str = "request") -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc, what) from None
+        raise invalid(exc, what) from None
 
 
 def is_json(content_type: str) -> bool:

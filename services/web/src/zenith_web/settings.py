@@ -7,7 +7,7 @@ import ipaddress
 from pydantic import Field, field_validator
 
 from zenith.config import Settings
-from zenith.contracts.web import HEALTH_SERVICES
+from zenith.contracts.services import service_names
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -31,7 +31,7 @@ class WebSettings(Settings):
     web_session_days: float = Field(
         7.0, gt=0, le=365, description="Lifetime of the refresh-token cookie, days.")
     web_health_services: list[str] = Field(
-        default_factory=lambda: list(HEALTH_SERVICES),
+        default_factory=lambda: list(service_names("dev")),
         description="Services that must answer for /healthz to be ok "
         "(a hub without cameras: auth,products,web).")
     web_health_window: float = Field(
@@ -55,9 +55,9 @@ class WebSettings(Settings):
     @classmethod
     def _services(cls, value: list[str]) -> list[str]:
         names = [item.strip() for item in value if item.strip()]
-        unknown = sorted(set(names) - set(HEALTH_SERVICES))
+        unknown = sorted(set(names) - set(service_names()))
         if unknown or not names:
-            raise ValueError(f"choose from {', '.join(HEALTH_SERVICES)}")
+            raise ValueError(f"choose from {', '.join(service_names())}")
         return names
 
     @field_validator("web_allowed_origins")

@@ -16,9 +16,9 @@ import time
 from dataclasses import replace
 
 from gpiozero import Factory, GPIOPinInUse
-from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
+from zenith.bus.events import try_publish
 from zenith.contracts.focuser import POSITION, AutofocusState, Configure, Move, Position, Status
 from zenith.errors import BadRequest, Conflict, Internal, ZenithError
 from zenith.timefmt import to_iso, utcnow
@@ -316,14 +316,8 @@ class Focuser:
             if state == self._published:
                 return
             event = Position(camera=self.camera, position=state[0], moving=state[1], at=utcnow())
-            try:
-                await self.js.publish(POSITION.subject_for(camera=self.camera),
-                                      event.model_dump_json().encode(), timeout=2)
-            except (NatsError, TimeoutError) as exc:
-                log.warning("focuser: position event not published (will retry): %s",
-                            exc or type(exc).__name__)
-                return
-            self._published = state
+            if await try_publish(self.js, POSITION, event, timeout=2, camera=self.camera):
+                self._published = state
 
     async def _publish_loop(self) -> None:
         last_save = time.monotonic()
