@@ -154,3 +154,26 @@ async def test_an_ipv4_address_written_as_ipv6_shares_its_counter(auth, bus):
     for address in ("203.0.113.77", "::ffff:cb00:714d", " 203.0.113.77 "):
         with pytest.raises(TooManyRequests):
             await login(bus, "someone", "guess", client_ip=address)
+
+
+async def test_a_stranger_cannot_lock_the_owner_out(auth, bus):
+    """Failures from addresses that never logged in as alice lock only those
+    addresses out; alice's own machines (IPv6: their /64) still log in."""
+    await add_user(bus, "alice")
+    await login(bus, "alice", client_ip="192.0.2.10")
+    await login(bus, "alice", client_ip="2001:db8:5:6::1")
+    for _ in range(5):
+        with pytest.raises(Unauthorized):
+            await login(bus, "alice", "wrong password", client_ip="198.51.100.9")
+    for stranger in ("198.51.100.9", "198.51.100.10", "2001:db8:9:9::1"):
+        with pytest.raises(TooManyRequests) as info:
+            await login(bus, "alice", PASSWORD, client_ip=stranger)
+        assert info.value.details["retry_after"] >= 1
+    # one guess a minute from a stranger keeps strangers out, never the owner
+    assert (await login(bus, "alice", client_ip="192.0.2.10")).user.username == "alice"
+    assert (await login(bus, "alice", client_ip="2001:db8:5:6::99")).user.username == "alice"
+    # the owner's own typos count against the owner's address only
+    for _ in range(6):
+        with pytest.raises(Unauthorized):
+            await login(bus, "alice", "typo", client_ip="192.0.2.10")
+    assert (await login(bus, "alice", client_ip="192.0.2.10")).user.username == "alice"

@@ -430,6 +430,11 @@ async def test_login_form_sets_cookies_and_redirects(web: WebUnderTest, admin: A
                            data={"username": admin.username, "password": "nope"}) as resp:
         assert resp.status == 401
         assert "Wrong username or password." in await resp.text()
+    async with client.post("/login", allow_redirects=False, headers={"Accept": "application/json"},
+                           data={"username": admin.username, "password": "nope"}) as resp:
+        assert resp.status == 401
+        assert resp.content_type == "application/json"
+        assert (await resp.json())["error"]["code"] == "invalid_credentials"
     async with client.post("/login", allow_redirects=False, headers={"Origin": "https://x.y"},
                            data={"username": admin.username, "password": admin.password}) as r:
         assert r.status == 403

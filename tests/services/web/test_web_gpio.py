@@ -88,6 +88,8 @@ async def test_release_returns_a_pin_to_unused(web: WebUnderTest) -> None:
     ("/gpio/pwm", {"pin": 22, "duty": 100, "frequency": -50}, "frequency"),
     ("/gpio/pwm", {"pin": 22}, "duty"),
     ("/gpio/pwm", {"pin": 99, "duty": 100}, "pin"),
+    ("/gpio/pwm", {"pin": 22, "duty": False}, "duty"),  # a boolean is not 0
+    ("/gpio/pwm", {"pin": 22, "duty": 100, "frequency": True}, "frequency"),
 ])
 async def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(
         web: WebUnderTest, path: str, body: dict[str, Any], field: str) -> None:

@@ -1,11 +1,17 @@
-"""Failed-login limits per username and per client address.
+"""Failed-login limits: per client address first, per username for strangers.
 
-Counters live in the MetadataStore (``login_failures``), so they survive a
-restart and replicas share them. Each attempt first *reserves* a slot in
-the window (compare-and-set on a revision number), so a burst of parallel
-guesses cannot slip past the limit; a successful login gives its slots
-back (and clears the username's count). IPv6 clients are counted per /64,
-the block one subscriber usually holds.
+A remote stranger must never lock the real owner out. So every attempt is
+counted against its address (IPv6 per /64, the block one subscriber
+usually holds); the per-username limit applies only to addresses that have
+never logged in successfully as that user. The owner's own machines keep
+logging in while a stranger's guesses at the name are refused.
+
+Counters live in the MetadataStore (``login_failures``; the addresses that
+have logged in as a user in ``login_known``), so they survive a restart
+and replicas share them. Each attempt first *reserves* a slot in the
+window (compare-and-set on a revision number), so a burst of parallel
+guesses cannot slip past the limit; a successful login gives its slots back
+and remembers the address.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from zenith.ids import new_id
 from zenith.storage.metadata import MetadataStore
 
 COLLECTION = "login_failures"
+KNOWN = "login_known"
+BUS_CALLER = "bus"  # a login over the bus that names no client address
 CAS_ATTEMPTS = 50
 
 
@@ -41,8 +49,13 @@ def client_key(client_ip: str) -> str:
 @dataclass(frozen=True)
 class Attempt:
     entry: str
-    user_key: str
+    username: str
     ip_key: str | None
+    user_key: str | None  # None: a known address, not held to the user's limit
+
+
+def known_id(username: str, ip_key: str | None) -> str:
+    return f"{ip_key or BUS_CALLER}|{username}"
 
 
 class LoginLimiter:
@@ -57,12 +70,18 @@ class LoginLimiter:
         await self.store.ensure_index(COLLECTION, ["last"])
 
     async def begin(self, username: str, client_ip: str | None) -> Attempt:
-        """Reserve a slot for a login attempt, or raise TooManyRequests."""
-        attempt = Attempt(new_id(), f"user:{username}",
-                          client_key(client_ip) if client_ip else None)
-        limits = [(attempt.user_key, self.max_per_user)]
+        """Reserve a slot for a login attempt, or raise TooManyRequests.
+
+        The address's limit comes first; the username's limit only when this
+        address never logged in as ``username``."""
+        ip_key = client_key(client_ip) if client_ip else None
+        known = await self.store.get(KNOWN, known_id(username, ip_key)) is not None
+        attempt = Attempt(new_id(), username, ip_key, None if known else f"user:{username}")
+        limits: list[tuple[str, int]] = []
         if attempt.ip_key:
             limits.append((attempt.ip_key, self.max_per_ip))
+        if attempt.user_key:
+            limits.append((attempt.user_key, self.max_per_user))
         reserved: list[str] = []
         for key, limit in limits:
             wait = await self._reserve(key, limit, attempt.entry)
@@ -77,10 +96,12 @@ class LoginLimiter:
         return attempt
 
     async def succeeded(self, attempt: Attempt) -> None:
-        """A correct password: forget the username's failures, free the address slot."""
-        await self.store.delete(COLLECTION, {"_id": attempt.user_key})
-        if attempt.ip_key:
-            await self._release(attempt.ip_key, attempt.entry)
+        """A correct password: remember the address, give the slots back."""
+        await self.store.put(KNOWN, {"_id": known_id(attempt.username, attempt.ip_key),
+                                     "user": attempt.username, "last": time.time()})
+        for key in (attempt.ip_key, attempt.user_key):
+            if key:
+                await self._release(key, attempt.entry)
 
     async def purge(self) -> int:
         return await self.store.delete(COLLECTION,

@@ -35,8 +35,13 @@ def json_error(status: int, code: str, message: str, details: Any = None,
 
 
 def from_zenith(exc: ZenithError) -> web.Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="zenith"'} if exc.status == 401 else None
-    return json_error(exc.status, exc.code, exc.message, exc.details, headers)
+    headers: dict[str, str] = {}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="zenith"'
+    retry = exc.details.get("retry_after") if isinstance(exc.details, dict) else None
+    if exc.status in (429, 503) and isinstance(retry, int) and not isinstance(retry, bool):
+        headers["Retry-After"] = str(max(1, retry))
+    return json_error(exc.status, exc.code, exc.message, exc.details, headers or None)
 
 
 def from_http(exc: web.HTTPException, path: str) -> web.Response:

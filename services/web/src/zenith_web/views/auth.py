@@ -48,6 +48,12 @@ def _login_page(request: web.Request, error: str, username: str, status: int) ->
     return web.Response(text=text, status=status, content_type="text/html")
 
 
+def _wants_json(request: web.Request) -> bool:
+    """A client that asks for JSON and not for a page (``Accept``)."""
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     settings = request.app[keys.SETTINGS]
     peer = request[keys.CLIENT]
@@ -62,7 +68,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         pair: contract.TokenPair = await call(request, contract.LOGIN, contract.Login(
             username=form.username, password=form.password, client_ip=peer.address[:64]))
     except ZenithError as exc:
-        if not from_form:
+        if not from_form or _wants_json(request):
             raise
         message = "Wrong username or password." if isinstance(exc, Unauthorized) \
             else exc.message
