@@ -5,6 +5,7 @@ in ``docs/`` is generated from :data:`ENDPOINTS` and :data:`EVENTS`.
 """
 
 from zenith.contracts import (  # noqa: F401  (imported to register declarations)
+    alerts,
     auth,
     capture,
     focuser,

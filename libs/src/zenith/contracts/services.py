@@ -41,6 +41,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("capture", "The camera loop on a node; frame ingest on a hub; the frames "
                 "index.", _ALL),
     ServiceSpec("products", "Keograms, startrails, timelapses, thumbnails, retention.", _ALL),
+    ServiceSpec("sensors", "Sensor drivers, dew heater and fan rules, alerts, MQTT; the "
+                "SeriesStore of readings.", _ALL),
     ServiceSpec("web", "Every HTTP surface: REST API, pages, uploads, OpenAPI.", _ALL),
     ServiceSpec("network", "The hub's cameras, owners, online status and highlights; a "
                 "node's uplink to its hub.", frozenset({"hub", "dev"})),

@@ -41,6 +41,8 @@ STREAMS: tuple[StreamSpec, ...] = (
                max_msgs_per_subject=1),
     StreamSpec("EVENTS", ("zenith.events.>",), "Operational events: watchdog, disk, restarts.",
                max_age_s=30 * DAY, max_bytes=64 * 1024 * 1024),
+    StreamSpec("ALERTS", ("zenith.alerts.>",), "Alerts starting and ending (sensors rules).",
+               max_age_s=90 * DAY, max_bytes=32 * 1024 * 1024),
 )
 
 BUCKETS: tuple[BucketSpec, ...] = (

@@ -1,0 +1,1 @@
+"""Zenith sensors service."""

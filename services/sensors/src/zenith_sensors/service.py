@@ -1,0 +1,162 @@
+"""The running sensors service: what ``serve`` starts, in one object.
+
+On a node: a :class:`~.poller.SensorLoop` per sensor, the heater and fan
+:class:`~.controls.Controls`, the :class:`~.alerts.AlertEngine` with its
+channels, optionally the MQTT bridge. Everywhere (node and hub): the
+SeriesStore writer and the series endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nats.aio.msg import Msg
+
+from zenith.bus import BusService
+from zenith.contracts import frames, sensors
+from zenith.runner import ServiceContext
+from zenith.storage.factory import open_series
+from zenith.storage.series import SeriesStore
+from zenith_sensors import demo
+from zenith_sensors.alerts import DEFAULT_RULES, AlertEngine
+from zenith_sensors.backends import open_sensor
+from zenith_sensors.backends.base import Environment
+from zenith_sensors.backends.night import Night
+from zenith_sensors.channels import Channels
+from zenith_sensors.config import SensorSpec
+from zenith_sensors.controls import Controls
+from zenith_sensors.endpoints import serve_node, serve_series
+from zenith_sensors.poller import SensorLoop, emit
+from zenith_sensors.settings import SensorsSettings
+from zenith_sensors.store import StoreWriter
+
+log = logging.getLogger("zenith.sensors")
+PI_MODEL = Path("/proc/device-tree/model")
+
+
+def simulated_by_default(settings: SensorsSettings) -> bool:
+    if settings.sensors_backend != "auto":
+        return settings.sensors_backend == "simulated"
+    try:
+        return "Raspberry Pi" not in PI_MODEL.read_text(errors="replace")
+    except OSError:
+        return True
+
+
+@dataclass
+class SensorsNode:
+    """What one running sensors service holds (tests may look inside)."""
+
+    settings: SensorsSettings
+    series: SeriesStore
+    night: Night
+    loops: dict[str, SensorLoop] = field(default_factory=dict)
+    controls: Controls | None = None
+    alerts: AlertEngine | None = None
+    channels: Channels | None = None
+    store: StoreWriter | None = None
+    latest: dict[str, sensors.Reading] = field(default_factory=dict)
+
+    def current(self) -> list[sensors.Reading]:
+        return list(self.latest.values())
+
+    def states(self) -> list[sensors.SensorState]:
+        return [loop.state for loop in self.loops.values()]
+
+
+async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = None
+                ) -> SensorsNode:
+    s = ctx.settings
+    camera = s.camera
+    simulated = simulated_by_default(s)
+    token = s.influx_token.get_secret_value() if s.influx_token else None
+    series = await open_series(s.resolved_series_url, token)
+    ctx.stack.push_async_callback(series.close)
+    night = Night(speed=s.sensors_sim_speed)
+    node = SensorsNode(settings=s, series=series, night=night)
+
+    devices: tuple[SensorSpec, ...] | list[SensorSpec]
+    if s.sensors_devices is not None:
+        devices = s.sensors_devices
+    else:
+        devices = demo.DEVICES if simulated else ()
+    heaters = s.sensors_heaters if s.sensors_heaters is not None else \
+        (list(demo.HEATERS) if simulated else [])
+    fans = s.sensors_fans if s.sensors_fans is not None else \
+        (list(demo.FANS) if simulated else [])
+    rules = s.sensors_alerts if s.sensors_alerts is not None else list(DEFAULT_RULES)
+
+    channels = Channels(s, ctx.js)
+    ctx.stack.push_async_callback(channels.close)
+    engine = AlertEngine(camera, rules, channels.deliver)
+    node.channels, node.alerts = channels, engine
+
+    async def local(reading: sensors.Reading) -> None:
+        """Every reading made here, before it is published."""
+        node.latest[reading.sensor] = reading
+        await engine.on_reading(reading)
+        if node.controls is not None:
+            await node.controls.on_reading(reading)
+
+    async def publish_local(reading: sensors.Reading) -> None:
+        await emit(ctx.js, reading, local)
+
+    controls = Controls(heaters, fans, camera, ctx.bus, publish_local,
+                        night if simulated else None)
+    node.controls = controls
+
+    if s.sensors_store:
+        node.store = StoreWriter(ctx.js, series, s.sensors_store_batch)
+        await node.store.start()
+        ctx.stack.push_async_callback(node.store.stop)
+
+    env = env or Environment(
+        onewire_dir=Path(s.sensors_onewire_dir), iio_dir=Path(s.sensors_iio_dir),
+        thermal_zone=Path(s.sensors_thermal_zone), disk_path=Path(s.sensors_disk_path))
+    for spec in devices:
+        sensor = open_sensor(spec, simulated=spec.simulate if spec.simulate is not None
+                             else simulated, env=env, night=night)
+        node.loops[spec.name] = SensorLoop(sensor, camera, ctx.js,
+                                           retry_max_s=s.sensors_retry_max_s,
+                                           on_reading=local, on_state=engine.on_sensor_state)
+
+    async def on_frame(msg: Msg) -> None:
+        engine.on_frame()
+
+    sub = await ctx.nc.subscribe(frames.FRAME_CAPTURED.subject_for(camera=camera), cb=on_frame)
+    ctx.stack.push_async_callback(sub.unsubscribe)
+
+    svc = await BusService.start(ctx.nc, "sensors", "Sensors, dew heater and fan rules, "
+                                 "alerts, the SeriesStore of readings", camera=camera)
+    ctx.stack.push_async_callback(svc.stop)
+    await serve_node(svc, camera, node.current, node.states, controls, engine)
+    await serve_series(svc, series)
+
+    for loop in node.loops.values():
+        loop.start()
+        ctx.stack.push_async_callback(loop.stop)
+
+    async def ticker() -> None:
+        while True:
+            await asyncio.sleep(s.sensors_control_interval_s)
+            try:
+                await controls.tick()
+                await engine.tick()
+            except Exception:
+                log.exception("control tick failed")
+
+    task = asyncio.create_task(ticker(), name="sensors-tick")
+
+    async def stop_ticker() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    ctx.stack.push_async_callback(stop_ticker)
+    log.info("%d sensors (%s), %d heaters, %d fans, %d alert rules", len(node.loops),
+             "simulated" if simulated else "hardware", len(heaters), len(fans), len(rules))
+    return node
