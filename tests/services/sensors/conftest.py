@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from nats.aio.client import Client
 
 from tests.services.sensors.sensorstest import CAMERA, SensorsRunner
+from zenith.contracts.base import Endpoint
 from zenith_sensors.settings import SensorsSettings
 
 
@@ -28,3 +30,19 @@ async def runner(settings: SensorsSettings, nc: Client) -> AsyncIterator[Sensors
         yield r
     finally:
         await r.stop()
+
+
+@pytest.fixture
+def raw(nc: Client) -> Any:
+    """Send raw bytes like the NATS CLI would; returns (status or 200, JSON body)."""
+
+    async def send(endpoint: Endpoint, payload: bytes | dict[str, Any] | str,
+                   timeout: float = 5.0) -> tuple[int, Any]:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        subject = endpoint.subject_for(camera=CAMERA) if endpoint.placeholders \
+            else endpoint.subject
+        msg = await nc.request(subject, data, timeout=timeout)
+        status = int((msg.headers or {}).get("Nats-Service-Error-Code", 200))
+        return status, json.loads(msg.data)
+
+    return send

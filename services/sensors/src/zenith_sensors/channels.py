@@ -17,9 +17,9 @@ import aiohttp
 from nats.js import JetStreamContext
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from zenith.bus.events import try_publish
 from zenith.contracts import alerts
 from zenith_sensors.metrics import DELIVERIES
-from zenith_sensors.publish import publish
 from zenith_sensors.settings import SensorsSettings
 
 log = logging.getLogger("zenith.sensors")
@@ -49,7 +49,7 @@ class Channels:
             await self._http.close()
 
     async def deliver(self, alert: alerts.Alert) -> None:
-        await publish(self.js, alerts.ALERT, alert, f"{alert.id}.{alert.state}",
+        await try_publish(self.js, alerts.ALERT, alert, msg_id=f"{alert.id}.{alert.state}",
                       camera=alert.camera)
         jobs: list[Awaitable[None]] = [self._webhook(url, alert) for url in
                                        self.s.sensors_webhook_urls]

@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 from nats.js import JetStreamContext
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
+from zenith.bus.events import try_publish
 from zenith.contracts import sensors
 from zenith.timefmt import utcnow
 from zenith_sensors.backends import Sensor
 from zenith_sensors.errors import SensorError
 from zenith_sensors.metrics import READS
-from zenith_sensors.publish import publish
 
 log = logging.getLogger("zenith.sensors")
 
@@ -61,8 +61,8 @@ class SensorLoop:
         before = (self.state.status, self.state.error)
         self.state = self.state.model_copy(update=changes)
         if (self.state.status, self.state.error) != before or self.state.status == "failed":
-            await publish(self.js, sensors.SENSOR_STATUS, self.state, None,
-                          camera=self.camera, sensor=self.sensor.spec.name)
+            await try_publish(self.js, sensors.SENSOR_STATUS, self.state,
+                              camera=self.camera, sensor=self.sensor.spec.name)
             await self.on_state(self.state)
 
     async def _failed(self, retry: RetryCallState) -> None:
@@ -114,5 +114,5 @@ async def emit(js: JetStreamContext, reading: sensors.Reading, on_reading: OnRea
         await on_reading(reading)
     except Exception:
         log.exception("handling reading %s failed", reading.sensor)
-    await publish(js, sensors.SENSOR_READING, reading, reading_id(reading),
-                  camera=reading.camera, sensor=reading.sensor)
+    await try_publish(js, sensors.SENSOR_READING, reading, msg_id=reading_id(reading),
+                      camera=reading.camera, sensor=reading.sensor)
