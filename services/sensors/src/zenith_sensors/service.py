@@ -130,6 +130,17 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
     sub = await ctx.nc.subscribe(frames.FRAME_CAPTURED.subject_for(camera=camera), cb=on_frame)
     ctx.stack.push_async_callback(sub.unsubscribe)
 
+    async def on_sky(msg: Msg) -> None:
+        """capture's per-frame sky metrics (cloud cover) feed the sky-clear rule."""
+        try:
+            await engine.on_reading(sensors.Reading.model_validate_json(msg.data))
+        except ValueError as exc:
+            log.warning("bad sky reading: %s", exc)
+
+    sky = await ctx.nc.subscribe(sensors.SENSOR_READING.subject_for(
+        camera=camera, sensor=sensors.SKY_SENSOR), cb=on_sky)
+    ctx.stack.push_async_callback(sky.unsubscribe)
+
     svc = await BusService.start(ctx.nc, "sensors", "Sensors, dew heater and fan rules, "
                                  "alerts, the SeriesStore of readings", camera=camera)
     ctx.stack.push_async_callback(svc.stop)
