@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # the synthetic sky lives with the products tests
 CAMERA = "bench"
 WIDTH, HEIGHT = 1280, 960
 
@@ -55,7 +56,7 @@ def median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float]
 # -- data ------------------------------------------------------------------
 def make_frames(folder: Path, count: int) -> list[Path]:
     """``count`` distinct synthetic all-sky JPEGs (quality 90)."""
-    from zenith_products.testing import SkySynth, jpeg_bytes
+    from tests.services.products.synth import SkySynth, jpeg_bytes
 
     folder.mkdir(parents=True, exist_ok=True)
     sky = SkySynth(WIDTH, HEIGHT, stars=400, seed=11)
@@ -69,13 +70,15 @@ def make_frames(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def night_docs(paths: list[Path], count: int, night: str, blob_prefix: str
-               ) -> list[dict[str, Any]]:
+def night_docs(paths: list[Path], count: int, night: str, blob_prefix: str) -> list[Any]:
     """Frame documents for a night of ``count`` frames (cycling the files)."""
+    from zenith.contracts.frames import FrameDoc
+
     start = datetime.fromisoformat(night).replace(hour=19, tzinfo=UTC)
-    return [{"_id": f"{night}-{i:05d}", "camera": CAMERA, "night": night, "is_night": True,
-             "key": f"{blob_prefix}/{paths[i % len(paths)].name}",
-             "taken_at": (start + timedelta(seconds=40 * i)).isoformat()}
+    return [FrameDoc(id=f"{night}-{i:05d}", camera=CAMERA, night=night, is_night=True,
+                     key=f"{blob_prefix}/{paths[i % len(paths)].name}",
+                     taken_at=start + timedelta(seconds=40 * i), width=WIDTH, height=HEIGHT,
+                     exposure_s=30.0, gain=1.0, created_at=start)
             for i in range(count)]
 
 
@@ -193,6 +196,12 @@ async def _until(done: Callable[[], bool], step: float, timeout: float = 600.0) 
 async def _live(paths: list[Path], repeats: int, tmp: Path) -> dict[str, Any]:
     from prometheus_client import REGISTRY
 
+    from tests.services.products.synth import (
+        frame_doc,
+        frame_event,
+        publish_event,
+        publish_frame,
+    )
     from zenith.bus.connect import connect
     from zenith.bus.jetstream import ensure_jetstream
     from zenith.cli.nats_server import NatsServer, free_port
@@ -201,10 +210,9 @@ async def _live(paths: list[Path], repeats: int, tmp: Path) -> dict[str, Any]:
     from zenith.runner import service_context
     from zenith.storage.factory import open_blobs, open_metadata
     from zenith_products.config import NightConfig
-    from zenith_products.render import night_frames, render_docs
+    from zenith_products.render import render_docs
     from zenith_products.service import serve
     from zenith_products.settings import ProductsSettings
-    from zenith_products.testing import frame_event, publish_event, publish_frame
 
     def applied() -> float:
         return REGISTRY.get_sample_value("zenith_products_frames_total",
@@ -262,7 +270,7 @@ async def _live(paths: list[Path], repeats: int, tmp: Path) -> dict[str, Any]:
                     await publish_event(js, day)
                     await _until(lambda n=night: all((n, k) in finals for k in kinds), 0.005)
                     latency = max(finals[(night, k)] for k in kinds) - t0
-                    docs = await night_frames(meta, CAMERA, night)
+                    docs = [frame_doc(e) for e, _ in events]  # what capture would list
                     started = time.perf_counter()
                     await asyncio.to_thread(render_docs, CAMERA, night, docs,
                                             NightConfig.from_settings(settings), blobs)

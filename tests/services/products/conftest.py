@@ -40,3 +40,43 @@ def blobs(settings: ProductsSettings) -> BlobStore:
 @pytest.fixture
 async def events(nc: Client) -> ProductEvents:
     return await ProductEvents.listen(nc)
+
+
+@pytest.fixture
+async def capture_index(settings: ProductsSettings) -> AsyncIterator[Any]:
+    """The real capture service (its loop stopped) on the products' data dir: it
+    serves the frames index that the tests arranged in its store."""
+    from zenith.config import load_settings
+    from zenith.runner import service_context
+    from zenith_capture.service import serve as serve_capture
+    from zenith_capture.settings import CaptureSettings
+
+    capture = load_settings(CaptureSettings, env={}, camera=settings.camera,
+                            nats_url=settings.nats_url, data_dir=settings.data_dir,
+                            capture_autostart=False)
+    async with service_context("capture", capture, serve_capture) as ctx:
+        yield ctx
+
+
+@pytest.fixture
+async def highlights(settings: ProductsSettings, tmp_path: Path) -> AsyncIterator[Any]:
+    """The real auth and network services, with this camera registered; yields
+    ``add(key)``, which highlights a blob the way an owner would."""
+    from tests.services.network.conftest import auth_settings, camera_body, network_settings
+    from zenith.bus.client import BusClient
+    from zenith.contracts import network
+    from zenith.runner import service_context
+    from zenith_auth.main import serve as serve_auth
+    from zenith_network.main import serve as serve_network
+
+    async with service_context("auth", auth_settings(tmp_path, settings.nats_url), serve_auth), \
+            service_context("network", network_settings(tmp_path, settings.nats_url),
+                            serve_network) as ctx:
+        bus: BusClient = ctx.bus
+        await bus.request(network.CAMERA_ADD, camera_body(settings.camera))
+
+        async def add(key: str, category: str = "meteor") -> None:
+            await bus.request(network.HIGHLIGHT_ADD, network.HighlightAdd(
+                camera=settings.camera, product=key, key=key, category=category))
+
+        yield add

@@ -1,11 +1,14 @@
-"""Helpers for tests and benchmarks: a synthetic night sky and real frame events.
+"""Helpers for the products tests and benchmark: a synthetic night sky and
+real frame events (not installed with any service).
 
 :class:`SkySynth` draws all-sky frames: a round field of view, sensor
 noise, stars turning about the pole from frame to frame, and a sky
 background level that sets the frame's mean brightness (twilight, moon).
-:func:`publish_frame` stores a JPEG in the BlobStore (and optionally its
-row in the ``frames`` index) and publishes the ``frame.captured`` event
-with its ``Nats-Msg-Id`` header, exactly as the capture service does.
+:func:`publish_frame` stores a JPEG in the BlobStore, optionally its row in
+the frames index (the test's arrangement of what the capture service saved:
+the capture service itself then serves it), and publishes the
+``frame.captured`` event with its ``Nats-Msg-Id`` header, exactly as the
+capture service does.
 """
 
 from __future__ import annotations
@@ -18,10 +21,9 @@ import cv2
 import numpy as np
 from nats.js import JetStreamContext
 
-from zenith.contracts.frames import FRAME_CAPTURED, FrameCaptured
+from zenith.contracts.frames import FRAME_CAPTURED, FRAMES_INDEX, FrameCaptured, FrameDoc
 from zenith.storage.blob import BlobStore
 from zenith.storage.metadata import MetadataStore
-from zenith.timefmt import to_iso
 
 
 class SkySynth:
@@ -87,13 +89,22 @@ async def publish_event(js: JetStreamContext, event: FrameCaptured,
     return 0 if ack.duplicate else ack.seq
 
 
+def frame_doc(event: FrameCaptured) -> FrameDoc:
+    """The index document the capture service saves with ``event``."""
+    return FrameDoc(id=event.frame_id, camera=event.camera, night=event.night,
+                    taken_at=event.taken_at, is_night=event.is_night, key=event.key,
+                    thumb_key=event.thumb_key, width=event.width, height=event.height,
+                    bit_depth=event.bit_depth, size=event.size or 0,
+                    exposure_s=event.exposure_s, gain=event.gain,
+                    sun_altitude=event.sun_altitude, source=event.source,
+                    metrics={"mean": event.mean}, created_at=event.taken_at)
+
+
 async def publish_frame(js: JetStreamContext | None, blobs: BlobStore, event: FrameCaptured,
                         data: bytes | None, meta: MetadataStore | None = None) -> int:
     """Store the frame's file (None: leave it missing), index it, announce it."""
     if data is not None:
         blobs.write_bytes(event.key, data)
     if meta is not None:
-        row = event.model_dump(mode="json")
-        row.update(_id=event.frame_id, taken_at=to_iso(event.taken_at))
-        await meta.put("frames", row)
+        await meta.put(FRAMES_INDEX.name, FRAMES_INDEX.to_doc(frame_doc(event)))
     return await publish_event(js, event) if js is not None else 0

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.services.products.synth import SkySynth, jpeg_bytes
 from zenith.testing.browser import play_video, require_chromium
 from zenith_products.decode import decode
-from zenith_products.testing import SkySynth, jpeg_bytes
 from zenith_products.video import SegmentEncoder, VideoParams, concat
 
 pytestmark = pytest.mark.browser

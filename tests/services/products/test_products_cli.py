@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +22,9 @@ from tests.services.products.productstest import (
     read_image,
     running,
 )
+from tests.services.products.synth import publish_frame
+from zenith.contracts.frames import FRAMES_INDEX, FrameDoc
 from zenith.contracts.products import INDEX, product_id
-from zenith_products.testing import publish_frame
 
 
 def zenith(args: list[str], data_dir: Path, nats_url: str, **env: str
@@ -35,7 +38,7 @@ def zenith(args: list[str], data_dir: Path, nats_url: str, **env: str
 
 async def test_render_rebuilds_the_night_as_the_live_service_made_it(settings, meta, blobs,
                                                                       events: ProductEvents,
-                                                                      nc):
+                                                                      nc, capture_index):
     night = Night()
     frames = night.frames(12)
     broken = night.frame(12, data=b"\xff\xd8broken\xff\xd9")  # in the archive, unreadable
@@ -48,7 +51,8 @@ async def test_render_rebuilds_the_night_as_the_live_service_made_it(settings, m
     blobs.delete(live["keogram"].key)
     before = len(events.events)
 
-    done = zenith(["products", "render", "--camera", CAMERA, "--night", NIGHT],
+    done = await asyncio.to_thread(zenith, ["products", "render", "--camera", CAMERA,
+                                            "--night", NIGHT],
                   settings.data_dir, settings.nats_url)
     assert done.returncode == 0, done.stderr
     assert f"{CAMERA} {NIGHT}: 12 of 13 frames used (1 corrupt skipped)" in done.stdout
@@ -64,17 +68,22 @@ async def test_render_rebuilds_the_night_as_the_live_service_made_it(settings, m
     assert announced.final and announced.frames == 12
 
 
-async def test_render_only_some_products(settings, meta, blobs, nc):
+async def test_render_only_some_products(settings, meta, blobs, nc, capture_index):
     night = Night()
     for f in night.frames(5):
         await publish_frame(None, blobs, f.event, f.data, meta)
-    done = zenith(["products", "render", "--camera", CAMERA, "--night", NIGHT,
+    done = await asyncio.to_thread(zenith, ["products", "render", "--camera", CAMERA,
+                                            "--night", NIGHT,
                    "--only", "keogram,startrails", "--no-announce"], settings.data_dir,
                   settings.nats_url)
     assert done.returncode == 0, done.stderr
     assert blobs.exists(f"products/{CAMERA}/{NIGHT}/keogram.jpg")
     assert blobs.exists(f"products/{CAMERA}/{NIGHT}/startrails.jpg")
     assert not blobs.exists(f"products/{CAMERA}/{NIGHT}/timelapse.mp4")
+    empty = await asyncio.to_thread(zenith, ["products", "render", "--camera", CAMERA,
+                                             "--night", "2026-11-01"],
+                   settings.data_dir, settings.nats_url)
+    assert empty.returncode == 1 and "no frames of camera cam-1 for night" in empty.stderr
 
 
 def test_render_refuses_bad_arguments(tmp_path: Path):
@@ -84,7 +93,7 @@ def test_render_refuses_bad_arguments(tmp_path: Path):
         (["--camera", "Bad Camera", "--night", NIGHT], 2, "invalid camera id"),
         (["--camera", CAMERA, "--night", NIGHT, "--only", "keogram,movie"], 2,
          "unknown kind(s) movie"),
-        (["--camera", CAMERA, "--night", NIGHT], 1, "no frames of camera cam-1 for night"),
+        (["--camera", CAMERA, "--night", NIGHT], 1, "asked of the capture service over NATS"),
     ]:
         done = zenith(["products", "render", *args], tmp_path, url)
         assert done.returncode == code, (args, done.stderr)
@@ -95,15 +104,19 @@ def test_render_refuses_bad_arguments(tmp_path: Path):
     assert bad.returncode == 2 and "ZENITH_PRODUCTS_STARTRAILS_THRESHOLD" in bad.stderr
 
 
-async def test_retention_command(settings, meta, blobs):
-    await meta.put("frames", {"_id": "f1", "camera": CAMERA, "night": "2020-01-01",
-                              "key": "frames/cam-1/2020-01-01/f1.jpg"})
+async def test_retention_command(settings, meta, blobs, capture_index):
+    at = datetime(2020, 1, 1, 22, tzinfo=UTC)
+    await meta.put(FRAMES_INDEX.name, FRAMES_INDEX.to_doc(FrameDoc(
+        id="f1", camera=CAMERA, night="2020-01-01", key="frames/cam-1/2020-01-01/f1.jpg",
+        taken_at=at, is_night=True, width=8, height=8, exposure_s=30, gain=1, created_at=at)))
     blobs.write_bytes("frames/cam-1/2020-01-01/f1.jpg", b"x" * 10)
-    dry = zenith(["products", "retention", "--dry-run"], settings.data_dir, settings.nats_url)
+    dry = await asyncio.to_thread(zenith, ["products", "retention", "--dry-run"], settings.data_dir,
+                                   settings.nats_url, ZENITH_CAMERA=CAMERA)
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["deleted"] == {"frames": 1}
     assert blobs.exists("frames/cam-1/2020-01-01/f1.jpg")
-    done = zenith(["products", "retention"], settings.data_dir, settings.nats_url)
+    done = await asyncio.to_thread(zenith, ["products", "retention"], settings.data_dir,
+                                    settings.nats_url, ZENITH_CAMERA=CAMERA)
     assert done.returncode == 0 and json.loads(done.stdout)["rows"] == 1
     assert not blobs.exists("frames/cam-1/2020-01-01/f1.jpg")
-    assert await meta.count("frames") == 0
+    assert await meta.count(FRAMES_INDEX.name) == 0

@@ -6,11 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.services.products.synth import SkySynth, jpeg_bytes
 from zenith.imaging.decode import image_from_array
 from zenith.imaging.stretch import to_display
-from zenith_products.decode import decode, load_frame
+from zenith_products.decode import BufferPool, decode, load_frame
 from zenith_products.errors import BadFrame
-from zenith_products.testing import SkySynth, jpeg_bytes
+from zenith_products.startrails import brightness
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,10 @@ def test_jpeg_decodes_like_opencv(sky_jpeg):
     assert decoded.size == (320, 240)
     assert np.abs(decoded.bgr.astype(int) - reference.astype(int)).max() <= 4
     gray = cv2.cvtColor(reference, cv2.COLOR_BGR2GRAY).mean() / 255
-    assert decoded.mean == pytest.approx(gray, abs=0.003)
+    assert brightness(decoded.means, "luma") == pytest.approx(gray, abs=0.003)
+    channels = reference.reshape(-1, 3).mean(axis=0) / 255
+    assert decoded.means == pytest.approx(tuple(channels), abs=1e-6)
+    assert brightness(decoded.means, "brightest") == pytest.approx(channels.max(), abs=1e-6)
     frame = decoded.video_frame(160, 120)
     assert (frame.format.name, frame.width, frame.height) == ("yuv420p", 160, 120)
 
@@ -72,8 +76,8 @@ def test_sixteen_bit_png_is_scaled_by_its_significant_depth():
     expected = to_display(image_from_array(raw))
     assert decoded.bgr.dtype == np.uint8
     assert np.array_equal(decoded.bgr, expected)
-    assert decoded.mean == pytest.approx(cv2.cvtColor(expected, cv2.COLOR_BGR2GRAY).mean() / 255,
-                                         abs=0.002)
+    assert brightness(decoded.means, "luma") == pytest.approx(
+        cv2.cvtColor(expected, cv2.COLOR_BGR2GRAY).mean() / 255, abs=0.002)
 
 
 def test_grey_jpeg_becomes_three_channels():
@@ -81,3 +85,19 @@ def test_grey_jpeg_becomes_three_channels():
     _, data = cv2.imencode(".jpg", grey)
     decoded = decode(data.tobytes())
     assert decoded.bgr.shape == (48, 64, 3)
+
+
+def test_released_buffers_are_reused_and_kept_ones_are_not(sky_jpeg):
+    _, data = sky_jpeg
+    pool = BufferPool(size=2)
+    first = decode(data, pool)
+    pixels = first.bgr.copy()
+    first.release()
+    second = decode(data, pool)
+    assert np.shares_memory(first.bgr, second.bgr)  # the released buffer came back
+    third = decode(data, pool)  # the second is still held: a buffer of its own
+    assert not np.shares_memory(second.bgr, third.bgr)
+    assert np.array_equal(second.bgr, pixels) and np.array_equal(third.bgr, pixels)
+    second.release()
+    second.release()  # twice is harmless
+    assert len([decode(data, pool) for _ in range(2)]) == 2

@@ -16,10 +16,10 @@ from tests.services.products.productstest import (
     running,
     wait_status,
 )
+from tests.services.products.synth import publish_event
 from zenith.contracts.frames import FRAME_CAPTURED
 from zenith.imaging.decode import image_from_array
 from zenith.imaging.stretch import to_display
-from zenith_products.testing import publish_event
 
 
 def counted(outcome: str) -> float:

@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
+
+from zenith.timefmt import to_iso
 
 MAX_PIN = 27  # BCM GPIO0..GPIO27 on the 40-pin header
 
@@ -41,3 +43,8 @@ NightDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$",
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+StoredTime = Annotated[datetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
+"""A time that is stored: serialised in the one shape stores sort as text
+(``2026-11-21T08:00:00.000000Z``, see :mod:`zenith.timefmt`)."""

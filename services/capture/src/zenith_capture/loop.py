@@ -37,7 +37,14 @@ from zenith_capture.pipeline import FrameContext, FrameProcessor
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.sim.clock import Clock
 from zenith_capture.state import CaptureState
-from zenith_capture.telemetry import EXPOSURE, FRAMES, GAIN, PROCESS_SECONDS, REJECTED, SUN_ALTITUDE
+from zenith_capture.telemetry import (
+    EXPOSURE,
+    FRAMES_SAVED,
+    GAIN,
+    PROCESS_SECONDS,
+    REJECTED,
+    SUN_ALTITUDE,
+)
 
 log = logging.getLogger("zenith.capture")
 
@@ -292,7 +299,7 @@ class CaptureLoop:
             if self.ledger is not None:
                 await self.ledger.record(raw.source, raw.signature, status="ingested",
                                          digest=raw.digest, frame_id=event.frame_id)
-        FRAMES.labels(self.settings.camera).inc()
+        FRAMES_SAVED.labels(self.settings.camera).inc()
         self.frames += 1
         self.last_frame_at = raw.taken_at
         self.night = night_date

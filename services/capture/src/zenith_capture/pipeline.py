@@ -5,8 +5,8 @@ twice: from the driver's pixels it makes the linear grey frame for the sky
 metrics and the 8-bit picture (16-bit data scaled by its real depth) for
 the JPEG and the thumbnail. :meth:`FrameProcessor.save` then writes, in
 this order: the JPEG and thumbnail to the BlobStore
-(``frames/<camera>/<night>/<stamp>.jpg``, ``thumbs/...``), the index
-document to the MetadataStore ``frames`` collection, the sky metrics to the
+(``frames.frame_key``, ``frames.frame_thumb_key``), the index document
+(``frames.FrameDoc``) through the :class:`FrameIndex`, the sky metrics to the
 SeriesStore (measurement ``sky``), and finally the events
 ``frames.FRAME_CAPTURED`` (``Nats-Msg-Id`` = frame id) and
 ``sensors.SENSOR_READING``.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from nats.js import JetStreamContext
 
@@ -28,22 +27,16 @@ from zenith.imaging.decode import Image, image_from_array
 from zenith.imaging.encode import encode_jpeg, make_thumbnail
 from zenith.imaging.stretch import to_display
 from zenith.storage.blob import BlobStore
-from zenith.storage.metadata import MetadataStore
 from zenith.storage.series import Point, SeriesStore
-from zenith.timefmt import to_iso, utcnow
+from zenith.timefmt import utcnow
 from zenith_capture.backends.base import RawFrame
+from zenith_capture.frames_index import FrameIndex
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.skymetrics import SkyMeter, SkyMetrics
 
 log = logging.getLogger("zenith.capture")
 
-FRAMES = "frames"
 THUMB_QUALITY = 80
-
-
-def frame_stamp(when: datetime) -> str:
-    """``20261121T223015.123Z``: sortable, unique per millisecond."""
-    return when.strftime("%Y%m%dT%H%M%S") + f".{when.microsecond // 1000:03d}Z"
 
 
 @dataclass
@@ -65,13 +58,13 @@ class FrameContext:
 
 class FrameProcessor:
     def __init__(self, settings: CaptureSettings, driver_name: str, meter: SkyMeter,
-                 metadata: MetadataStore, series: SeriesStore, blobs: BlobStore,
+                 index: FrameIndex, series: SeriesStore, blobs: BlobStore,
                  js: JetStreamContext) -> None:
         self.settings = settings
         self.camera = settings.camera
         self.driver_name = driver_name
         self.meter = meter
-        self.metadata = metadata
+        self.index = index
         self.series = series
         self.blobs = blobs
         self.js = js
@@ -93,24 +86,20 @@ class FrameProcessor:
                    ) -> frames.FrameCaptured:
         camera = self.camera
         frame_id = new_id()
-        stamp = frame_stamp(raw.taken_at)
-        key = f"frames/{camera}/{ctx.night}/{stamp}.jpg"
-        thumb_key = f"thumbs/{camera}/{ctx.night}/{stamp}.jpg"
+        stamp = frames.frame_stamp(raw.taken_at)
+        key = frames.frame_key(camera, ctx.night, stamp)
+        thumb_key = frames.frame_thumb_key(camera, ctx.night, stamp)
         await self.blobs.awrite_bytes(key, done.jpeg)
         await self.blobs.awrite_bytes(thumb_key, done.thumb)
         m = done.metrics
         image = done.image
-        doc = {
-            "_id": frame_id, "camera": camera, "night": ctx.night,
-            "taken_at": to_iso(raw.taken_at), "is_night": ctx.is_night,
-            "key": key, "thumb_key": thumb_key, "width": image.width, "height": image.height,
-            "bit_depth": image.bit_depth, "size": len(done.jpeg), "thumb_size": len(done.thumb),
-            "exposure_s": raw.exposure_s, "gain": raw.gain,
-            "sun_altitude": round(ctx.sun_altitude, 3), "source": self.driver_name,
-            "file": raw.source, "focus_position": raw.focus_position,
-            "metrics": m.fields(), "created_at": to_iso(utcnow()),
-        }
-        await self.metadata.insert(FRAMES, doc)
+        await self.index.add(frames.FrameDoc(
+            id=frame_id, camera=camera, night=ctx.night, taken_at=raw.taken_at,
+            is_night=ctx.is_night, key=key, thumb_key=thumb_key, width=image.width,
+            height=image.height, bit_depth=image.bit_depth, size=len(done.jpeg),
+            thumb_size=len(done.thumb), exposure_s=raw.exposure_s, gain=raw.gain,
+            sun_altitude=round(ctx.sun_altitude, 3), source=self.driver_name, file=raw.source,
+            focus_position=raw.focus_position, metrics=m.fields(), created_at=utcnow()))
         fields = m.fields()
         fields["sun_altitude"] = round(ctx.sun_altitude, 3)
         if raw.exposure_s > 0:

@@ -29,10 +29,11 @@ from zenith.timefmt import to_iso
 from zenith_capture.backends import driver_class
 from zenith_capture.backends.base import CameraDriver, DriverContext, DriverError
 from zenith_capture.focus import FocusTracker
+from zenith_capture.frames_index import FrameIndex, serve_index
 from zenith_capture.host import CaptureFailed, DriverHost
 from zenith_capture.ingest import IngestLedger
 from zenith_capture.loop import CaptureLoop
-from zenith_capture.pipeline import FRAMES, FrameProcessor
+from zenith_capture.pipeline import FrameProcessor
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.sim.clock import Clock, SimClock
 from zenith_capture.skymetrics import SkyMeter
@@ -75,8 +76,8 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
     metadata, series, blobs = await open_from_settings(settings)
     ctx.stack.push_async_callback(series.close)
     ctx.stack.push_async_callback(metadata.close)
-    await metadata.ensure_index(FRAMES, ["camera", "night", "taken_at"])
-    await metadata.ensure_index(FRAMES, ["camera", "taken_at"])
+    index = FrameIndex(metadata, blobs, camera)
+    await index.setup()
     kv = await bucket(ctx.nc, "zenith-capture")
     state = CaptureState(kv, camera)
     sim_key = to_iso(settings.capture_sim_start) if settings.capture_sim_start else "now"
@@ -104,7 +105,7 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
 
         host.on_open = on_open
     meter = SkyMeter(settings)
-    processor = FrameProcessor(settings, settings.capture_driver, meter, metadata, series,
+    processor = FrameProcessor(settings, settings.capture_driver, meter, index, series,
                                blobs, ctx.js)
 
     async def publish_status(status: capture.Status) -> None:
@@ -130,6 +131,7 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
                               (capture.RESTART, _restart(app)), (capture.STATUS, _status(app)),
                               (capture.SNAPSHOT, _snapshot(app))):
         await svc.serve(endpoint, handler)
+    await serve_index(svc, index)
 
     async def shutdown() -> None:
         await svc.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-FRAMES = Counter("zenith_capture_frames_total", "Frames saved.", ["camera"])
+FRAMES_SAVED = Counter("zenith_capture_frames_total", "Frames saved.", ["camera"])
 REJECTED = Counter("zenith_capture_frames_rejected_total",
                    "Input frames skipped, by reason (corrupt, truncated, empty, duplicate, "
                    "wrong_size, unreadable, storage, error).", ["reason"])

@@ -1,4 +1,9 @@
-"""``zenith products render|retention`` (entry point group ``zenith.commands``)."""
+"""``zenith products render|retention`` (entry point group ``zenith.commands``).
+
+The ``zenith`` command loads every service's commands to build its help, so
+this module imports only the standard library at the top; each command
+imports what it needs when it runs (``render`` starts decoding sooner).
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,18 @@ import contextlib
 import json
 import sys
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nats.aio.client import Client
-
-from zenith.bus.connect import connect
-from zenith.bus.jetstream import ensure_jetstream
-from zenith.config import load_settings
+from zenith.contracts.products import NIGHT_KINDS
 from zenith.errors import ZenithError
-from zenith.ids import new_id, validate_camera_id
-from zenith.storage.factory import open_blobs, open_metadata
-from zenith_products.config import NightConfig
-from zenith_products.night import KINDS
-from zenith_products.publisher import Publisher
-from zenith_products.render import Progress, night_frames, render_docs
-from zenith_products.retention import Retention
-from zenith_products.settings import ProductsSettings
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client
+
+    from zenith_products.settings import ProductsSettings
 
 CONNECT_TIMEOUT_S = 3.0
+KINDS = frozenset(NIGHT_KINDS)
 
 
 def register(subparsers: Any) -> None:
@@ -34,9 +33,10 @@ def register(subparsers: Any) -> None:
     r = sub.add_parser("render", help="rebuild a night's products from the archived frames")
     r.add_argument("--camera", required=True, help="camera id")
     r.add_argument("--night", required=True, help="night (date it began), YYYY-MM-DD")
-    r.add_argument("--only", help="comma-separated: keogram,startrails,timelapse,mini-timelapse "
+    r.add_argument("--only", help=f"comma-separated: {','.join(NIGHT_KINDS)} "
                    "(default: all, plus the monthly and yearly products)")
-    r.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
+    r.add_argument("--workers", type=int, default=2,
+                   help="decoding threads (default 2; 1 decodes in the main thread)")
     r.add_argument("--no-announce", action="store_true",
                    help="do not publish product.ready events on NATS")
     r.set_defaults(func=cmd_render)
@@ -51,10 +51,15 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def _settings() -> ProductsSettings:
+    from zenith.config import load_settings
+    from zenith_products.settings import ProductsSettings
+
     return load_settings(ProductsSettings)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from zenith.ids import validate_camera_id
+
     try:
         settings = _settings()
         validate_camera_id(args.camera)
@@ -76,6 +81,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 async def _nats(settings: ProductsSettings) -> Client | None:
+    from zenith.bus.connect import connect
+    from zenith.bus.jetstream import ensure_jetstream
+
     try:
         nc = await asyncio.wait_for(
             connect(settings.nats_url, name="zenith-products-cli", allow_reconnect=False,
@@ -83,19 +91,34 @@ async def _nats(settings: ProductsSettings) -> Client | None:
         await ensure_jetstream(nc)
         return nc
     except Exception as exc:
-        print(f"zenith products: NATS at {settings.nats_url} unreachable ({exc or 'timeout'}); "
-              "products are written and indexed but not announced", file=sys.stderr)
+        print(f"zenith products: NATS at {settings.nats_url} unreachable ({exc or 'timeout'})",
+              file=sys.stderr)
         return None
 
 
 async def _render(settings: ProductsSettings, args: argparse.Namespace,
                   kinds: frozenset[str]) -> int:
+    from zenith.bus.client import BusClient
+    from zenith.ids import new_id
+    from zenith.storage.factory import open_blobs, open_metadata
+    from zenith_products.config import NightConfig
+    from zenith_products.publisher import Publisher
+    from zenith_products.render import Progress, night_frames, render_docs
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    nc = await _nats(settings)
+    if nc is None:
+        return _fail("the frames of a night are asked of the capture service over NATS: "
+                     "start the stack (zenith dev) or set ZENITH_NATS_URL", 1)
     meta = await open_metadata(settings.resolved_metadata_url)
     blobs = open_blobs(settings)
-    nc = None
     try:
-        docs = await night_frames(meta, args.camera, args.night)
+        try:
+            docs = await night_frames(BusClient(nc, settings.request_timeout), args.camera,
+                                      args.night)
+        except ZenithError as exc:
+            return _fail(f"the capture service of camera {args.camera} did not list the "
+                         f"night's frames: {exc.message}", 1)
         if not docs:
             return _fail(f"no frames of camera {args.camera} for night {args.night} in the "
                          "archive", 1)
@@ -104,8 +127,7 @@ async def _render(settings: ProductsSettings, args: argparse.Namespace,
             render_docs, args.camera, args.night, docs, NightConfig.from_settings(settings),
             blobs, kinds=kinds, longterm=kinds == KINDS, workers=args.workers,
             progress=progress)
-        nc = None if args.no_announce else await _nats(settings)
-        publisher = Publisher(meta, nc.jetstream() if nc else None)
+        publisher = Publisher(meta, None if args.no_announce else nc.jetstream())
         await publisher.ensure_indexes()
         await publisher.publish(args.camera, list(result.artifacts),
                                 msg_tag=f"render-{new_id()}")
@@ -119,9 +141,8 @@ async def _render(settings: ProductsSettings, args: argparse.Namespace,
             print(f"  {art.kind:18} {art.key}  ({what}, {art.size / 1e6:.1f} MB)")
         return 0
     finally:
-        if nc is not None:
-            with contextlib.suppress(Exception):
-                await nc.drain()
+        with contextlib.suppress(Exception):
+            await nc.drain()
         await meta.close()
 
 
@@ -134,11 +155,24 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
 
 async def _retention(settings: ProductsSettings, dry_run: bool) -> int:
+    from zenith.bus.client import BusClient
+    from zenith.storage.factory import open_blobs, open_metadata
+    from zenith_products.retention import Retention
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    nc = await _nats(settings)
+    if nc is None:
+        return _fail("retention asks the capture and network services over NATS: start the "
+                     "stack (zenith dev) or set ZENITH_NATS_URL", 1)
     meta = await open_metadata(settings.resolved_metadata_url)
     try:
-        report = await Retention(settings, meta, open_blobs(settings), dry_run=dry_run).run()
+        report = await Retention(settings, meta, open_blobs(settings),
+                                 BusClient(nc, settings.request_timeout), dry_run=dry_run).run()
+    except ZenithError as exc:
+        return _fail(f"retention stopped: {exc.message}", 1)
     finally:
         await meta.close()
+        with contextlib.suppress(Exception):
+            await nc.drain()
     print(json.dumps(report.to_dict(), indent=2))
     return 0

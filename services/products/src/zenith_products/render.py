@@ -1,10 +1,10 @@
 """Rebuild a night's products from the archive (frames index + JPEGs).
 
-The frames of the night (``frames`` collection, ``is_night`` true, by
-``taken_at``) are read and decoded by a small thread pool a few frames
-ahead of the builder (memory stays bounded by that window), each decoded
-once for every product, in order. Bad frames are skipped and counted, as
-in the live service.
+The frames of the night (asked of the capture service, which owns the
+frames index: night frames only, by time taken) are read and decoded by a
+small thread pool a few frames ahead of the builder (memory stays bounded
+by that window), each decoded once for every product, in order. Bad frames
+are skipped and counted, as in the live service.
 """
 
 from __future__ import annotations
@@ -14,20 +14,21 @@ import shutil
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, TextIO
+from typing import TextIO
 
+from zenith.bus.client import BusClient
+from zenith.contracts import frames
+from zenith.contracts.frames import FrameDoc
+from zenith.contracts.products import work_prefix
 from zenith.ids import new_id
 from zenith.storage.blob import BlobStore
-from zenith.storage.metadata import Doc, MetadataStore
-from zenith.timefmt import from_iso
-from zenith_products import layout
+from zenith_products import night_render
 from zenith_products.artifact import Artifact
 from zenith_products.config import NightConfig
-from zenith_products.decode import Decoded, load_frame
+from zenith_products.decode import BufferPool, Decoded, load_frame
 from zenith_products.errors import BadFrame
 from zenith_products.longterm import LongTerm
 from zenith_products.night import KINDS, NightBuilder
@@ -89,57 +90,71 @@ class Progress:
             self.stream.flush()
 
 
-def _load(blobs: BlobStore, key: str) -> Decoded | BadFrame:
+def _load(blobs: BlobStore, key: str, buffers: BufferPool) -> Decoded | BadFrame:
     try:
-        return load_frame(blobs, key)
+        return load_frame(blobs, key, buffers)
     except BadFrame as exc:
         return exc
 
 
 def decode_ahead(blobs: BlobStore, keys: Iterable[str], workers: int = 2,
                  depth: int | None = None) -> Iterator[Decoded | BadFrame]:
-    """Decoded frames in the order of ``keys``, read ``depth`` frames ahead."""
-    depth = depth or 2 * workers + 1
+    """Decoded frames in the order of ``keys``, read ``depth`` frames ahead.
+
+    At most ``depth`` frames are decoded and not yet taken, plus the one the
+    caller holds: their pixels live in ``depth + 1`` reused buffers, which
+    the caller hands back with :meth:`Decoded.release` (a frame it keeps
+    simply costs a new buffer). With one worker the frames are decoded in
+    the caller's thread, one at a time."""
+    buffers = BufferPool(size=(depth or 2 * workers) + 2)
+    if workers <= 1:
+        for key in keys:
+            yield _load(blobs, key, buffers)
+        return
+    depth = depth or 2 * workers
     it = iter(keys)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
         window: deque[Future[Decoded | BadFrame]] = deque()
         for key in it:
-            window.append(pool.submit(_load, blobs, key))
+            window.append(pool.submit(_load, blobs, key, buffers))
             if len(window) >= depth:
                 break
         while window:
             result = window.popleft().result()
             nxt = next(it, None)
             if nxt is not None:
-                window.append(pool.submit(_load, blobs, nxt))
+                window.append(pool.submit(_load, blobs, nxt, buffers))
             yield result
 
 
-def _taken_at(doc: Doc) -> float:
-    value = doc.get("taken_at")
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return from_iso(str(value)).timestamp()
+async def night_frames(bus: BusClient, camera: str, night: str,
+                       timeout: float | None = None) -> list[FrameDoc]:
+    """The night's frames, night frames only, by time taken: asked of the
+    capture service, which owns the frames index."""
+    found: list[FrameDoc] = []
+    after = None
+    while True:
+        page = await bus.request(frames.LIST, frames.FrameList(night=night, night_only=True,
+                                                                after=after),
+                                 timeout=timeout, camera=camera)
+        found += page.frames
+        if not page.more or not page.frames:
+            return found
+        after = page.frames[-1].taken_at
 
 
-async def night_frames(meta: MetadataStore, camera: str, night: str) -> list[Doc]:
-    """The night's frames in the archive, night frames only, by time taken."""
-    docs = await meta.find(FRAMES, {"camera": camera, "night": night}, sort=[("taken_at", 1)])
-    return [d for d in docs if d.get("is_night", True) and isinstance(d.get("key"), str)]
-
-
-def render_docs(camera: str, night: str, docs: list[Doc], config: NightConfig,
+def render_docs(camera: str, night: str, docs: Sequence[FrameDoc], config: NightConfig,
                 blobs: BlobStore, *, kinds: frozenset[str] = KINDS, longterm: bool = True,
                 workers: int = 2, progress: Progress | None = None) -> RenderResult:
     """Build every product of a night from its frame documents (blocking)."""
     started = time.perf_counter()
     result = RenderResult(frames=len(docs))
-    work = WorkDir(blobs, f"{layout.work_prefix(camera, night)}-render-{new_id()}", "r")
+    work = WorkDir(blobs, f"{work_prefix(camera, night)}-render-{new_id()}", "r")
     builder = NightBuilder(camera, night, config, work, blobs, kinds=kinds)
     try:
         for index, (doc, item) in enumerate(zip(docs, decode_ahead(
-                blobs, (d["key"] for d in docs), workers), strict=True)):
-            frame_id = str(doc.get("frame_id") or doc.get("_id"))
+                blobs, (d.key for d in docs), workers), strict=True)):
+            frame_id = doc.id
             if isinstance(item, BadFrame):
                 result.bad[item.reason] += 1
                 builder.bad[item.reason] += 1
@@ -147,16 +162,16 @@ def render_docs(camera: str, night: str, docs: list[Doc], config: NightConfig,
             elif builder.has(frame_id):
                 result.bad["duplicate"] += 1
             else:
-                builder.add(frame_id, doc["key"], _taken_at(doc), item)
+                builder.add(frame_id, doc.key, doc.taken_at.timestamp(), item)
                 result.applied += 1
+            if isinstance(item, Decoded):
+                item.release()
             if progress is not None:
                 progress.update(index + 1)
-        arts: list[Any] = builder.render(final=True)
-        arts.append(builder.render_mini(final=True))
-        result.artifacts = [a for a in arts if a is not None]
+        snap = builder.snapshot()
+        result.artifacts = night_render.render(snap, final=True)
         if longterm and kinds == KINDS and builder.frames:
-            result.artifacts += LongTerm(camera, config, blobs).update(
-                night, builder.keogram_data, builder.sample_paths())
+            result.artifacts += LongTerm(camera, config, blobs).update(snap)
     finally:
         builder.close()
         work.remove_all()

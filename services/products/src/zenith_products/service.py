@@ -10,6 +10,7 @@ import re
 import socket
 from datetime import UTC, datetime
 
+from zenith.bus.client import BusClient
 from zenith.bus.jetstream import bucket
 from zenith.bus.service import BusService, Call
 from zenith.contracts.products import BUCKET, STATUS, CameraProducts
@@ -71,7 +72,7 @@ async def serve(ctx: ServiceContext[ProductsSettings]) -> None:
     ctx.stack.push_async_callback(svc.stop)
 
     if s.products_retention_interval_s > 0:
-        task = asyncio.create_task(_retention_loop(s, env), name="products-retention")
+        task = asyncio.create_task(_retention_loop(s, env, ctx.bus), name="products-retention")
 
         async def stop_retention() -> None:
             task.cancel()
@@ -81,11 +82,11 @@ async def serve(ctx: ServiceContext[ProductsSettings]) -> None:
         ctx.stack.push_async_callback(stop_retention)
 
 
-async def _retention_loop(s: ProductsSettings, env: Env) -> None:
+async def _retention_loop(s: ProductsSettings, env: Env, bus: BusClient) -> None:
     while True:
         await asyncio.sleep(s.products_retention_interval_s)
         try:
-            await Retention(s, env.meta, env.blobs).run()
+            await Retention(s, env.meta, env.blobs, bus).run()
         except Exception:
             log.exception("retention failed; trying again in %.0f s",
                           s.products_retention_interval_s)

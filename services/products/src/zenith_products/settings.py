@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -49,7 +50,11 @@ class ProductsSettings(Settings):
     # Startrails.
     products_startrails_threshold: float = Field(
         0.1, ge=0, le=1,
-        description="Startrails: only frames with mean brightness below this (0..1) are stacked.")
+        description="Startrails: only frames at most this bright (0..1, see the rule) are stacked.")
+    products_startrails_rule: Literal["brightest", "luma"] = Field(
+        "brightest",
+        description="Startrails: brightest: the brightest channel's mean is at most the "
+        "threshold (Allsky's rule); luma: the mean luma is below it.")
 
     # Timelapse and mini-timelapse.
     products_timelapse_fps: int = Field(25, ge=1, le=120, description="Timelapse frames/s.")
@@ -71,7 +76,7 @@ class ProductsSettings(Settings):
         640, ge=64, le=4096, description="Mini-timelapse width in pixels.")
 
     # Images.
-    products_jpeg_quality: int = Field(90, ge=10, le=100, description="JPEG quality of products.")
+    products_jpeg_quality: int = Field(95, ge=10, le=100, description="JPEG quality of products.")
     products_thumb_width: int = Field(320, ge=32, le=2048, description="Thumbnail width, px.")
 
     # End of night.
@@ -116,6 +121,10 @@ class ProductsSettings(Settings):
         0, ge=0, description="Also keep the blob store under this many bytes; 0: no limit.")
     products_retention_interval_s: float = Field(
         3600.0, ge=0, description="How often the service applies retention; 0: never.")
+    products_highlights_required: bool = Field(
+        False, description="Delete nothing while the network service (which keeps the "
+        "highlights) does not answer; set on a hub. Off: no network service means no "
+        "highlights (a node of no hub).")
 
     @field_validator("products_timezone")
     @classmethod
