@@ -14,6 +14,7 @@ import numpy as np
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from tests.services.products.synth import SkySynth, frame_event, jpeg_bytes, mean_of, publish_frame
 from zenith.config import load_settings
 from zenith.contracts.frames import FrameCaptured
 from zenith.contracts.products import PRODUCT_READY, ProductReady
@@ -22,7 +23,6 @@ from zenith.storage.blob import BlobStore
 from zenith.storage.metadata import MetadataStore
 from zenith_products.service import serve
 from zenith_products.settings import ProductsSettings
-from zenith_products.testing import SkySynth, frame_event, jpeg_bytes, mean_of, publish_frame
 
 CAMERA = "cam-1"
 NIGHT = "2026-11-21"
