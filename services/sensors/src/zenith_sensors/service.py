@@ -17,7 +17,7 @@ from pathlib import Path
 from nats.aio.msg import Msg
 
 from zenith.bus import BusService
-from zenith.contracts import frames, sensors
+from zenith.contracts import capture, frames, sensors
 from zenith.runner import ServiceContext
 from zenith.storage.factory import open_series
 from zenith.storage.series import SeriesStore
@@ -30,6 +30,7 @@ from zenith_sensors.channels import Channels
 from zenith_sensors.config import SensorSpec
 from zenith_sensors.controls import Controls
 from zenith_sensors.endpoints import serve_node, serve_series
+from zenith_sensors.mqtt import MqttBridge
 from zenith_sensors.poller import SensorLoop, emit
 from zenith_sensors.settings import SensorsSettings
 from zenith_sensors.store import StoreWriter
@@ -59,6 +60,7 @@ class SensorsNode:
     alerts: AlertEngine | None = None
     channels: Channels | None = None
     store: StoreWriter | None = None
+    mqtt: MqttBridge | None = None
     latest: dict[str, sensors.Reading] = field(default_factory=dict)
 
     def current(self) -> list[sensors.Reading]:
@@ -101,6 +103,8 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
         await engine.on_reading(reading)
         if node.controls is not None:
             await node.controls.on_reading(reading)
+        if node.mqtt is not None:
+            await node.mqtt.on_reading(reading)
 
     async def publish_local(reading: sensors.Reading) -> None:
         await emit(ctx.js, reading, local)
@@ -108,6 +112,16 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
     controls = Controls(heaters, fans, camera, ctx.bus, publish_local,
                         night if simulated else None)
     node.controls = controls
+
+    if s.sensors_mqtt_host:
+        async def run_capture(on: bool) -> None:
+            await ctx.bus.request(capture.START if on else capture.STOP, camera=camera)
+
+        node.mqtt = MqttBridge(s, {o.rule.name: o.kind for o in controls.outputs.values()},
+                               controls.set_override, run_capture)
+        channels.mqtt = node.mqtt.on_alert
+        node.mqtt.start()
+        ctx.stack.push_async_callback(node.mqtt.stop)
 
     if s.sensors_store:
         node.store = StoreWriter(ctx.js, series, s.sensors_store_batch)
@@ -126,6 +140,9 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
 
     async def on_frame(msg: Msg) -> None:
         engine.on_frame()
+        if node.mqtt is not None and s.sensors_public_url:
+            node.mqtt.on_image(f"{s.sensors_public_url.rstrip('/')}/cameras/{camera}"
+                               "/latest/image")
 
     sub = await ctx.nc.subscribe(frames.FRAME_CAPTURED.subject_for(camera=camera), cb=on_frame)
     ctx.stack.push_async_callback(sub.unsubscribe)
@@ -133,7 +150,10 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
     async def on_sky(msg: Msg) -> None:
         """capture's per-frame sky metrics (cloud cover) feed the sky-clear rule."""
         try:
-            await engine.on_reading(sensors.Reading.model_validate_json(msg.data))
+            reading = sensors.Reading.model_validate_json(msg.data)
+            await engine.on_reading(reading)
+            if node.mqtt is not None:
+                await node.mqtt.on_reading(reading)
         except ValueError as exc:
             log.warning("bad sky reading: %s", exc)
 
