@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from zenith.contracts.base import Empty, Endpoint, Message
+from zenith.contracts.base import Collection, Document, Empty, Endpoint, Message
 
 Username = str  # validated by the auth service: 1-64 of [A-Za-z0-9_.@-]
 Permissions = dict[str, list[str]]
@@ -24,7 +24,7 @@ ISSUER = "zenith"
 ALGORITHM = "EdDSA"
 ACCESS_TYPE = "access"
 AUTH_BUCKET = "zenith-auth"
-SIGNING_KEY = "signing.ed25519"  # KV key of the private signing key (auth service only)
+SIGNING_KEY = "signing.ed25519"  # where an older Zenith kept the signing key in KV (moved out)
 REVOKED_PREFIX = "revoked."
 REVOKED_WATCH = "revoked.*"
 
@@ -136,3 +136,63 @@ USER_REMOVE = Endpoint(service="auth", name="user-remove", subject="zenith.auth.
 USER_LIST = Endpoint(service="auth", name="user-list", subject="zenith.auth.users.list",
                      request=Empty, reply=UserList, permission=("users", "read"),
                      summary="Every user with role and permissions.")
+
+
+# -- what the auth service stores (it alone reads and writes these) ------------
+
+
+class UserDoc(Document):
+    """A user (``_id`` = username)."""
+
+    role: str
+    permissions: dict[str, list[str]] | None = None
+    password_hash: str
+    created_at: str
+    updated_at: str
+    password_changed_at: str | None = None
+    source: str | None = Field(None, description="Where the user came from (allsky import).")
+
+
+class RefreshTokenDoc(Document):
+    """A refresh token (``_id`` = its hash), one of a rotating family."""
+
+    user: str
+    family: str
+    state: str
+    created_at: str
+    expires_at: str
+    client_ip: str | None = None
+
+
+class RevocationDoc(Document):
+    """Tokens of a user issued before ``not_before`` are void (``_id`` = username)."""
+
+    not_before: float
+
+
+class LoginFailuresDoc(Document):
+    """Recent failed logins of one address or user (``_id`` = the limit's key)."""
+
+    hits: list[Any] = Field(default_factory=list)
+    rev: int = 0
+    last: float = 0.0
+
+
+class LoginKnownDoc(Document):
+    """An address that has logged in as a user (``_id`` = user and address)."""
+
+    user: str
+    last: float
+
+
+USERS = Collection("users", "auth", UserDoc, "Users, password hashes, roles, permissions.")
+REFRESH_TOKENS = Collection("refresh_tokens", "auth", RefreshTokenDoc,
+                            "Hashes of refresh tokens and their rotation state.",
+                            indexes=(("user",), ("family",), ("expires_at",)))
+REVOCATIONS = Collection("revocations", "auth", RevocationDoc,
+                         "Per user: access tokens issued before this time are void.")
+LOGIN_FAILURES = Collection("login_failures", "auth", LoginFailuresDoc,
+                            "Failed logins per address and per user (rate limits).",
+                            indexes=(("last",),))
+LOGIN_KNOWN = Collection("login_known", "auth", LoginKnownDoc,
+                         "Addresses that logged in successfully as a user.")

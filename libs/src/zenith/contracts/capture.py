@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from zenith.contracts.base import Empty, Endpoint, Event, Message
+from zenith.contracts.base import Collection, Document, Empty, Endpoint, Event, Message
 from zenith.contracts.common import NightDate
 
 CaptureState = Literal["running", "stopped", "starting", "paused", "error"]
@@ -92,3 +92,23 @@ STATUS_EVENT = Event(name="capture.status", subject="zenith.status.{camera}.capt
 WATCHDOG = Event(name="capture.watchdog", subject="zenith.events.{camera}.watchdog",
                  stream="EVENTS", payload=Watchdog,
                  summary="The capture watchdog restarted a stalled or failing camera.")
+
+
+
+class IngestDoc(Document):
+    """A file the folder driver handled (``_id`` = ``<camera>:<path>``)."""
+
+    camera: str
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str | None = None
+    status: Literal["ingested", "rejected"]
+    reason: str | None = None
+    frame_id: str | None = None
+    at: str
+
+
+INGEST_LEDGER = Collection("capture_ingest", "capture", IngestDoc,
+                           "Which files the folder driver ingested or rejected.",
+                           indexes=(("camera", "sha256"),))

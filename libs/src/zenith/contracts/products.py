@@ -3,31 +3,126 @@
 Besides the event, this module fixes what readers of products share with
 the products service:
 
-- the MetadataStore collection :data:`INDEX` holds one document per product,
-  ``_id`` = :func:`product_id` (``<camera>:<night>:<kind>``), with the fields
-  of :class:`ProductReady` plus ``size`` (bytes) and ``updated_at``;
-- documents of :data:`HIGHLIGHTS` name a blob in ``key``; retention never
-  deletes a blob (or its index row) that a highlight names;
+- the MetadataStore collection :data:`PRODUCTS_INDEX` holds one
+  :class:`ProductDoc` per product, ``_id`` = :func:`product_id`
+  (``<camera>:<night>:<kind>``); retention never deletes a blob (or its
+  index row) that a highlight of the network service names;
 - the KV bucket :data:`BUCKET` holds one key per camera, :func:`camera_key`:
   the lease of the worker that builds the camera's products and a pointer
-  to its last checkpoint.
+  to its last checkpoint;
+- :data:`KINDS` is the one table of product kinds (file name, content type,
+  period, what renders it, retention group); everything else that lists
+  kinds derives from it, and the blob keys of products are made by
+  :func:`product_key` and :func:`thumb_key`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
-from zenith.contracts.base import Empty, Endpoint, Event, Message
+from zenith.contracts.base import Collection, Document, Empty, Endpoint, Event, Message
 from zenith.contracts.common import NightDate
 
-ProductKind = Literal["keogram", "startrails", "timelapse", "mini-timelapse",
-                      "monthly-keogram", "monthly-timelapse", "yearly-timelapse"]
+Period = Literal["nightly", "monthly", "yearly"]
+Renderer = Literal["night", "longterm"]
+RetentionGroup = Literal["videos", "keograms", "startrails"]
 
-INDEX = "products"
-HIGHLIGHTS = "highlights"
+
+@dataclass(frozen=True)
+class KindSpec:
+    """One kind of product.
+
+    ``renderer`` says what makes it: ``night`` kinds are built from one
+    night's frames as they arrive (and by ``zenith products render
+    --only``), ``longterm`` kinds from finished nights. ``retention`` names
+    the keep-days setting that deletes old ones (``ZENITH_PRODUCTS_KEEP_<GROUP>_DAYS``);
+    None: kept for ever."""
+
+    name: str
+    file: str
+    content_type: str
+    period: Period
+    renderer: Renderer
+    retention: RetentionGroup | None
+    summary: str
+
+    @property
+    def stem(self) -> str:
+        return self.file.rsplit(".", 1)[0]
+
+
+KINDS: tuple[KindSpec, ...] = (
+    KindSpec("keogram", "keogram.jpg", "image/jpeg", "nightly", "night", "keograms",
+             "One column per frame along an axis through the centre, with hour labels."),
+    KindSpec("startrails", "startrails.jpg", "image/jpeg", "nightly", "night", "startrails",
+             "Per-pixel maximum of the night's dark frames."),
+    KindSpec("timelapse", "timelapse.mp4", "video/mp4", "nightly", "night", "videos",
+             "Every frame of the night, H.264 MP4."),
+    KindSpec("mini-timelapse", "mini-timelapse.mp4", "video/mp4", "nightly", "night", "videos",
+             "The night's last frames, small, H.264 MP4."),
+    KindSpec("monthly-keogram", "keogram.jpg", "image/jpeg", "monthly", "longterm", None,
+             "One strip per night of the month on a noon-to-noon axis."),
+    KindSpec("monthly-timelapse", "timelapse.mp4", "video/mp4", "monthly", "longterm", None,
+             "A few frames of every night of the month."),
+    KindSpec("yearly-timelapse", "timelapse.mp4", "video/mp4", "yearly", "longterm", None,
+             "A few frames of every night of the year."),
+)
+KIND: dict[str, KindSpec] = {k.name: k for k in KINDS}
+NIGHT_KINDS: tuple[str, ...] = tuple(k.name for k in KINDS if k.renderer == "night")
+
+
+def _known_kind(value: str) -> str:
+    if value not in KIND:
+        raise ValueError(f"unknown product kind {value!r} (one of {', '.join(KIND)})")
+    return value
+
+
+ProductKind = Annotated[str, AfterValidator(_known_kind),
+                        WithJsonSchema({"type": "string", "enum": list(KIND)})]
+
+
+def kinds_in(group: RetentionGroup) -> list[str]:
+    """Kinds whose old products the ``group`` keep-days setting deletes."""
+    return [k.name for k in KINDS if k.retention == group]
+
+
+def period_folder(camera: str, kind: str, night: str) -> str:
+    """Blob folder of a product: per night, month (``night`` YYYY-MM-01) or year."""
+    period = KIND[kind].period
+    if period == "monthly":
+        return f"products/{camera}/monthly/{night[:7]}"
+    if period == "yearly":
+        return f"products/{camera}/yearly/{night[:4]}"
+    return f"products/{camera}/{night}"
+
+
+def product_key(camera: str, night: str, kind: str) -> str:
+    """BlobStore key of a product."""
+    return f"{period_folder(camera, kind, night)}/{KIND[kind].file}"
+
+
+def thumb_key(camera: str, night: str, kind: str) -> str:
+    """BlobStore key of a product's thumbnail (always a JPEG)."""
+    return f"{period_folder(camera, kind, night)}/thumbs/{KIND[kind].stem}.jpg"
+
+
+WORK_ROOT = "work/products"
+
+
+def work_prefix(camera: str, night: str) -> str:
+    """Blob folder of a night being built (deleted when it is final)."""
+    return f"{WORK_ROOT}/{camera}/nights/{night}"
+
+
+def longterm_prefix(camera: str) -> str:
+    """Blob folder of each night's part of the monthly and yearly products."""
+    return f"{WORK_ROOT}/{camera}/longterm"
+
+
 BUCKET = "zenith-products"
 
 
@@ -52,6 +147,30 @@ class ProductReady(Message):
     final: bool
     created_at: datetime
     meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProductDoc(Document):
+    """A product in the index: the fields of :class:`ProductReady`, its size
+    and when it was last written."""
+
+    camera: str
+    kind: ProductKind
+    night: NightDate
+    key: str
+    thumb_key: str | None = None
+    content_type: str
+    frames: int
+    final: bool
+    size: int = 0
+    meta: dict[str, Any] = Field(default_factory=dict)
+    created_at: str
+    updated_at: str
+
+
+PRODUCTS_INDEX = Collection("products", "products", ProductDoc,
+                            "One document per product (nightly, monthly, yearly).",
+                            indexes=(("camera", "night"), ("kind", "night")))
+INDEX = PRODUCTS_INDEX.name
 
 
 class CameraProducts(Message):

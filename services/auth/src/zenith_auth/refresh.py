@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from zenith.contracts.auth import REFRESH_TOKENS
 from zenith.errors import Unauthorized
 from zenith.ids import new_id
 from zenith.storage.metadata import MetadataStore
@@ -22,7 +23,7 @@ from zenith.timefmt import from_iso, to_iso, utcnow
 
 log = logging.getLogger("zenith.auth.refresh")
 
-COLLECTION = "refresh_tokens"
+COLLECTION = REFRESH_TOKENS.name
 PREFIX = "zrt_"
 ACTIVE, USED, REVOKED = "active", "used", "revoked"
 

@@ -17,13 +17,13 @@ import time
 
 from nats.js.kv import KeyValue
 
-from zenith.contracts.auth import REVOKED_WATCH, revoked_key, username_from_revoked_key
+from zenith.contracts.auth import REVOCATIONS, REVOKED_WATCH, revoked_key, username_from_revoked_key
 from zenith.storage.metadata import MetadataStore
 from zenith.timefmt import to_iso, utcnow
 
 log = logging.getLogger("zenith.auth.revocation")
 
-COLLECTION = "revocations"
+COLLECTION = REVOCATIONS.name
 GRACE_S = 3600.0  # kept this long after the last token it refuses has expired
 
 

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from zenith.contracts.auth import UserInfo
+from zenith.contracts.auth import USERS, UserInfo
 from zenith.errors import Conflict, DuplicateKey, NotFound
 from zenith.storage.metadata import MetadataStore
 from zenith.timefmt import to_iso, utcnow
@@ -31,7 +31,7 @@ from zenith_auth.roles import (
 
 log = logging.getLogger("zenith.auth.users")
 
-COLLECTION = "users"
+COLLECTION = USERS.name
 FIRST_ADMIN = "admin"
 
 

@@ -9,10 +9,11 @@ the content of an ingested one is a duplicate.
 
 from __future__ import annotations
 
+from zenith.contracts.capture import INGEST_LEDGER
 from zenith.storage.metadata import MetadataStore
 from zenith.timefmt import to_iso, utcnow
 
-COLLECTION = "capture_ingest"
+COLLECTION = INGEST_LEDGER.name
 
 
 class IngestLedger:

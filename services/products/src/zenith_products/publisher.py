@@ -8,7 +8,7 @@ from typing import Any
 from nats.js import JetStreamContext
 
 from zenith.bus.events import publish_event
-from zenith.contracts.products import INDEX, PRODUCT_READY, ProductReady, product_id
+from zenith.contracts.products import INDEX, PRODUCT_READY, PRODUCTS_INDEX, ProductReady, product_id
 from zenith.storage.metadata import MetadataStore
 from zenith.timefmt import to_iso, utcnow
 from zenith_products.artifact import Artifact
@@ -32,8 +32,8 @@ class Publisher:
         self.js = js
 
     async def ensure_indexes(self) -> None:
-        await self.meta.ensure_index(INDEX, ["camera", "night"])
-        await self.meta.ensure_index(INDEX, ["kind", "night"])
+        for fields in PRODUCTS_INDEX.indexes:
+            await self.meta.ensure_index(INDEX, list(fields))
 
     async def publish(self, camera: str, arts: list[Artifact | None],
                       msg_tag: str | None = None) -> list[ProductReady]:

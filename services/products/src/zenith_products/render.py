@@ -35,7 +35,6 @@ from zenith_products.night import KINDS, NightBuilder
 from zenith_products.work import WorkDir
 
 log = logging.getLogger("zenith.products.render")
-FRAMES = "frames"
 
 
 @dataclass

@@ -44,7 +44,7 @@ class Focuser:
                  js: JetStreamContext, camera: str, defaults: FocuserConfig) -> None:
         self.bank = bank
         self.factory = factory
-        self.store = store
+        self.records = store
         self.js = js
         self.camera = camera
         self.defaults = defaults
@@ -91,13 +91,13 @@ class Focuser:
     async def start(self) -> None:
         """Load saved settings and position, claim the pins, publish the position."""
         config = self.defaults
-        saved = await self.store.get("settings")
+        saved = await self.records.get("settings")
         if saved is not None:
             try:
                 config = FocuserConfig.from_json(saved, self.defaults)
             except (ValueError, TypeError) as exc:
                 log.warning("ignoring saved focuser settings %r: %s", saved, exc)
-        saved_position = await self.store.get("position")
+        saved_position = await self.records.get("position")
         if saved_position is not None and isinstance(saved_position.get("position"), int):
             self.position = self.target = self._saved = saved_position["position"]
         FOCUSER_POSITION.set(self.position)
@@ -177,7 +177,7 @@ class Focuser:
             old = self.position
             self.position = self.target = position
             try:
-                await self.store.put("position", {"position": position, "at": to_iso(utcnow())})
+                await self.records.put("position", {"position": position, "at": to_iso(utcnow())})
             except ZenithError:
                 self.position = self.target = old
                 raise
@@ -281,7 +281,7 @@ class Focuser:
                 await self._back_to(old, new)
                 raise _driver_error(new, exc) from exc
         try:
-            await self.store.put("settings", new.to_json())
+            await self.records.put("settings", new.to_json())
         except ZenithError:
             if hardware:
                 self._close_driver()
@@ -305,7 +305,7 @@ class Focuser:
         if position == self._saved:
             return
         try:
-            await self.store.put("position", {"position": position, "at": to_iso(utcnow())})
+            await self.records.put("position", {"position": position, "at": to_iso(utcnow())})
             self._saved = position
         except ZenithError as exc:
             log.warning("focuser: %s (will retry)", exc.message)
