@@ -17,7 +17,7 @@ FROM ${PYTHON_IMAGE} AS builder
 
 # The same uv version that wrote uv.lock (tests/deploy checks they agree).
 ARG UV_VERSION=0.13.8
-ARG SERVICES="gpio capture products auth web sensors"
+ARG SERVICES="gpio capture products auth web sensors network"
 
 RUN pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
 
@@ -39,6 +39,7 @@ COPY services/products/pyproject.toml services/products/
 COPY services/auth/pyproject.toml services/auth/
 COPY services/web/pyproject.toml services/web/
 COPY services/sensors/pyproject.toml services/sensors/
+COPY services/network/pyproject.toml services/network/
 RUN --mount=type=cache,target=/root/.cache/uv \
     set -eu; packages=""; \
     for service in ${SERVICES}; do \
@@ -62,7 +63,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # ---------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime
 
-ARG SERVICES="gpio capture products auth web sensors"
+ARG SERVICES="gpio capture products auth web sensors network"
 LABEL org.opencontainers.image.title="zenith" \
       org.opencontainers.image.description="Zenith all-sky camera platform: one image, every service" \
       io.zenith.services="${SERVICES}"

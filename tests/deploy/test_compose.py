@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").is_file())
-HUB = {"products", "auth", "web", "sensors"}
+HUB = {"products", "auth", "web", "sensors", "network"}
 NODE = {"gpio", "capture"}
 INFRA = {"nats", "mongo", "influxdb", "grafana"}
 

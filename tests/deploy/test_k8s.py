@@ -32,7 +32,7 @@ COMPONENTS = K8S / "components"
 SECRETS_EXAMPLE = K8S / "secrets.example.yaml"
 KUBERNETES_VERSION = "1.30"
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").is_file())
-HUB = {"products", "auth", "web", "sensors"}
+HUB = {"products", "auth", "web", "sensors", "network"}
 NODE = {"gpio", "capture"}
 
 COMPOSITIONS: dict[str, list[str]] = {

@@ -1,0 +1,56 @@
+"""Entry point: ``zenith run network``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from zenith.bus.service import BusService
+from zenith.runner import ServiceContext, run
+from zenith.storage.factory import open_metadata
+from zenith_network.endpoints import NetworkEndpoints
+from zenith_network.highlights import Highlights
+from zenith_network.registry import Registry
+from zenith_network.settings import NetworkSettings
+from zenith_network.status import StatusTracker, open_frames_consumer
+
+log = logging.getLogger("zenith.network")
+
+
+async def serve(ctx: ServiceContext[NetworkSettings]) -> None:
+    settings = ctx.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await open_metadata(settings.resolved_metadata_url)
+    ctx.stack.push_async_callback(store.close)
+    registry = Registry(store, settings.network_code_prefix)
+    await registry.setup()
+    highlights = Highlights(store)
+    await highlights.setup()
+
+    svc = await BusService.start(ctx.nc, "network", "Cameras, owners, status and highlights")
+    ctx.stack.push_async_callback(svc.stop)
+    await NetworkEndpoints(registry, highlights, ctx.js, ctx.bus).serve(svc)
+
+    tracker = StatusTracker(registry, ctx.js, settings.network_offline_after_s,
+                            settings.network_status_every_s)
+    frames = await open_frames_consumer(ctx.js)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(tracker.follow_frames(frames, stop), name="network-frames"),
+             asyncio.create_task(tracker.watch_silence(stop), name="network-silence")]
+
+    async def stop_tasks() -> None:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+                await asyncio.wait_for(task, 10)
+
+    ctx.stack.push_async_callback(stop_tasks)
+    log.info("network serving")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run("network", NetworkSettings, serve)

@@ -1,0 +1,76 @@
+"""Fixtures: the real network and auth services in-process on a real nats-server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zenith.bus.client import BusClient
+from zenith.cli.nats_server import NatsServer
+from zenith.config import load_settings
+from zenith.contracts.auth import USER_ADD
+from zenith.runner import ServiceContext, service_context
+from zenith_auth.main import serve as serve_auth
+from zenith_auth.settings import AuthSettings
+from zenith_network.main import serve
+from zenith_network.settings import NetworkSettings
+
+PASSWORD = "correct horse battery"
+
+
+def network_settings(tmp_path: Path, nats_url: str, **overrides: Any) -> NetworkSettings:
+    values: dict[str, Any] = {
+        "nats_url": nats_url, "data_dir": tmp_path / "data",
+        "metadata_url": "sqlite:///" + str(tmp_path / "network.db"),
+    }
+    values.update(overrides)
+    return load_settings(NetworkSettings, env={}, **values)
+
+
+def auth_settings(tmp_path: Path, nats_url: str, **overrides: Any) -> AuthSettings:
+    values: dict[str, Any] = {
+        "nats_url": nats_url, "data_dir": tmp_path / "auth-data",
+        "metadata_url": "sqlite:///" + str(tmp_path / "auth.db"),
+        "auth_create_admin": False, "auth_argon2_time_cost": 1,
+        "auth_argon2_memory_kib": 8192,
+    }
+    values.update(overrides)
+    return load_settings(AuthSettings, env={}, **values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, nats_server: NatsServer) -> NetworkSettings:
+    return network_settings(tmp_path, nats_server.url)
+
+
+@pytest.fixture
+async def auth(tmp_path: Path, nats_server: NatsServer
+               ) -> AsyncIterator[ServiceContext[AuthSettings]]:
+    async with service_context("auth", auth_settings(tmp_path, nats_server.url),
+                               serve_auth) as ctx:
+        yield ctx
+
+
+@pytest.fixture
+async def network(settings: NetworkSettings, auth: Any
+                  ) -> AsyncIterator[ServiceContext[NetworkSettings]]:
+    async with service_context("network", settings, serve) as ctx:
+        yield ctx
+
+
+async def add_user(bus: BusClient, username: str) -> None:
+    await bus.request(USER_ADD, {"username": username, "password": PASSWORD, "role": "viewer"})
+
+
+def camera_body(camera: str = "alpha", **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": camera, "name": f"Camera {camera}", "site": "Hill",
+        "location": {"latitude": 52.37, "longitude": 4.89, "elevation": 12,
+                     "timezone": "Europe/Amsterdam", "precision": "1km"},
+        "hardware": {"camera": "IMX477", "lens": "1.55 mm", "computer": "Pi 5"},
+    }
+    body.update(extra)
+    return body

@@ -1,0 +1,57 @@
+"""``zenith camera`` and ``zenith owner`` against the running services."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from zenith.cli.main import main as zenith
+
+from .conftest import add_user
+
+
+async def run_cli(monkeypatch, capsys, nats_url: str, *argv: str) -> tuple[int, str, str]:
+    monkeypatch.setenv("ZENITH_NATS_URL", nats_url)
+    code = await asyncio.to_thread(zenith, list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+async def test_camera_commands(network, bus, nats_server, monkeypatch, capsys):
+    url = nats_server.url
+    code, out, _ = await run_cli(monkeypatch, capsys, url, "camera", "add", "alpha",
+                                 "--name", "Roof", "--lat", "48.1", "--lon", "11.6",
+                                 "--timezone", "Europe/Berlin", "--code", "ASK042",
+                                 "--lens", "fisheye")
+    assert code == 0 and json.loads(out)["code"] == "ASK042"
+    code, out, _ = await run_cli(monkeypatch, capsys, url, "camera", "list")
+    assert code == 0
+    _header, row = out.strip().splitlines()
+    assert row.split()[:4] == ["alpha", "ASK042", "offline", "never"]
+    code, out, _ = await run_cli(monkeypatch, capsys, url, "camera", "edit", "alpha",
+                                 "--precision", "hidden", "--disable")
+    shown = json.loads(out)
+    assert code == 0 and shown["location"]["precision"] == "hidden"
+    assert shown["location"]["latitude"] == 48.1 and shown["enabled"] is False
+    assert shown["hardware"]["lens"] == "fisheye"
+    code, out, _ = await run_cli(monkeypatch, capsys, url, "camera", "show", "alpha")
+    assert json.loads(out)["name"] == "Roof"
+
+    await add_user(bus, "alice")
+    code, out, _ = await run_cli(monkeypatch, capsys, url, "owner", "add", "alice", "alpha")
+    assert code == 0 and "alice owns alpha" in out
+    code, _, err = await run_cli(monkeypatch, capsys, url, "owner", "add", "bob", "alpha")
+    assert code == 1 and "no user 'bob'" in err
+
+    code, _, err = await run_cli(monkeypatch, capsys, url, "camera", "add", "Bad Id",
+                                 "--name", "x", "--lat", "1", "--lon", "1")
+    assert code == 1 and "invalid" in err
+    code, out, _ = await run_cli(monkeypatch, capsys, url, "camera", "remove", "alpha")
+    assert code == 0
+    code, _, err = await run_cli(monkeypatch, capsys, url, "camera", "show", "alpha")
+    assert code == 1 and "no camera 'alpha'" in err
+
+
+async def test_without_a_running_stack_it_says_so(monkeypatch, capsys):
+    code, _, err = await run_cli(monkeypatch, capsys, "nats://127.0.0.1:1", "camera", "list")
+    assert code == 1 and "stack running" in err
