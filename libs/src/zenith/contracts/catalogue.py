@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import zenith
-from zenith.contracts import ENDPOINTS, EVENTS
+from zenith.contracts import COLLECTIONS, ENDPOINTS, EVENTS
 from zenith.contracts.base import ErrorReply
+from zenith.contracts.services import SERVICES
 from zenith.contracts.streams import BUCKETS, STREAMS
 
 
@@ -90,6 +91,11 @@ def asyncapi() -> dict[str, Any]:
         "x-streams": [{"name": s.name, "subjects": list(s.subjects),
                        "description": s.description} for s in STREAMS],
         "x-buckets": [{"name": b.name, "description": b.description} for b in BUCKETS],
+        "x-services": [{"name": sv.name, "profiles": sorted(sv.profiles),
+                        "description": sv.summary} for sv in SERVICES],
+        "x-collections": [{"name": c.name, "owner": c.owner, "description": c.summary,
+                           "document": _schema_ref(c.document, schemas)}
+                          for c in sorted(COLLECTIONS.values(), key=lambda c: c.name)],
     }
 
 
@@ -122,6 +128,14 @@ def markdown() -> str:
     lines += [f"- `{s.name}` ({', '.join(s.subjects)}): {s.description}" for s in STREAMS]
     lines += ["", "## KV buckets", ""]
     lines += [f"- `{b.name}`: {b.description}" for b in BUCKETS]
+    lines += ["", "## MetadataStore collections", "",
+              "Each has one owner, its only writer; others ask the owner over the bus.", "",
+              "| collection | owner | document | summary |", "|---|---|---|---|"]
+    for c in sorted(COLLECTIONS.values(), key=lambda c: c.name):
+        lines.append(f"| `{c.name}` | {c.owner} | {_fields(c.document)} | {c.summary} |")
+    lines += ["", "## Services", "", "| service | profiles | summary |", "|---|---|---|"]
+    lines += [f"| {sv.name} | {', '.join(sorted(sv.profiles))} | {sv.summary} |"
+              for sv in SERVICES]
     return "\n".join(lines) + "\n"
 
 

@@ -2,25 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from zenith.contracts.base import Empty, Endpoint, Event, Message
 from zenith.contracts.common import Pin
 
-Driver = Literal["a4988", "uln2003"]
 READ = ("focuser", "read")
 UPDATE = ("focuser", "update")
+
+
+@dataclass(frozen=True)
+class DriverSpec:
+    """A stepper driver board: its name and its pins' roles, in the order a
+    user gives the pins (the gpio service implements each one)."""
+
+    name: str
+    roles: tuple[str, ...]
+    summary: str
+
+
+DRIVERS: tuple[DriverSpec, ...] = (
+    DriverSpec("a4988", ("step", "dir", "enable"),
+               "Pololu A4988 / DRV8825 style: STEP pulses, DIR, /ENABLE."),
+    DriverSpec("uln2003", ("in1", "in2", "in3", "in4"),
+               "ULN2003 board with a 28BYJ-48, half-stepping."),
+)
+DRIVER: dict[str, DriverSpec] = {d.name: d for d in DRIVERS}
+DEFAULT_DRIVER = "a4988"
+
+# Limits every focuser input obeys (bus, HTTP, settings, saved configuration).
+MAX_POSITION = 1_000_000  # steps either side of 0
+MAX_SPEED = 5000.0  # steps/s
+MAX_BACKLASH = 10_000  # steps
+
+
+def _known_driver(value: str) -> str:
+    if value not in DRIVER:
+        raise ValueError(f"unknown driver {value!r} (one of {', '.join(DRIVER)})")
+    return value
+
+
+Driver = Annotated[str, AfterValidator(_known_driver),
+                   WithJsonSchema({"type": "string", "enum": list(DRIVER)})]
+Steps = Annotated[int, Field(ge=-MAX_POSITION, le=MAX_POSITION)]
+Speed = Annotated[float, Field(gt=0, le=MAX_SPEED, description="steps/s")]
+Backlash = Annotated[int, Field(ge=0, le=MAX_BACKLASH)]
+PINS_HELP = "; ".join(f"{d.name}: {', '.join(d.roles)}" for d in DRIVERS)
 
 
 class Move(Message):
     """Exactly one of ``steps`` (relative; positive is outward) or ``position``."""
 
-    steps: int | None = Field(None, ge=-1_000_000, le=1_000_000)
-    position: int | None = Field(None, ge=-1_000_000, le=1_000_000)
-    speed: float | None = Field(None, gt=0, le=5000, description="steps/s")
+    steps: Steps | None = None
+    position: Steps | None = None
+    speed: Speed | None = None
     wait: bool = Field(False, description="Reply when the move has finished.")
 
     @model_validator(mode="after")
@@ -31,18 +70,17 @@ class Move(Message):
 
 
 class Sync(Message):
-    position: int = Field(..., ge=-1_000_000, le=1_000_000)
+    position: Steps
 
 
 class Configure(Message):
     driver: Driver | None = None
-    pins: list[Pin] | None = Field(None, max_length=4,
-                                   description="a4988: step, dir, enable; uln2003: in1..in4; "
-                                   "[]: no focuser (frees the pins)")
-    min_position: int | None = Field(None, ge=-1_000_000, le=1_000_000)
-    max_position: int | None = Field(None, ge=-1_000_000, le=1_000_000)
-    backlash: int | None = Field(None, ge=0, le=10000)
-    speed: float | None = Field(None, gt=0, le=5000)
+    pins: list[Pin] | None = Field(None, max_length=max(len(d.roles) for d in DRIVERS),
+                                   description=f"{PINS_HELP}; []: no focuser (frees the pins)")
+    min_position: Steps | None = None
+    max_position: Steps | None = None
+    backlash: Backlash | None = None
+    speed: Speed | None = None
     reverse: bool | None = None
     hold: bool | None = Field(None, description="Keep the coils powered between moves.")
 

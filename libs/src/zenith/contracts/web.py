@@ -91,9 +91,9 @@ class FocuserMove(Message):
 
     direction: Literal["in", "out"] | None = Field(
         None, description="With positive steps: in is toward negative positions.")
-    steps: int | None = Field(None, ge=-1_000_000, le=1_000_000)
-    position: int | None = Field(None, ge=-1_000_000, le=1_000_000)
-    speed: float | None = Field(None, gt=0, le=5000, description="steps/s")
+    steps: focuser.Steps | None = None
+    position: focuser.Steps | None = None
+    speed: focuser.Speed | None = None
     wait: bool = False
 
     @model_validator(mode="after")

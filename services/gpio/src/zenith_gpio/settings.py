@@ -13,10 +13,11 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from zenith.config import Settings
+from zenith.contracts import focuser
 from zenith.contracts.common import MAX_PIN
 
 PinFactoryName = Literal["auto", "mock", "lgpio", "pigpio"]
-DRIVER_PINS = {"a4988": 3, "uln2003": 4}
+DRIVER_PINS = {d.name: len(d.roles) for d in focuser.DRIVERS}
 
 
 class GpioSettings(Settings):
@@ -31,19 +32,18 @@ class GpioSettings(Settings):
         Path("/sys/bus/w1/devices"), description="Where the kernel lists 1-wire devices.")
     gpio_i2c_dev_dir: Path = Field(
         Path("/dev"), description="Where the i2c-N bus device files are.")
-    gpio_focuser_driver: Literal["a4988", "uln2003"] = Field(
-        "a4988", description="Stepper driver board: a4988 or uln2003 (28BYJ-48).")
+    gpio_focuser_driver: focuser.Driver = Field(
+        focuser.DEFAULT_DRIVER, description="Stepper driver board: "
+        + ", ".join(f"{d.name} ({d.summary})" for d in focuser.DRIVERS))
     gpio_focuser_pins: list[int] = Field(
-        default_factory=list,
-        description="BCM pins: a4988 step,dir,enable; uln2003 in1,in2,in3,in4; "
-        "empty: no focuser.")
-    gpio_focuser_min_position: int = Field(
-        0, ge=-1_000_000, le=1_000_000, description="Lower soft limit, steps.")
-    gpio_focuser_max_position: int = Field(
-        100_000, ge=-1_000_000, le=1_000_000, description="Upper soft limit, steps.")
-    gpio_focuser_backlash: int = Field(
-        0, ge=0, le=10_000, description="Overshoot, steps, so moves end going outward.")
-    gpio_focuser_speed: float = Field(200.0, gt=0, le=5000, description="Steps per second.")
+        default_factory=list, description=f"BCM pins: {focuser.PINS_HELP}; empty: no focuser.")
+    gpio_focuser_min_position: focuser.Steps = Field(
+        0, description="Lower soft limit, steps.")
+    gpio_focuser_max_position: focuser.Steps = Field(
+        100_000, description="Upper soft limit, steps.")
+    gpio_focuser_backlash: focuser.Backlash = Field(
+        0, description="Overshoot, steps, so moves end going outward.")
+    gpio_focuser_speed: focuser.Speed = Field(200.0, description="Steps per second.")
     gpio_focuser_reverse: bool = Field(False, description="Swap the motor's direction.")
     gpio_focuser_hold: bool = Field(
         False, description="Keep the coils powered between moves (holds, but warms).")
@@ -68,7 +68,7 @@ class GpioSettings(Settings):
             raise ValueError(f"pins must be BCM 0..{MAX_PIN}, got {bad}")
         if len(set(value)) != len(value):
             raise ValueError("pins must be different from each other")
-        driver = info.data.get("gpio_focuser_driver", "a4988")
+        driver = info.data.get("gpio_focuser_driver", focuser.DEFAULT_DRIVER)
         if len(value) != DRIVER_PINS[driver]:
             raise ValueError(f"the {driver} driver needs {DRIVER_PINS[driver]} pins")
         return value

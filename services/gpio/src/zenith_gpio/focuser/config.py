@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Literal
+from typing import Any
 
+from zenith.contracts import focuser
 from zenith.contracts.common import MAX_PIN
 from zenith.contracts.focuser import Configure
 from zenith.errors import BadRequest
 from zenith_gpio.focuser.drivers import DRIVERS
 from zenith_gpio.settings import GpioSettings
 
-DriverName = Literal["a4988", "uln2003"]
-
 
 @dataclass(frozen=True)
 class FocuserConfig:
-    driver: DriverName = "a4988"
+    driver: str = focuser.DEFAULT_DRIVER
     pins: tuple[int, ...] = ()
     min_position: int = 0
     max_position: int = 100_000
@@ -80,10 +79,10 @@ class FocuserConfig:
         if self.min_position >= self.max_position:
             raise ValueError(f"min_position ({self.min_position}) must be below "
                              f"max_position ({self.max_position})")
-        if not 0 < self.speed <= 5000:
-            raise ValueError("speed must be above 0 and at most 5000 steps/s")
-        if not 0 <= self.backlash <= 10_000:
-            raise ValueError("backlash must be 0..10000 steps")
+        if not 0 < self.speed <= focuser.MAX_SPEED:
+            raise ValueError(f"speed must be above 0 and at most {focuser.MAX_SPEED:g} steps/s")
+        if not 0 <= self.backlash <= focuser.MAX_BACKLASH:
+            raise ValueError(f"backlash must be 0..{focuser.MAX_BACKLASH} steps")
 
     def pin_roles(self) -> dict[int, str]:
         """pin -> "focuser step" (what /gpio/all shows for the pin)."""

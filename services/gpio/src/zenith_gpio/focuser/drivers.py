@@ -15,6 +15,8 @@ from typing import ClassVar
 
 from gpiozero import DigitalOutputDevice, Factory
 
+from zenith.contracts.focuser import DRIVER
+
 
 class StepperDriver:
     ROLES: ClassVar[tuple[str, ...]] = ()
@@ -66,8 +68,8 @@ class A4988(StepperDriver):
     the first pulse; one STEP pulse is far longer than its 1 us minimum.
     """
 
-    ROLES = ("step", "dir", "enable")
     name = "a4988"
+    ROLES = DRIVER[name].roles
 
     def _device(self, factory: Factory, pin: int, role: str) -> DigitalOutputDevice:
         if role == "enable":
@@ -106,8 +108,8 @@ class ULN2003(StepperDriver):
     The phase is remembered between moves so no step is lost or doubled.
     """
 
-    ROLES = ("in1", "in2", "in3", "in4")
     name = "uln2003"
+    ROLES = DRIVER[name].roles
 
     def __init__(self, factory: Factory, pins: list[int], hold: bool = False) -> None:
         super().__init__(factory, pins, hold)
@@ -132,4 +134,5 @@ class ULN2003(StepperDriver):
             self._apply((0, 0, 0, 0))
 
 
-DRIVERS: dict[str, type[StepperDriver]] = {"a4988": A4988, "uln2003": ULN2003}
+DRIVERS: dict[str, type[StepperDriver]] = {cls.name: cls for cls in (A4988, ULN2003)}
+assert set(DRIVERS) == set(DRIVER), "every driver of zenith.contracts.focuser is implemented"
