@@ -169,3 +169,23 @@ async def test_fan_on_above_off_below(runner: SensorsRunner, gpio_svc: GpioRunne
     assert off.fields["temp"] < 45
     assert json.loads(off.model_dump_json())["measurement"] == "fan"
     await eventually(lambda: not factory.pin(23).state)
+
+
+async def test_an_override_survives_a_restart(runner: SensorsRunner, gpio_svc: GpioRunner,
+                                              factory: MockFactory, bus: BusClient) -> None:
+    rules = {"sensors_devices": [SensorSpec(name="dome", driver="bme280", interval_s=0.05)],
+             "sensors_heaters": [HeaterRule(name="heater", pin=18, sensor="dome")]}
+    await runner.start(**rules)
+    await bus.request(sensors.OVERRIDE, {"name": "heater", "state": "on", "minutes": 60},
+                      camera=CAMERA)
+    await runner.stop()
+    await runner.start()
+    status: sensors.StatusReply = await bus.request(sensors.STATUS, camera=CAMERA)
+    override = status.controls[0].override
+    assert override is not None and override.state == "on"
+    await eventually(lambda: factory.pin(18).state)
+    await bus.request(sensors.OVERRIDE, {"name": "heater", "state": "auto"}, camera=CAMERA)
+    await runner.stop()
+    await runner.start()
+    status = await bus.request(sensors.STATUS, camera=CAMERA)
+    assert status.controls[0].override is None

@@ -51,4 +51,5 @@ BUCKETS: tuple[BucketSpec, ...] = (
     BucketSpec("zenith-capture", "Capture loop desired state and exposure state, per camera."),
     BucketSpec("zenith-products", "Products worker checkpoints, per camera and night."),
     BucketSpec("zenith-auth", "Auth service state shared between replicas (signing keys)."),
+    BucketSpec("zenith-sensors", "Heater and fan overrides with their expiry, per camera."),
 )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from zenith.bus import BusClient
+from zenith.bus.kv import Records
 from zenith.contracts import gpio, sensors
 from zenith.errors import NotFound, ZenithError
 from zenith.timefmt import utcnow
@@ -53,11 +54,16 @@ class Output:
 
 
 class Controls:
+    """The outputs; overrides are kept in ``records`` (KV ``zenith-sensors``), so
+    an override survives a restart until it expires."""
+
     def __init__(self, heaters: list[HeaterRule], fans: list[FanRule], camera: str,
-                 bus: BusClient, emit: Emit, night: Night | None = None) -> None:
+                 bus: BusClient, emit: Emit, records: Records[sensors.Override],
+                 night: Night | None = None) -> None:
         self.camera = camera
         self.bus = bus
         self.emit = emit
+        self.records = records
         self.night = night
         self.outputs: dict[str, Output] = {}
         for h in heaters:
@@ -81,18 +87,31 @@ class Controls:
         for out in self.outputs.values():
             await self.evaluate(out)
 
+    async def restore(self) -> int:
+        """Overrides saved before a restart that have not expired yet."""
+        restored = 0
+        now = utcnow()
+        for name, out in self.outputs.items():
+            saved = await self.records.get(name)
+            if saved is not None and saved.until > now:
+                out.override = saved
+                restored += 1
+        return restored
+
     async def set_override(self, body: sensors.OverrideRequest) -> sensors.ControlState:
         out = self.outputs.get(body.name)
         if out is None:
             raise NotFound(f"no heater or fan named {body.name!r} "
                            f"(known: {', '.join(self.outputs) or 'none'})")
         if body.state == "auto":
+            await self.records.delete(body.name)  # saved first: a failure changes nothing
             out.override = None
         else:
             duty = body.duty_percent if body.state == "on" else 0.0
-            out.override = sensors.Override(
-                state=body.state, duty_percent=duty,
-                until=utcnow() + timedelta(minutes=body.minutes))
+            override = sensors.Override(state=body.state, duty_percent=duty,
+                                        until=utcnow() + timedelta(minutes=body.minutes))
+            await self.records.put(body.name, override)
+            out.override = override
         await self.evaluate(out)
         return out.state()
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from nats.aio.msg import Msg
 
 from zenith.bus import BusService
+from zenith.bus.jetstream import bucket
+from zenith.bus.kv import Records
 from zenith.contracts import capture, frames, sensors
 from zenith.runner import ServiceContext
 from zenith.storage.factory import open_series
@@ -109,9 +111,14 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
     async def publish_local(reading: sensors.Reading) -> None:
         await emit(ctx.js, reading, local)
 
-    controls = Controls(heaters, fans, camera, ctx.bus, publish_local,
+    overrides: Records[sensors.Override] = Records(
+        await bucket(ctx.nc, "zenith-sensors"), sensors.Override, prefix=f"{camera}.override.")
+    controls = Controls(heaters, fans, camera, ctx.bus, publish_local, overrides,
                         night if simulated else None)
     node.controls = controls
+    if await controls.restore():
+        log.info("overrides restored: %s", ", ".join(
+            o.rule.name for o in controls.outputs.values() if o.override))
 
     if s.sensors_mqtt_host:
         async def run_capture(on: bool) -> None:
