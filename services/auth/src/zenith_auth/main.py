@@ -14,6 +14,8 @@ from zenith.bus.service import BusService
 from zenith.contracts.auth import AUTH_BUCKET
 from zenith.runner import ServiceContext, run
 from zenith.storage.factory import open_metadata
+from zenith_auth.camerakey_endpoints import CameraKeyEndpoints
+from zenith_auth.camerakeys import CameraKeys, load_or_create_secret
 from zenith_auth.core import AuthCore
 from zenith_auth.endpoints import AuthEndpoints
 from zenith_auth.settings import AuthSettings
@@ -68,6 +70,13 @@ async def serve(ctx: ServiceContext[AuthSettings]) -> None:
     svc = await BusService.start(ctx.nc, "auth", "Users, passwords, tokens and signing keys")
     ctx.stack.push_async_callback(svc.stop)
     await AuthEndpoints(core, signing, kv, settings.auth_access_ttl_s).serve(svc)
+    camera_keys = CameraKeys(
+        store, load_or_create_secret(settings.resolved_camera_key_secret_file),
+        grace_s=settings.auth_camera_key_grace_s, per_key_per_min=settings.auth_camera_key_per_min,
+        per_ip_per_min=settings.auth_camera_ip_per_min,
+        failures_per_ip=settings.auth_camera_ip_failures_per_min)
+    await camera_keys.setup()
+    await CameraKeyEndpoints(camera_keys).serve(svc)
 
     stop = asyncio.Event()
     task = asyncio.create_task(maintain(core, kv, stop), name="auth-maintenance")
