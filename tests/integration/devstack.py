@@ -36,6 +36,12 @@ class DevStack:
     def nats_url(self) -> str:
         return f"nats://127.0.0.1:{self.nats_port}"
 
+    @property
+    def nats_login(self) -> dict[str, str]:
+        """``user``/``password`` of the admin that ``zenith dev`` wrote (for nats.connect)."""
+        context = json.loads((self.data_dir / "secrets" / "nats" / "zenith.json").read_text())
+        return {"user": context["user"], "password": context["password"]}
+
     def start(self) -> DevStack:
         self.proc = subprocess.Popen(
             [ZENITH, "dev", "--data-dir", str(self.data_dir)], env=self.env, text=True,

@@ -30,9 +30,10 @@ NIGHT_ENV = {
 }
 
 
-async def final_products(nats_url: str, timeout: float) -> dict[str, ProductReady]:
+async def final_products(nats_url: str, login: dict[str, str],
+                         timeout: float) -> dict[str, ProductReady]:
     """Final nightly products announced on zenith.products.demo.*, by kind."""
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, **login)
     found: dict[str, ProductReady] = {}
     try:
         js = nc.jetstream()
@@ -61,7 +62,7 @@ def test_accelerated_night_makes_every_product(tmp_path: Path):
     stack = DevStack(data, **NIGHT_ENV).start()
     try:
         stack.wait_healthy()
-        products = asyncio.run(final_products(stack.nats_url, timeout=300))
+        products = asyncio.run(final_products(stack.nats_url, stack.nats_login, timeout=300))
         assert NIGHTLY <= set(products), f"{sorted(products)}\n{stack.output[-3000:]}"
         assert "mini-timelapse" in products
     finally:

@@ -22,9 +22,9 @@ SERVICES = set(service_names("dev"))
 pytestmark = pytest.mark.slow
 
 
-async def srv_info(url: str, wait: float = 1.0) -> list[dict]:
+async def srv_info(url: str, login: dict[str, str], wait: float = 1.0) -> list[dict]:
     """What `nats micro ls` sees: every reply to $SRV.INFO within ``wait``."""
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **login)
     try:
         inbox = nc.new_inbox()
         sub = await nc.subscribe(inbox)
@@ -55,13 +55,22 @@ def test_dev_stack_runs_recovers_and_reuses_data(tmp_path: Path):
         line = stack.wait_for_line("First start: created user 'admin' with password")
         password = re.search(r"password (\S+)", line).group(1)
 
-        infos = asyncio.run(srv_info(stack.nats_url))
+        infos = asyncio.run(srv_info(stack.nats_url, stack.nats_login))
         by_name = {info["name"]: info for info in infos}
         assert set(by_name) >= SERVICES
         for name in SERVICES - {"web"}:
             assert by_name[name]["endpoints"], f"{name} lists no endpoints"
         assert any(ep["subject"].endswith(".gpio.digital.set")
                    for ep in by_name["gpio"]["endpoints"])
+
+        # The bus has credentials: a raw connection without them gets nowhere
+        # (tests/libs/bus/test_credentials.py shows each service's limits).
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            asyncio.run(nats.connect(stack.nats_url, allow_reconnect=False,
+                                     max_reconnect_attempts=0, connect_timeout=2))
+        secrets = tmp_path / "var" / "secrets" / "nats"
+        assert all(p.stat().st_mode & 0o077 == 0 for p in [secrets, *secrets.iterdir()])
+        assert "password" not in stack.output.split("First start")[0].lower()
 
         # Kill nats-server under the running stack: it comes back and every
         # service reconnects on its own.

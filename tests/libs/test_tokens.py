@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from zenith.bus.client import BusClient
 from zenith.bus.jetstream import bucket
 from zenith.config import load_settings
-from zenith.contracts.auth import AUTH_BUCKET, LOGIN, SIGNING_KEY, USER_ADD, revoked_key
+from zenith.contracts.auth import AUTH_BUCKET, LOGIN, USER_ADD, revoked_key
 from zenith.errors import Unauthorized
 from zenith.runner import service_context
 from zenith.tokens import Principal, TokenVerifier, has_permission
@@ -50,13 +50,13 @@ def test_revoked_keys_are_valid_kv_keys_and_round_trip():
 
 
 @pytest.fixture
-async def auth(tmp_path, nats_server) -> AsyncIterator[None]:
+async def auth(tmp_path, nats_server) -> AsyncIterator[Any]:
     settings = load_settings(AuthSettings, env={}, nats_url=nats_server.url,
                              data_dir=tmp_path, metadata_url="sqlite:///" + str(tmp_path / "m.db"),
                              auth_create_admin=False, auth_argon2_time_cost=1,
                              auth_argon2_memory_kib=8192)
-    async with service_context("auth", settings, serve):
-        yield
+    async with service_context("auth", settings, serve) as ctx:
+        yield ctx
 
 
 @pytest.fixture
@@ -70,8 +70,9 @@ async def verifier(auth, nc, bus: BusClient) -> AsyncIterator[TokenVerifier]:
 @pytest.fixture
 async def key(auth, nc) -> SigningKey:
     """The service's own signing key, read where it keeps it."""
-    kv = await bucket(nc, AUTH_BUCKET)
-    return SigningKey.from_record((await kv.get(SIGNING_KEY)).value)
+    found = SigningKey.load_file(auth.settings.resolved_signing_key_file)
+    assert found is not None
+    return found
 
 
 def claims(**changes: Any) -> dict[str, Any]:
@@ -259,13 +260,12 @@ async def test_a_new_signing_key_is_fetched_when_a_token_names_it(tmp_path, nats
                              metadata_url="sqlite:///" + str(tmp_path / "m.db"),
                              auth_create_admin=False, auth_argon2_time_cost=1,
                              auth_argon2_memory_kib=8192)
-    kv = await bucket(nc, AUTH_BUCKET)
     async with service_context("auth", settings, serve):
         await bus.request(USER_ADD, {"username": "alice", "password": "long enough"})
         tv = TokenVerifier(nc, bus, refetch_interval_s=0)
         await tv.start()
     try:
-        await kv.delete(SIGNING_KEY)  # the key is lost: the next start makes a new one
+        settings.resolved_signing_key_file.unlink()  # lost: the next start makes a new one
         async with service_context("auth", settings, serve):
             pair = await bus.request(LOGIN, {"username": "alice", "password": "long enough"})
             principal = await tv.verify_async(pair.access_token)

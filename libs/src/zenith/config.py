@@ -38,6 +38,11 @@ class Settings(BaseModel):
     site_name: str = Field("Zenith", description="Name shown on pages.")
     nats_url: str = Field("nats://127.0.0.1:4222",
                           description="NATS server URL(s), comma-separated.")
+    nats_credentials: Path | None = Field(
+        None, description="This process's bus credentials: a JSON file with user and "
+        "password (a NATS CLI context file; `zenith dev` writes them, mode 0600).")
+    nats_user: str = Field("", description="Bus user, when no credentials file is given.")
+    nats_password: SecretStr | None = Field(None, description="Password of nats_user.")
     data_dir: Path = Field(Path("var"), description="Where embedded stores keep their files.")
     metadata_url: str = Field(
         "", description="sqlite:///path.db or mongodb://host/db; empty: SQLite in data_dir."
@@ -58,6 +63,25 @@ class Settings(BaseModel):
     request_timeout: float = Field(5.0, gt=0, description="Default bus request timeout, s.")
     jetstream_replicas: int = Field(1, ge=1, le=5, description=(
         "Replicas of each JetStream stream and KV bucket (3 on a 3-node NATS cluster)."))
+
+    def bus_credential(self, person: bool = False) -> tuple[str, str] | None:
+        """(user, password) for NATS from the credentials file or the settings.
+
+        ``person``: a command a person runs (``zenith user``) falls back on
+        the admin credentials ``zenith dev`` wrote under ``data_dir``."""
+        from zenith.bus.credentials import CONTEXT_FILE, credentials_dir, read_credentials
+
+        path = self.nats_credentials
+        if path is None and not self.nats_user and person:
+            dev_admin = credentials_dir(self.data_dir) / CONTEXT_FILE
+            path = dev_admin if dev_admin.exists() else None
+        if path is not None:
+            cred = read_credentials(path)
+            return cred.user, cred.password
+        if self.nats_user:
+            secret = self.nats_password.get_secret_value() if self.nats_password else ""
+            return self.nats_user, secret
+        return None
 
     @property
     def resolved_metadata_url(self) -> str:

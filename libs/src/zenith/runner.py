@@ -63,7 +63,8 @@ async def service_context(name: str, settings: S, serve: Serve[S],
 
     Used by :func:`run` and by tests that run a real service in-process."""
     async with contextlib.AsyncExitStack() as stack:
-        nc = await connect(settings.nats_url, name=f"zenith-{name}")
+        nc = await connect(settings.nats_url, name=f"zenith-{name}",
+                           credential=settings.bus_credential())
         NATS_CONNECTED.labels(name).set(1)
         stack.push_async_callback(_drain, nc)
         js = await ensure_jetstream(nc, settings.jetstream_replicas)

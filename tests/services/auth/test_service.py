@@ -7,11 +7,13 @@ import json
 import re
 
 import pytest
+from nats.js.errors import KeyDeletedError, KeyNotFoundError
 
 from zenith.bus.jetstream import bucket
 from zenith.contracts.auth import AUTH_BUCKET, JWKS, SIGNING_KEY
 from zenith.runner import service_context
 from zenith_auth.main import serve
+from zenith_auth.signing import SigningKey
 
 from .conftest import add_user, login, make_settings
 
@@ -31,10 +33,27 @@ async def test_jwks_publishes_the_ed25519_public_key(auth, bus, nc):
     import jwt
 
     assert jwt.get_unverified_header(token)["kid"] == key["kid"]
-    # the private key lives in KV so that replicas share it
+    # the private key lives in a file only auth reads, never on the bus
+    path = auth.settings.resolved_signing_key_file
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o077 == 0
+    assert SigningKey.load_file(path).kid == key["kid"]
     kv = await bucket(nc, AUTH_BUCKET)
-    record = json.loads((await kv.get(SIGNING_KEY)).value)
-    assert record["kid"] == key["kid"]
+    with pytest.raises(KeyNotFoundError):
+        await kv.get(SIGNING_KEY)
+
+
+async def test_a_key_an_older_version_kept_in_kv_moves_to_the_file(settings, bus, nc):
+    """Tokens it signed stay valid; no copy is left in the bucket."""
+    old = SigningKey.generate()
+    kv = await bucket(nc, AUTH_BUCKET)
+    await kv.put(SIGNING_KEY, old.to_record())
+    async with service_context("auth", settings, serve):
+        assert [k["kid"] for k in (await bus.request(JWKS, {})).keys] == [old.kid]
+    assert SigningKey.load_file(settings.resolved_signing_key_file).kid == old.kid
+    with pytest.raises((KeyNotFoundError, KeyDeletedError)):
+        await kv.get(SIGNING_KEY)
+    assert all(not entry.value for entry in await kv.history(SIGNING_KEY))
 
 
 async def test_the_signing_key_survives_a_restart(settings, bus):

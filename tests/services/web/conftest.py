@@ -57,7 +57,8 @@ async def bus(nats_url: str) -> AsyncIterator[BusClient]:
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def auth_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory
-                       ) -> AsyncIterator[None]:
+                       ) -> AsyncIterator[Any]:
+    """The auth service; yields its settings (the signing key file is in them)."""
     from zenith_auth.main import serve
     from zenith_auth.settings import AuthSettings
 
@@ -66,7 +67,7 @@ async def auth_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory
                             auth_argon2_memory_kib=1024, auth_login_max_failures_user=1000,
                             auth_login_max_failures_ip=10000)
     async with service_context("auth", settings, serve):
-        yield
+        yield settings
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")

@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.services.web.webstack import WebUnderTest, add_user, bearer, login, start_web
 from zenith.bus.client import BusClient
-from zenith.bus.jetstream import bucket
 from zenith.contracts import auth
 from zenith.ids import new_id
 
@@ -34,10 +33,11 @@ async def status_of(client: Any, method: str, path: str, **kwargs: Any) -> tuple
         return resp.status, body
 
 
-async def signing_key(bus: BusClient) -> Any:
+def signing_key(auth_settings: Any) -> Any:
+    """The auth service's private key, read from its file (as only auth can)."""
     from zenith_auth.signing import SigningKey
 
-    return await SigningKey.load_or_create(await bucket(bus.nc, auth.AUTH_BUCKET))
+    return SigningKey.load_file(auth_settings.resolved_signing_key_file)
 
 
 def claims_for(username: str, **changes: Any) -> dict[str, Any]:
@@ -184,8 +184,9 @@ async def test_malformed_authorization_is_401(web: WebUnderTest, header: str) ->
     assert body["error"]["code"] in ("invalid_authorization", "invalid_token")
 
 
-async def test_expired_token_is_401(web: WebUnderTest, bus: BusClient, admin: Any) -> None:
-    key = await signing_key(bus)
+async def test_expired_token_is_401(web: WebUnderTest, bus: BusClient,
+        auth_service: Any, admin: Any) -> None:
+    key = signing_key(auth_service)
     past = int(time.time()) - 3600
     token = key.sign(claims_for(admin.username, iat=past - 600, exp=past))
     status, body = await status_of(web.remote(), "GET", GPIO_READ, headers=bearer(token))
@@ -207,8 +208,9 @@ async def test_tampered_token_is_401(web: WebUnderTest, viewer: Any) -> None:
     assert status == 401
 
 
-async def test_alg_none_token_is_401(web: WebUnderTest, bus: BusClient, admin: Any) -> None:
-    key = await signing_key(bus)
+async def test_alg_none_token_is_401(web: WebUnderTest, bus: BusClient,
+        auth_service: Any, admin: Any) -> None:
+    key = signing_key(auth_service)
     token = jwt.encode(claims_for(admin.username), None, algorithm="none",
                        headers={"kid": key.kid})
     status, _ = await status_of(web.remote(), "GET", GPIO_READ, headers=bearer(token))
@@ -222,8 +224,9 @@ async def test_alg_none_token_is_401(web: WebUnderTest, bus: BusClient, admin: A
 
 
 async def test_token_signed_with_another_key_is_401(web: WebUnderTest, bus: BusClient,
+        auth_service: Any,
                                                     admin: Any) -> None:
-    real = await signing_key(bus)
+    real = signing_key(auth_service)
     other = Ed25519PrivateKey.generate()
     token = jwt.encode(claims_for(admin.username), other, algorithm="EdDSA",
                        headers={"kid": real.kid})
@@ -385,9 +388,10 @@ async def test_cookie_refresh_and_logout(web: WebUnderTest, admin: Any) -> None:
 
 
 async def test_cookie_session_expired_access_token(web: WebUnderTest, bus: BusClient,
+        auth_service: Any,
                                                    admin: Any) -> None:
     client = await cookie_session(web, admin)
-    key = await signing_key(bus)
+    key = signing_key(auth_service)
     past = int(time.time()) - 3600
     client.cookie_jar.update_cookies(
         {"zenith_session": key.sign(claims_for(admin.username, iat=past - 60, exp=past))},

@@ -24,8 +24,10 @@ def _backoff(servers: list[Any], info: dict[str, Any]) -> tuple[Any, float]:
     return server, delay * random.uniform(0.8, 1.2)
 
 
-async def connect(url: str, name: str, **options: Any) -> Client:
-    """Connect as ``name``; waits for the server if it is not up yet.
+async def connect(url: str, name: str, credential: tuple[str, str] | None = None,
+                  **options: Any) -> Client:
+    """Connect as ``name`` (as NATS user ``credential`` = (user, password) when
+    given); waits for the server if it is not up yet.
 
     The connection reconnects on its own for ever; subscriptions (micro
     endpoints included) are re-established by the client after a reconnect.
@@ -54,5 +56,7 @@ async def connect(url: str, name: str, **options: Any) -> Client:
         "reconnected_cb": on_reconnect,
         "reconnect_to_server_handler": _backoff,
     }
+    if credential is not None:
+        params["user"], params["password"] = credential
     params.update(options)
     return await nats.connect(**params)

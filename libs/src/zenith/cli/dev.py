@@ -6,6 +6,11 @@ the others only through NATS, with SQLite stores and a blob directory under
 ``<data_dir>``. A service that dies is started again with a growing pause.
 Ctrl-C (or SIGTERM) stops the services, then nats-server. A second start
 reuses the data.
+
+The bus has credentials (:mod:`zenith.bus.credentials`): the first start
+writes them to ``<data_dir>/secrets/nats`` (mode 0700, files 0600), one user
+per service and an admin context for the NATS CLI; nats-server loads the
+users, and each service gets its own file in ``ZENITH_NATS_CREDENTIALS``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from zenith.bus.credentials import CONF_FILE, CONTEXT_FILE, credentials_dir, ensure_credentials
 from zenith.cli.nats_server import NatsServer, port_free
 from zenith.config import Settings, load_settings
 from zenith.contracts.services import service_names
@@ -57,15 +63,19 @@ class Supervisor:
     def __init__(self, settings: DevSettings, services: tuple[str, ...]) -> None:
         self.settings = settings
         self.data_dir = settings.data_dir.resolve()
-        self.nats = NatsServer(self.data_dir / "nats", settings.nats_port)
+        self.secrets = credentials_dir(self.data_dir)
+        self.nats = NatsServer(self.data_dir / "nats", settings.nats_port,
+                               config=self.secrets / CONF_FILE)
         self.services = services
         self.children: list[Child] = []
         self.stopping = threading.Event()
 
     def child_env(self, name: str) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("ZENITH_NATS_USER", "ZENITH_NATS_PASSWORD")}
         env.update({
             "ZENITH_NATS_URL": self.nats.url,
+            "ZENITH_NATS_CREDENTIALS": str(self.secrets / f"{name}.json"),
             "ZENITH_DATA_DIR": str(self.data_dir),
             "ZENITH_HTTP_HOST": self.settings.http_host,
             "ZENITH_HTTP_PORT": str(self.settings.http_port),
@@ -84,8 +94,11 @@ class Supervisor:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_credentials(self.secrets, self.nats.url, service_names())
         self.nats.start()
         print(f"zenith dev: nats-server on {self.nats.url}, data in {self.data_dir}", flush=True)
+        print(f"zenith dev: the bus needs credentials; NATS CLI: nats --context "
+              f"{self.secrets / CONTEXT_FILE} ...", flush=True)
         for name in self.services:
             child = Child(name, self.child_env(name))
             self.children.append(child)

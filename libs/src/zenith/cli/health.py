@@ -81,10 +81,12 @@ def check_http(url: str, timeout: float) -> str:
         raise Unhealthy(f"http: {url} unreachable ({exc})") from None
 
 
-async def _connect(url: str, name: str, timeout: float) -> Client:
+async def _connect(url: str, name: str, timeout: float,
+                   credential: tuple[str, str] | None = None) -> Client:
     """One short attempt per server (nats-py retries a server once at least)."""
     servers = [u.strip() for u in url.split(",") if u.strip()]
     errors: list[Exception] = []
+    login = {"user": credential[0], "password": credential[1]} if credential else {}
 
     async def remember(exc: Exception) -> None:  # reported once, below, not logged
         errors.append(exc)
@@ -93,7 +95,7 @@ async def _connect(url: str, name: str, timeout: float) -> Client:
         return await asyncio.wait_for(
             nats.connect(servers=servers, name=f"zenith-health-{name}", connect_timeout=timeout,
                          allow_reconnect=False, max_reconnect_attempts=1,
-                         reconnect_time_wait=0.1, error_cb=remember),
+                         reconnect_time_wait=0.1, error_cb=remember, **login),
             timeout=timeout + 0.5)
     except Exception as exc:
         last = errors[-1] if errors else exc
@@ -101,10 +103,11 @@ async def _connect(url: str, name: str, timeout: float) -> Client:
         raise Unhealthy(f"bus: cannot reach NATS at {url} ({reason})") from None
 
 
-async def check_bus(name: str, nats_url: str, timeout: float, hostname: str) -> str:
+async def check_bus(name: str, nats_url: str, timeout: float, hostname: str,
+                    credential: tuple[str, str] | None = None) -> str:
     """A micro PING to ``name`` is answered (by this host's instance, if they say)."""
     started = time.monotonic()
-    nc = await _connect(nats_url, name, timeout)
+    nc = await _connect(nats_url, name, timeout, credential)
     try:
         def ours(reply: PingReply) -> bool:
             return reply.host is None or reply.host == hostname
@@ -147,7 +150,7 @@ def run_checks(args: argparse.Namespace, settings: Settings, hostname: str) -> l
         done.append(check_http(args.url, args.timeout))
     if not args.skip_bus:
         done.append(asyncio.run(check_bus(args.service, settings.nats_url, args.timeout,
-                                          hostname)))
+                                          hostname, settings.bus_credential(person=True))))
     return done
 
 

@@ -40,15 +40,20 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class NatsServer(ServerProcess):
-    """One nats-server process with JetStream, on loopback."""
+    """One nats-server process with JetStream, on loopback.
+
+    ``config``: a configuration file for it (e.g. the ``authorization``
+    block of :mod:`zenith.bus.credentials`); the command line's JetStream,
+    address and port options apply over it."""
 
     name = "nats-server"
 
     def __init__(self, store_dir: str | Path, port: int, host: str = "127.0.0.1",
-                 log_file: str | Path | None = None) -> None:
+                 log_file: str | Path | None = None, config: str | Path | None = None) -> None:
         self.store_dir = Path(store_dir)
         self.host = host
         self.port = port
+        self.config = Path(config) if config else None
         super().__init__(Path(log_file) if log_file else self.store_dir / "nats-server.log")
 
     @property
@@ -61,7 +66,9 @@ class NatsServer(ServerProcess):
 
     def start(self, timeout: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.spawn([find_nats_server(), "--jetstream", "--store_dir", str(self.store_dir),
+        config = ["--config", str(self.config)] if self.config else []
+        self.spawn([find_nats_server(), *config, "--jetstream",
+                    "--store_dir", str(self.store_dir),
                     "--addr", self.host, "--port", str(self.port),
                     "--server_name", "zenith", "--log", str(self.log_file),
                     "--pid", str(self.pid_file)])

@@ -232,9 +232,11 @@ async def _publish_revocation(settings: AuthSettings, username: str,
         errors.append(exc)
 
     servers = [u.strip() for u in settings.nats_url.split(",") if u.strip()]
+    credential = settings.bus_credential(person=True)
+    login = {"user": credential[0], "password": credential[1]} if credential else {}
     try:
         nc = await asyncio.wait_for(nats.connect(
-            servers=servers, name="zenith-user-cli", allow_reconnect=False,
+            servers=servers, name="zenith-user-cli", allow_reconnect=False, **login,
             max_reconnect_attempts=1, reconnect_time_wait=0.1,
             connect_timeout=NATS_TIMEOUT_S, error_cb=remember), NATS_TIMEOUT_S * 2)
     except Exception as exc:

@@ -60,7 +60,7 @@ async def serve(ctx: ServiceContext[AuthSettings]) -> None:
     core = AuthCore.build(store, settings)
     await core.setup()
     kv = await bucket(ctx.nc, AUTH_BUCKET)
-    signing = await SigningKey.load_or_create(kv)
+    signing = await SigningKey.load_or_create(settings.resolved_signing_key_file, kv)
     if settings.auth_create_admin:
         password = await core.users.create_first_admin()
         if password:

@@ -27,6 +27,10 @@ class AuthSettings(Settings):
                                             "(IPv6: per /64) within the window before 429.")
     auth_create_admin: bool = Field(True, description="On first start with no user, create "
                                     "'admin' with a random password and print it once.")
+    auth_signing_key_file: Path | None = Field(
+        None, description="The token signing key (PEM, Ed25519), readable by auth only; "
+        "made on first start. Empty: data_dir/auth/signing-key.pem. On a hub: a Secret "
+        "mounted into every replica.")
     auth_camera_key_secret_file: Path | None = Field(
         None, description="Server secret of the camera keys' keyed hashes (hex), readable "
         "by auth only; made on first start. Empty: data_dir/auth/camera-key-secret.")
@@ -45,3 +49,7 @@ class AuthSettings(Settings):
     @property
     def resolved_camera_key_secret_file(self) -> Path:
         return self.auth_camera_key_secret_file or self.data_dir / "auth" / "camera-key-secret"
+
+    @property
+    def resolved_signing_key_file(self) -> Path:
+        return self.auth_signing_key_file or self.data_dir / "auth" / "signing-key.pem"

@@ -1,0 +1,245 @@
+"""Bus credentials: one NATS user per service, allowed its own subjects only.
+
+A process without credentials cannot publish or read anything; a service
+connected as itself can
+
+- subscribe to the subjects of the endpoints it serves (``Endpoint.service``)
+  and publish requests only to the endpoints it calls (:data:`CALLS`);
+- publish only the events it emits (:data:`PUBLISHERS`), and hear every
+  event, live or from its stream (events are facts every service may know);
+- read and write only its own KV buckets (:func:`bucket_owner`); ``web`` may
+  read ``zenith-auth`` (the revocations) but not write it;
+- answer requests and ping (``_INBOX.>``, ``$SRV.>``) and create or update
+  the declared streams and buckets (every service ensures them at start).
+
+The admin user (``zenith-admin``) may do everything: it is the person's,
+for the NATS CLI (``nats --context var/nats/context/zenith.json ...``).
+
+:func:`ensure_credentials` writes, once, into a directory only its owner may
+read (mode 0700, files 0600): ``auth.conf`` (an ``authorization`` block for
+nats-server, to ``include``), ``<service>.json`` per service and
+``zenith.json`` for the admin. The JSON files are NATS CLI context files
+(``user``, ``password``, ``url``), which :func:`read_credentials` reads too:
+a service is given its file by ``ZENITH_NATS_CREDENTIALS``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from zenith.contracts import ENDPOINTS, EVENTS
+from zenith.contracts.services import service_names
+from zenith.contracts.streams import BUCKETS, STREAMS
+from zenith.errors import ConfigError
+
+ADMIN = "zenith-admin"
+CONF_FILE = "auth.conf"
+CONTEXT_FILE = "zenith.json"
+
+# Who emits each event (the stream alone does not say: STATUS has four writers).
+PUBLISHERS: dict[str, tuple[str, ...]] = {
+    "alert": ("sensors",),
+    "capture.status": ("capture",),
+    "capture.watchdog": ("capture",),
+    "focuser.position": ("gpio",),
+    "frame.captured": ("capture",),
+    "network.camera-status": ("network",),
+    "product.ready": ("products",),
+    "sensor.reading": ("sensors", "capture"),  # capture's are the sky metrics
+    "sensor.status": ("sensors",),
+}
+
+# Whose endpoints a service calls: a service name (all its endpoints) or
+# one endpoint as "service.name".
+CALLS: dict[str, tuple[str, ...]] = {
+    "web": tuple(service_names()),
+    "gpio": ("capture.snapshot",),
+    "products": ("capture.frames-list", "capture.frames-nights", "capture.frames-delete",
+                 "network.camera-list", "network.highlights-referenced"),
+    "sensors": ("gpio.pwm-set", "gpio.digital-set", "capture.start", "capture.stop"),
+    "network": ("auth.user-list", "auth.camera-key-check"),
+}
+
+# A KV bucket is read and written by its owner only: ``zenith-<service>``,
+# unless named here. Some others may read one (READS_BUCKETS).
+BUCKET_OWNERS: dict[str, str] = {"zenith-focuser": "gpio"}
+READS_BUCKETS: dict[str, tuple[str, ...]] = {
+    "web": ("zenith-auth",),  # the token verifier watches the revocations
+}
+
+
+def bucket_owner(bucket: str) -> str | None:
+    owner = BUCKET_OWNERS.get(bucket, bucket.removeprefix("zenith-"))
+    return owner if owner in service_names() else None
+
+
+def buckets_of(service: str) -> tuple[str, ...]:
+    return tuple(b.name for b in BUCKETS if bucket_owner(b.name) == service)
+
+JS = "$JS.API"
+
+
+@dataclass(frozen=True)
+class Permissions:
+    publish: tuple[str, ...]
+    subscribe: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Credential:
+    user: str
+    password: str
+
+    def __repr__(self) -> str:  # never print a password
+        return f"Credential(user={self.user!r}, password='***')"
+
+
+def credentials_dir(data_dir: Path) -> Path:
+    """Where ``zenith dev`` keeps the bus credentials: ``<data_dir>/secrets/nats``."""
+    return data_dir / "secrets" / "nats"
+
+
+def user_of(service: str) -> str:
+    return f"zenith-{service}"
+
+
+def _wildcard(subject: str) -> str:
+    """A subject template with every ``{placeholder}`` as ``*``."""
+    out, depth = [], 0
+    for ch in subject:
+        if ch == "{":
+            depth += 1
+            if depth == 1:
+                out.append("*")
+        elif ch == "}":
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
+
+
+def _stream_read(stream: str) -> list[str]:
+    """Consume a stream: consumers, fetch, ack, flow control, direct get."""
+    return [f"{JS}.CONSUMER.CREATE.{stream}", f"{JS}.CONSUMER.CREATE.{stream}.>",
+            f"{JS}.CONSUMER.DURABLE.CREATE.{stream}.>", f"{JS}.CONSUMER.INFO.{stream}.>",
+            f"{JS}.CONSUMER.DELETE.{stream}.>", f"{JS}.CONSUMER.MSG.NEXT.{stream}.>",
+            f"{JS}.CONSUMER.NAMES.{stream}", f"{JS}.CONSUMER.LIST.{stream}",
+            f"{JS}.STREAM.MSG.GET.{stream}", f"{JS}.DIRECT.GET.{stream}",
+            f"{JS}.DIRECT.GET.{stream}.>", f"$JS.ACK.{stream}.>", f"$JS.FC.{stream}.>"]
+
+
+def _bucket_read(bucket: str) -> list[str]:
+    return _stream_read(f"KV_{bucket}")
+
+
+def _bucket_write(bucket: str) -> list[str]:
+    return [f"$KV.{bucket}.>", f"{JS}.STREAM.PURGE.KV_{bucket}",
+            f"{JS}.STREAM.MSG.DELETE.KV_{bucket}"]
+
+
+def _endpoint_subjects(ref: str) -> list[str]:
+    if "." in ref:
+        if ref not in ENDPOINTS:
+            return []  # declared by a service not in this build
+        return [_wildcard(ENDPOINTS[ref].subject)]
+    return [_wildcard(e.subject) for e in ENDPOINTS.values() if e.service == ref]
+
+
+def permissions_for(service: str) -> Permissions:
+    """What ``service``'s NATS user may publish and subscribe to."""
+    serves = [_wildcard(e.subject) for e in ENDPOINTS.values() if e.service == service]
+    calls = [s for ref in CALLS.get(service, ()) if ref != service
+             for s in _endpoint_subjects(ref)]
+    emits = [EVENTS[name].wildcard() for name, who in PUBLISHERS.items()
+             if service in who and name in EVENTS]
+    hears = [event.wildcard() for event in EVENTS.values()]
+    manage = [f"{JS}.STREAM.NAMES", f"{JS}.STREAM.LIST", f"{JS}.INFO"]
+    for name in [s.name for s in STREAMS] + [f"KV_{b.name}" for b in BUCKETS]:
+        manage += [f"{JS}.STREAM.INFO.{name}", f"{JS}.STREAM.CREATE.{name}",
+                   f"{JS}.STREAM.UPDATE.{name}"]
+    reads = [s for stream in STREAMS for s in _stream_read(stream.name)]
+    for bucket in (*buckets_of(service), *READS_BUCKETS.get(service, ())):
+        reads += _bucket_read(bucket)
+    writes = [s for bucket in buckets_of(service) for s in _bucket_write(bucket)]
+    publish = ["_INBOX.>", "$SRV.>", *calls, *emits, *manage, *reads, *writes]
+    subscribe = ["_INBOX.>", "$SRV.>", *serves, *hears]
+    return Permissions(tuple(dict.fromkeys(publish)), tuple(dict.fromkeys(subscribe)))
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value)
+
+
+def server_config(creds: dict[str, Credential]) -> str:
+    """An ``authorization`` block for nats-server: the admin and every service."""
+    lines = ["# Generated by Zenith (zenith.bus.credentials): one user per service.",
+             "# Secret: keep this file mode 0600.", "authorization {", "  users = ["]
+    for name, cred in sorted(creds.items()):
+        entry = f"    {{user: {_quote(cred.user)}, password: {_quote(cred.password)}"
+        if name == "admin":
+            lines.append(entry + "}")
+            continue
+        perms = permissions_for(name)
+        pub = ", ".join(_quote(s) for s in perms.publish)
+        sub = ", ".join(_quote(s) for s in perms.subscribe)
+        lines.append(entry + ",")
+        lines.append(f"     permissions: {{publish: {{allow: [{pub}]}},")
+        lines.append(f"                   subscribe: {{allow: [{sub}]}}}}}}")
+    lines += ["  ]", "}", ""]
+    return "\n".join(lines)
+
+
+def _write_secret(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
+
+
+def context_json(cred: Credential, url: str, description: str) -> str:
+    return json.dumps({"description": description, "url": url, "user": cred.user,
+                       "password": cred.password}, indent=2) + "\n"
+
+
+def ensure_credentials(directory: Path, url: str,
+                       services: tuple[str, ...] | None = None) -> dict[str, Credential]:
+    """The credentials in ``directory``, made on the first call (0700/0600).
+
+    Later calls reuse the passwords and rewrite ``auth.conf``, so a service
+    added to the build gets its user while the others keep theirs."""
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    names = ("admin", *(services or service_names()))
+    creds: dict[str, Credential] = {}
+    for name in names:
+        path = directory / (CONTEXT_FILE if name == "admin" else f"{name}.json")
+        user = ADMIN if name == "admin" else user_of(name)
+        if path.exists():
+            creds[name] = read_credentials(path)
+        else:
+            creds[name] = Credential(user, secrets.token_urlsafe(24))
+        what = "the Zenith admin (NATS CLI)" if name == "admin" else f"the {name} service"
+        _write_secret(path, context_json(creds[name], url, f"Zenith bus: {what}"))
+    _write_secret(directory / CONF_FILE, server_config(creds))
+    return creds
+
+
+def read_credentials(path: Path) -> Credential:
+    """User and password from a credentials (NATS context) file."""
+    try:
+        data = json.loads(path.read_text())
+        return Credential(str(data["user"]), str(data["password"]))
+    except FileNotFoundError:
+        raise ConfigError(f"ZENITH_NATS_CREDENTIALS: {path} does not exist") from None
+    except (ValueError, KeyError, TypeError, OSError):
+        raise ConfigError(f"ZENITH_NATS_CREDENTIALS: {path} is not a credentials file "
+                          "(JSON with user and password)") from None
+
+
+__all__ = ["ADMIN", "CALLS", "PUBLISHERS", "Credential", "Permissions", "credentials_dir",
+           "ensure_credentials",
+           "permissions_for", "read_credentials", "server_config", "user_of"]
