@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from zenith_products import layout
+from zenith.contracts.products import KIND
 
 
 @dataclass
@@ -24,4 +24,4 @@ class Artifact:
 
     @property
     def content_type(self) -> str:
-        return layout.content_type(self.kind)
+        return KIND[self.kind].content_type

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from zenith_products.settings import ProductsSettings
+from zenith_products.startrails import Rule
 from zenith_products.video import VideoParams, even_size
 
 
@@ -21,6 +22,7 @@ class NightConfig:
     labels: bool = True
     timezone: str = "UTC"
     threshold: float = 0.1
+    startrails_rule: Rule = "brightest"
     fps: int = 25
     crf: int = 23
     bitrate_kbps: int = 0
@@ -30,7 +32,7 @@ class NightConfig:
     mini_frames: int = 30
     mini_every: int = 5
     mini_width: int = 640
-    jpeg_quality: int = 90
+    jpeg_quality: int = 95
     thumb_width: int = 320
     longterm_width: int = 640
     longterm_height: int = 480
@@ -44,7 +46,8 @@ class NightConfig:
         return cls(
             expand=s.products_keogram_expand, angle=s.products_keogram_angle,
             labels=s.products_keogram_labels, timezone=s.products_timezone,
-            threshold=s.products_startrails_threshold, fps=s.products_timelapse_fps,
+            threshold=s.products_startrails_threshold,
+            startrails_rule=s.products_startrails_rule, fps=s.products_timelapse_fps,
             crf=s.products_timelapse_crf, bitrate_kbps=s.products_timelapse_bitrate,
             preset=s.products_timelapse_preset, timelapse_width=s.products_timelapse_width,
             segment_frames=s.products_segment_frames, mini_frames=s.products_mini_frames,
@@ -63,6 +66,8 @@ class NightConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NightConfig:
+        # a night begun before the rule was a setting keeps the luma rule it began with
+        data = {"startrails_rule": "luma", **data}
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @property

@@ -1,10 +1,16 @@
 """Decode a frame once, for every product.
 
-JPEG goes through FFmpeg's MJPEG decoder (PyAV): it is correct, strict about
-damaged data (``err_detect=explode``) and about twice as fast as OpenCV's
-``imdecode`` on the same files (see ``bench/products``). Its native output,
-YCbCr planes, feeds the timelapse encoder without a round trip through BGR;
-BGR (for the keogram column and the startrails stack) is made once.
+JPEG goes through libjpeg-turbo by way of ``simplejpeg`` (wheels for x86-64
+and aarch64 bundle the library): straight to BGR, strict about damaged data,
+and the fastest single-threaded decode available to Python here (see
+``bench/products``: OpenCV's ``imdecode`` uses the same library with the same
+exact DCT and gives identical pixels, but allocates a fresh image each time;
+FFmpeg's MJPEG decoder is slower still). Pixels are decoded into a buffer
+from a small :class:`BufferPool`, handed back with :meth:`Decoded.release`
+once the frame is applied, so a night of any length reuses the same few
+megabytes instead of making the allocator map and unmap an image per frame
+(the cause of both page-fault time and RSS growth with several threads).
+
 Other formats (PNG, TIFF, 16-bit) go through :mod:`zenith.imaging`: 16-bit
 data becomes 8-bit by scaling its significant bit depth (a 12-bit sensor in
 a 16-bit file fills the range), as the capture service shows it, so the
@@ -14,101 +20,115 @@ startrails brightness threshold means the same for every input.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import av
 import cv2
 import numpy as np
+import simplejpeg
 
 from zenith.errors import BadRequest, NotFound
-from zenith.imaging.decode import ImageError, decode_image
-from zenith.imaging.stretch import to_display
-from zenith.storage.blob import BlobStore
 from zenith_products.errors import BadFrame
 
-_local = threading.local()
+if TYPE_CHECKING:
+    import av
+
+    from zenith.storage.blob import BlobStore
+
 JPEG_SOI = b"\xff\xd8"
 JPEG_EOI = b"\xff\xd9"
 
 
+class BufferPool:
+    """Reusable image buffers of one shape, at most ``size`` kept.
+
+    :meth:`take` hands out a free buffer (or a new one); :meth:`give` puts
+    it back. Buffers of another shape are dropped, so a night whose frame
+    size changes simply allocates anew."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._free: deque[np.ndarray] = deque()
+        self._lock = threading.Lock()
+
+    def take(self, shape: tuple[int, ...]) -> np.ndarray:
+        with self._lock:
+            while self._free:
+                buf = self._free.pop()
+                if buf.shape == shape:
+                    return buf
+        return np.empty(shape, np.uint8)
+
+    def give(self, buf: np.ndarray) -> None:
+        with self._lock:
+            if len(self._free) < self.size:
+                self._free.append(buf)
+
+
+POOL = BufferPool()
+
+
 @dataclass
 class Decoded:
-    """One frame: BGR pixels, its mean brightness (0..1) and, when it came
-    from a JPEG, the decoder's own YCbCr frame (for the video encoder)."""
+    """One frame: BGR pixels and the mean of each channel (B, G, R; 0..1)."""
 
     bgr: np.ndarray
-    mean: float
-    source: av.VideoFrame | None = None
+    means: tuple[float, float, float]
+    pool: BufferPool | None = field(default=None, repr=False)
 
     @property
     def size(self) -> tuple[int, int]:
         return int(self.bgr.shape[1]), int(self.bgr.shape[0])
 
+    def release(self) -> None:
+        """Hand the pixel buffer back for the next frame (the pixels are gone)."""
+        if self.pool is not None:
+            self.pool.give(self.bgr)
+            self.pool = None
+
     def resized(self, width: int, height: int) -> Decoded:
         bgr = cv2.resize(self.bgr, (width, height), interpolation=cv2.INTER_AREA)
-        return Decoded(bgr=bgr, mean=self.mean, source=None)
+        return Decoded(bgr=bgr, means=self.means)
 
     def video_frame(self, width: int, height: int) -> av.VideoFrame:
         """The frame as yuv420p (limited range, BT.601) at ``width`` x ``height``."""
-        if self.source is not None:
-            return self.source.reformat(
-                width=width, height=height, format="yuv420p", src_colorspace="ITU601",
-                dst_colorspace="ITU601", src_color_range="JPEG", dst_color_range="MPEG",
-                interpolation="AREA", threads=1)
+        import av
+
         src = av.VideoFrame.from_ndarray(self.bgr, format="bgr24")
         return src.reformat(width=width, height=height, format="yuv420p",
                             dst_colorspace="ITU601", dst_color_range="MPEG",
                             interpolation="AREA", threads=1)
 
 
-def _jpeg_decoder() -> av.CodecContext:
-    codec = getattr(_local, "mjpeg", None)
-    if codec is None:
-        codec = av.CodecContext.create("mjpeg", "r")
-        codec.thread_count = 1
-        codec.options = {"err_detect": "explode"}
-        _local.mjpeg = codec
-    return codec
-
-
-def _luma_mean(bgr: np.ndarray) -> float:
-    if bgr.ndim == 2:
-        return float(cv2.mean(bgr)[0]) / 255.0
+def channel_means(bgr: np.ndarray) -> tuple[float, float, float]:
     b, g, r, _ = cv2.mean(bgr)
-    return (0.114 * b + 0.587 * g + 0.299 * r) / 255.0
+    return b / 255.0, g / 255.0, r / 255.0
 
 
-def _decode_jpeg(data: bytes) -> Decoded:
+def _decode_jpeg(data: bytes, pool: BufferPool | None) -> Decoded:
     tail = data.rstrip(b"\x00\r\n ")
     if not tail.endswith(JPEG_EOI):
         raise BadFrame("truncated", "the JPEG has no end marker (truncated file)")
-    codec = _jpeg_decoder()
     try:
-        frames = codec.decode(av.Packet(data))
-    except (av.FFmpegError, EOFError) as exc:
-        _local.mjpeg = None  # the context may hold a half-parsed frame
+        height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+        if colorspace in ("CMYK", "YCCK"):  # rare (print workflows): OpenCV converts them
+            return _decode_other(data)
+        buf = pool.take((height, width, 3)) if pool is not None else None
+        bgr = simplejpeg.decode_jpeg(data, colorspace="BGR", buffer=buf, strict=True)
+    except (ValueError, OSError) as exc:
         raise BadFrame("corrupt", f"the JPEG cannot be decoded: {exc}") from None
-    if not frames:
-        _local.mjpeg = None
+    if bgr.size == 0:
         raise BadFrame("corrupt", "the JPEG holds no image")
-    frame = frames[0]
-    # one swscale thread: decoding runs in several threads already, and the
-    # default (a thread per core) costs more than it saves on small frames
-    bgr = frame.reformat(format="bgr24", threads=1).to_ndarray()
-    if frame.format.name.startswith(("yuvj", "yuv")) and frame.planes:
-        plane = frame.planes[0]
-        luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
-        mean = float(cv2.mean(luma[:, : plane.width])[0]) / 255.0
-        if frame.color_range != 2:  # limited range Y (16..235): rescale to 0..1
-            mean = min(1.0, max(0.0, (mean * 255.0 - 16.0) / 219.0))
-    else:
-        mean = _luma_mean(bgr)
-    return Decoded(bgr=bgr, mean=mean, source=frame)
+    return Decoded(bgr=bgr, means=channel_means(bgr), pool=pool if buf is not None else None)
 
 
 def _decode_other(data: bytes) -> Decoded:
     """PNG, TIFF... (8 or 16 bits) through :mod:`zenith.imaging`: 16-bit data is
     scaled by its significant depth, as the capture service shows it."""
+    from zenith.imaging.decode import ImageError, decode_image
+    from zenith.imaging.stretch import to_display
+
     try:
         image = decode_image(data)
     except ImageError as exc:
@@ -118,19 +138,21 @@ def _decode_other(data: bytes) -> Decoded:
     if pixels.ndim == 2:
         pixels = cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
     bgr = np.ascontiguousarray(pixels)
-    return Decoded(bgr=bgr, mean=_luma_mean(bgr), source=None)
+    return Decoded(bgr=bgr, means=channel_means(bgr))
 
 
-def decode(data: bytes) -> Decoded:
-    """Decode an image file's bytes; :class:`BadFrame` says why it cannot be used."""
+def decode(data: bytes, pool: BufferPool | None = POOL) -> Decoded:
+    """Decode an image file's bytes; :class:`BadFrame` says why it cannot be used.
+
+    A JPEG's pixels live in a buffer of ``pool`` until :meth:`Decoded.release`."""
     if not data:
         raise BadFrame("empty", "the image file is empty (0 bytes)")
     if data.startswith(JPEG_SOI):
-        return _decode_jpeg(data)
+        return _decode_jpeg(data, pool)
     return _decode_other(data)
 
 
-def load_frame(blobs: BlobStore, key: str) -> Decoded:
+def load_frame(blobs: BlobStore, key: str, pool: BufferPool | None = POOL) -> Decoded:
     """Read a frame from the BlobStore and decode it (:class:`BadFrame` if unusable)."""
     try:
         data = blobs.read_bytes(key)
@@ -140,4 +162,4 @@ def load_frame(blobs: BlobStore, key: str) -> Decoded:
         raise BadFrame("invalid", f"frame key {key!r}: {exc.message}") from None
     except OSError as exc:
         raise BadFrame("missing", f"frame {key} cannot be read: {exc}") from None
-    return decode(data)
+    return decode(data, pool)

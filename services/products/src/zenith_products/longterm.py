@@ -10,8 +10,9 @@
   encoded into the night's part of each (reduced size, fixed canvas), and
   the month's and year's parts are joined without re-encoding.
 
-Parts live in the work folder (``layout.longterm_prefix``), one file per
-night, so finishing a night again (a re-render) replaces its part.
+Both are drawn from the finished night's snapshot (its keogram chunks and
+samples). Parts live in the work folder (``longterm_prefix``), one file
+per night, so finishing a night again (a re-render) replaces its part.
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ import av
 import cv2
 import numpy as np
 
+from zenith.contracts.products import longterm_prefix, product_key, thumb_key
 from zenith.storage.blob import BlobStore
-from zenith_products import layout
 from zenith_products.artifact import Artifact
 from zenith_products.config import NightConfig
 from zenith_products.keogram_render import FONT, WHITE
+from zenith_products.snapshot import NightSnapshot
 from zenith_products.thumbs import jpeg, png, thumbnail
 from zenith_products.video import concat, encode_clip
 from zenith_products.work import WorkDir
 
 log = logging.getLogger("zenith.products.longterm")
+MADE = ("monthly-keogram", "monthly-timelapse", "yearly-timelapse")  # the longterm kinds
 
 
 def noon_window(night: str, tz: ZoneInfo) -> tuple[float, float]:
@@ -103,6 +106,17 @@ def monthly_image(strips: dict[str, np.ndarray], month: str, camera: str, tz: Zo
     return out
 
 
+def night_keogram(s: NightSnapshot) -> tuple[np.ndarray, np.ndarray] | None:
+    """The night's keogram data (length, frames, 3) and frame times, from its chunks."""
+    cols, times = [], []
+    for c, t in s.column_chunks():
+        cols.append(c)
+        times.append(t)
+    if not cols:
+        return None
+    return np.concatenate(cols).transpose(1, 0, 2), np.concatenate(times)
+
+
 def _sample_frames(paths: Iterable[Path], width: int, height: int) -> Iterable[av.VideoFrame]:
     for path in paths:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -122,10 +136,15 @@ class LongTerm:
         self.camera = camera
         self.config = config
         self.blobs = blobs
-        self.parts = WorkDir(blobs, layout.longterm_prefix(camera))
+        self.parts = WorkDir(blobs, longterm_prefix(camera))
 
-    def update(self, night: str, keogram: tuple[np.ndarray, np.ndarray] | None,
-               samples: list[tuple[Path, bool, float]]) -> list[Artifact]:
+    def update(self, s: NightSnapshot) -> list[Artifact]:
+        """Add the finished night of ``s`` to its month's and year's products."""
+        return self.update_parts(s.night, night_keogram(s) if "keogram" in s.kinds else None,
+                                 s.sample_paths())
+
+    def update_parts(self, night: str, keogram: tuple[np.ndarray, np.ndarray] | None,
+                     samples: list[tuple[Path, bool, float]]) -> list[Artifact]:
         cfg = self.config
         month, year = night[:7], night[:4]
         out: list[Artifact] = []
@@ -157,12 +176,12 @@ class LongTerm:
     def _video_thumb(self, kind: str, first: str, paths: list[Path]) -> str | None:
         """A thumbnail from the middle of the latest night's part."""
         if not paths:
-            existing = layout.thumb_key(self.camera, first, kind)
+            existing = thumb_key(self.camera, first, kind)
             return existing if self.blobs.exists(existing) else None
         bgr = cv2.imread(str(paths[len(paths) // 2]), cv2.IMREAD_COLOR)
         if bgr is None:
             return None
-        key = layout.thumb_key(self.camera, first, kind)
+        key = thumb_key(self.camera, first, kind)
         self.blobs.write_bytes(key, jpeg(thumbnail(bgr, self.config.thumb_width),
                                          self.config.jpeg_quality))
         return key
@@ -182,10 +201,10 @@ class LongTerm:
         image = monthly_image(strips, month, self.camera, cfg.tz, cfg.monthly_width,
                               cfg.monthly_strip_height)
         first = f"{month}-01"
-        key = layout.product_key(self.camera, first, "monthly-keogram")
+        key = product_key(self.camera, first, "monthly-keogram")
         data = jpeg(image, cfg.jpeg_quality)
         self.blobs.write_bytes(key, data)
-        thumb = layout.thumb_key(self.camera, first, "monthly-keogram")
+        thumb = thumb_key(self.camera, first, "monthly-keogram")
         self.blobs.write_bytes(thumb, jpeg(thumbnail(image, cfg.thumb_width), cfg.jpeg_quality))
         last_day = calendar.monthrange(int(month[:4]), int(month[5:]))[1]
         return Artifact("monthly-keogram", first, key, thumb, len(strips),
@@ -198,7 +217,7 @@ class LongTerm:
         if not names:
             return None
         first = f"{period}-01" if len(period) == 7 else f"{period}-01-01"
-        key = layout.product_key(self.camera, first, kind)
+        key = product_key(self.camera, first, kind)
         tmp = self.blobs.temp_path(key, ".mp4")
         params = self.config.longterm_params()
         try:

@@ -11,6 +11,12 @@ the mini ring holds N small frames.
 the name of a state file that describes the whole night so far;
 :meth:`NightBuilder.restore` rebuilds the builder from it (re-decoding only
 the frames of the unfinished segment and of the mini ring).
+
+Products are drawn from a :meth:`NightBuilder.snapshot`: the builder seals
+what is open (in the caller's thread), then hands over an immutable
+:class:`~zenith_products.snapshot.NightSnapshot` that the renderers of
+:mod:`zenith_products.night_render` read, from any thread, while the
+builder goes on.
 """
 
 from __future__ import annotations
@@ -19,29 +25,28 @@ import json
 import logging
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
 
-import av
-import numpy as np
-
+from zenith.contracts.products import NIGHT_KINDS
 from zenith.storage.blob import BlobStore
-from zenith_products import night_render
-from zenith_products.artifact import Artifact
 from zenith_products.config import NightConfig
 from zenith_products.decode import Decoded
-from zenith_products.keogram import ColumnChunk, ColumnSampler, chunk_arrays
+from zenith_products.keogram import ColumnChunk, ColumnSampler
+from zenith_products.snapshot import NightSnapshot, Sample
 from zenith_products.startrails import StarTrails, stack_from_bytes, stack_to_bytes
 from zenith_products.thumbs import jpeg, letterbox, thumbnail
 from zenith_products.video import SegmentEncoder, VideoParams
 from zenith_products.work import WorkDir
 
+if TYPE_CHECKING:
+    import av
+
 log = logging.getLogger("zenith.products.night")
 STATE_VERSION = 1
 
 Loader = Callable[[str], Decoded | None]
-KINDS = frozenset({"keogram", "startrails", "timelapse", "mini-timelapse"})
+KINDS = frozenset(NIGHT_KINDS)
 
 
 class NightBuilder:
@@ -66,7 +71,7 @@ class NightBuilder:
         self.chunk = ColumnChunk()
         self.sealed_chunks: list[str] = []
         # startrails
-        self.trails = StarTrails(config.threshold)
+        self.trails = StarTrails(config.threshold, config.startrails_rule)
         self.stack_name: str | None = None
         # timelapse
         self.segments: list[dict[str, Any]] = []
@@ -79,8 +84,6 @@ class NightBuilder:
         self.month_slot: int | None = None
         self.year_slot: int | None = None
         self.poster: str | None = None
-        self.keogram_data: tuple[np.ndarray, np.ndarray] | None = None
-        self.mini_written: Artifact | None = None
         self._open_chunk_name: str | None = None
         self._state_name: str | None = None
 
@@ -114,7 +117,7 @@ class NightBuilder:
         if "keogram" in self.kinds:
             self.chunk.add(self.sampler.sample(decoded.bgr), taken_at)
         if "startrails" in self.kinds:
-            self.trails.add(decoded.bgr, decoded.mean)
+            self.trails.add(decoded.bgr, decoded.means)
         if "timelapse" in self.kinds:
             self._encode(key, decoded)
             self._sample(taken_at, decoded)
@@ -285,33 +288,45 @@ class NightBuilder:
                             self.camera, self.night, key)
                 continue
             self._encode(key, decoded)
+            decoded.release()
         for key in mini_keys:
             if key in wanted and key not in small:
-                get(key)
+                decoded = get(key)
+                if decoded is not None:
+                    decoded.release()
         for key in mini_keys:
             if key in small:
                 self.mini.append((key, small[key]))
 
-    # -- products (see night_render) --------------------------------------
-    def render(self, final: bool) -> list[Artifact]:
-        """Write the keogram, startrails and timelapse as they are now."""
-        return night_render.render(self, final)
-
-    def render_mini(self, final: bool) -> Artifact | None:
-        """Write the mini-timelapse of the last N frames."""
-        return night_render.render_mini(self, final)
-
-    def column_chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """The keogram's columns and times so far, chunk by chunk, in order."""
-        for name in self.sealed_chunks:
-            yield chunk_arrays(self.work.read(name))
-        if len(self.chunk):
-            yield self.chunk.arrays()
+    # -- snapshots for the renderers (night_render) ------------------------
+    def snapshot(self, kinds: Collection[str] | None = None) -> NightSnapshot:
+        """Seal what the requested kinds (default: all of this night's) need
+        and return the night as it is now, immutable: the startrails stack
+        is a read-only copy, the mini ring a tuple of its frames."""
+        wanted = frozenset(self.kinds if kinds is None else kinds) & self.kinds
+        if "timelapse" in wanted:
+            self.seal_video()
+        if "keogram" in wanted:
+            self.seal_columns()
+        stack = None
+        if "startrails" in wanted and self.trails.stack is not None:
+            stack = self.trails.stack.copy()
+            stack.flags.writeable = False
+        mini = "mini-timelapse" in wanted and self.mini_on and bool(self.mini)
+        return NightSnapshot(
+            camera=self.camera, night=self.night, config=self.config, kinds=wanted,
+            frames=self.frames, work=self.work, blobs=self.blobs,
+            column_length=self.sampler.length if self.sampler else 0,
+            chunks=tuple(self.sealed_chunks), stack=stack, trails_used=self.trails.used,
+            trails_stats=self.trails.stats(),
+            segments=tuple(s["name"] for s in self.segments),
+            timelapse=self.tl_params if self.size else None, poster=self.poster,
+            mini=tuple(f for _, f in self.mini) if mini else (),
+            mini_params=self.mini_params if mini else None,
+            samples=tuple(Sample(s["name"], bool(s["yearly"]), float(s["at"]))
+                          for s in self.samples),
+            summary=self.summary())
 
     def summary(self) -> dict[str, Any]:
         return {"night_frames": self.frames, "first_at": self.first_at,
                 "last_at": self.last_at, "resized": self.resized, "bad": dict(self.bad)}
-
-    def sample_paths(self) -> list[tuple[Path, bool, float]]:
-        return [(self.work.path(s["name"]), bool(s["yearly"]), float(s["at"]))
-                for s in self.samples]

@@ -24,7 +24,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -32,9 +31,11 @@ from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from zenith.contracts.frames import FrameCaptured
+from zenith.contracts.products import work_prefix
 from zenith.storage.blob import BlobStore
 from zenith.storage.metadata import MetadataStore
-from zenith_products import layout
+from zenith_products import night_render
+from zenith_products.artifact import Artifact
 from zenith_products.config import NightConfig
 from zenith_products.consumer import open_consumer
 from zenith_products.decode import Decoded, load_frame
@@ -83,6 +84,7 @@ class CameraWorker:
         self.seq = 0
         self.since_refresh = 0  # frames since the products were last written
         self.since_mini = 0
+        self.mini_art: Artifact | None = None  # the mini-timelapse written last
         self.backlog = 0  # frame events still waiting behind the last one handled
         self.last_at: float | None = None
         self.received_at: float | None = None
@@ -150,7 +152,7 @@ class CameraWorker:
             max_ack_pending=max(100, 4 * self.s.products_checkpoint_frames))
 
     def _work(self, night: str) -> WorkDir:
-        return WorkDir(self.env.blobs, layout.work_prefix(self.camera, night), self.lease.token)
+        return WorkDir(self.env.blobs, work_prefix(self.camera, night), self.lease.token)
 
     # -- frames --------------------------------------------------------
     def _done(self, msg: Msg, seq: int) -> None:
@@ -226,8 +228,11 @@ class CameraWorker:
             log.warning("%s: frame %s skipped: %s", self.camera, event.frame_id, exc.message)
             return
         resized = b.resized
-        await asyncio.to_thread(b.add, event.frame_id, event.key, event.taken_at.timestamp(),
-                                decoded)
+        try:
+            await asyncio.to_thread(b.add, event.frame_id, event.key,
+                                    event.taken_at.timestamp(), decoded)
+        finally:
+            decoded.release()
         del decoded
         count_frame(self.camera, "applied")
         if b.resized != resized:
@@ -240,8 +245,10 @@ class CameraWorker:
         # backlog, or the day frame that ends the night) the refresh waits
         if b.mini_on and self.since_mini >= self.s.products_mini_every and not self.backlog:
             self.since_mini = 0
-            art = await asyncio.to_thread(b.render_mini, False)
-            await self.env.publisher.publish(self.camera, [art])
+            snap = b.snapshot(["mini-timelapse"])
+            arts = await asyncio.to_thread(night_render.render, snap, False)
+            self.mini_art = arts[0] if arts else self.mini_art
+            await self.env.publisher.publish(self.camera, list(arts))
 
     # -- checkpoints ---------------------------------------------------
     async def _maybe_checkpoint(self) -> None:
@@ -264,7 +271,8 @@ class CameraWorker:
         b = self.builder
         arts = []
         if b is not None and self._refresh_due():
-            arts = await asyncio.to_thread(b.render, False)
+            snap = await asyncio.to_thread(b.snapshot, set(b.kinds) - {"mini-timelapse"})
+            arts = await asyncio.to_thread(night_render.render, snap, False)
             self.since_refresh = 0
         if b is not None:
             name = await asyncio.to_thread(b.checkpoint)
@@ -313,12 +321,11 @@ class CameraWorker:
         if b is None:
             return
         started = time.perf_counter()
-        arts: list[Any] = await asyncio.to_thread(b.render, True)
-        arts.append(await asyncio.to_thread(b.render_mini, True))
-        await self.env.publisher.publish(self.camera, arts)
+        snap = await asyncio.to_thread(b.snapshot)
+        arts = await asyncio.to_thread(night_render.render, snap, True, [self.mini_art])
+        await self.env.publisher.publish(self.camera, list(arts))
         longterm = LongTerm(self.camera, b.config, self.env.blobs)
-        lt_arts = await asyncio.to_thread(longterm.update, b.night, b.keogram_data,
-                                          b.sample_paths())
+        lt_arts = await asyncio.to_thread(longterm.update, snap)
         await self.env.publisher.publish(self.camera, list(lt_arts))
         finished = [*self.lease.record.finished, b.night][-FINISHED_KEPT:]
         await self.lease.update(night=None, state=None, seq=self.seq, frames=0,
@@ -327,6 +334,7 @@ class CameraWorker:
         b.close()
         await asyncio.to_thread(b.work.remove_all)
         self.builder = None
+        self.mini_art = None
         self.since_refresh = self.since_mini = 0
         NIGHTS.labels(self.camera, trigger).inc()
         log.info("%s: night %s finished (%s, %d frames) in %.2f s", self.camera, b.night,
