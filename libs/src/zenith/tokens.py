@@ -10,8 +10,10 @@ Access tokens are EdDSA (Ed25519) JWTs whose public keys come from
 ``zenith.auth.jwks``. Any other algorithm, ``alg: none`` included, is
 refused before a key is even looked at. The auth service writes
 ``revoked.<username>`` = not-before (epoch seconds) into the ``zenith-auth``
-KV bucket when a password changes or a user is removed; the verifier
-watches those keys and refuses tokens issued before that time.
+KV bucket when a password changes or a user is removed, and
+``revoked.session.<sid>`` when a session ends (logout, a reused refresh
+token); the verifier watches those keys and refuses the user's tokens
+issued before that time and every token of an ended session (``sid``).
 
 Permissions are ``{module: [actions]}``. ``*`` as a module covers every
 module that has no entry of its own; ``*`` as an action covers every
@@ -45,6 +47,7 @@ from zenith.contracts.auth import (
     JWKS,
     REVOKED_WATCH,
     USERNAME_RE,
+    session_from_revoked_key,
     username_from_revoked_key,
 )
 from zenith.errors import Unauthorized, Unavailable, ZenithError
@@ -136,6 +139,7 @@ class TokenVerifier:
         self._keys: dict[str, Any] = {}
         self._keys_ready = asyncio.Event()
         self._not_before: dict[str, float] = {}
+        self._ended: dict[str, float] = {}  # session id -> when its last token expires
         self._revocations_ready = asyncio.Event()
         self._kv: KeyValue | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -258,6 +262,9 @@ class TokenVerifier:
         not_before = self._not_before.get(sub)
         if not_before is not None and iat < not_before:
             raise _unauthorized("token was revoked", code="token_revoked")
+        sid = claims.get("sid")
+        if sid is not None and (not isinstance(sid, str) or sid in self._ended):
+            raise _unauthorized("the session of this token has ended", code="token_revoked")
         return Principal(
             username=sub, role=role, permissions=perms, token_id=jti,
             issued_at=datetime.fromtimestamp(iat, UTC),
@@ -328,6 +335,7 @@ class TokenVerifier:
             if watcher is None:
                 return
             fresh: dict[str, float] = {}
+            fresh_ended: dict[str, float] = {}
             loading = True
             deadline = loop.time() + self.resync_s
             try:
@@ -338,24 +346,29 @@ class TokenVerifier:
                         break
                     if entry is None:
                         if loading:
-                            self._not_before = fresh
+                            self._not_before, self._ended = fresh, fresh_ended
                             loading = False
                             self._revocations_ready.set()
                         continue
-                    self._apply(fresh if loading else self._not_before, entry)
+                    if loading:
+                        self._apply(fresh, fresh_ended, entry)
+                    else:
+                        self._apply(self._not_before, self._ended, entry)
             finally:
                 with contextlib.suppress(Exception):
                     await watcher.stop()
 
     @staticmethod
-    def _apply(target: dict[str, float], entry: Any) -> None:
-        username = username_from_revoked_key(entry.key)
-        if username is None:
+    def _apply(users: dict[str, float], sessions: dict[str, float], entry: Any) -> None:
+        target, name = users, username_from_revoked_key(entry.key)
+        if name is None:
+            target, name = sessions, session_from_revoked_key(entry.key)
+        if name is None:
             return
         if entry.operation in (KV_DEL, KV_PURGE):
-            target.pop(username, None)
+            target.pop(name, None)
             return
         try:
-            target[username] = float((entry.value or b"").decode())
+            target[name] = float((entry.value or b"").decode())
         except (UnicodeDecodeError, ValueError):
-            log.warning("ignoring a malformed revocation for %s", username)
+            log.warning("ignoring a malformed revocation for %s", name)

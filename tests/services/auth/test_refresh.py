@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from nats.js.errors import KeyDeletedError, KeyNotFoundError
 
 from zenith.bus.client import BusClient
 from zenith.contracts.auth import LOGOUT, REFRESH, USER_REMOVE, TokenPair
 from zenith.errors import Unauthorized
 from zenith.tokens import TokenVerifier
 
-from .conftest import add_user, login
+from .conftest import add_user, login, refused_soon
 
 
 async def refresh(bus: BusClient, token: str) -> TokenPair:
@@ -94,3 +95,45 @@ async def test_expired_refresh_token_is_refused(tmp_path, nats_server, bus):
         with pytest.raises(Unauthorized) as info:
             await refresh(bus, pair.refresh_token)
         assert info.value.code == "invalid_refresh_token"
+
+
+async def test_logout_ends_the_sessions_access_tokens_at_once(auth, bus,
+                                                             verifier: TokenVerifier):
+    await add_user(bus, "alice")
+    pair = await login(bus, "alice")
+    rotated = await refresh(bus, pair.refresh_token)
+    other = await login(bus, "alice")  # another session of the same user
+    assert verifier.verify(rotated.access_token).username == "alice"
+    await bus.request(LOGOUT, {"refresh_token": rotated.refresh_token})
+    for token in (pair.access_token, rotated.access_token):  # every token of the session
+        error = await refused_soon(verifier, token)
+        assert isinstance(error, Unauthorized) and error.code == "token_revoked"
+    assert verifier.verify(other.access_token).username == "alice"
+
+
+async def test_a_reused_refresh_token_ends_the_sessions_access_tokens(auth, bus,
+                                                                      verifier: TokenVerifier):
+    await add_user(bus, "alice")
+    stolen = await login(bus, "alice")
+    owner = await refresh(bus, stolen.refresh_token)
+    with pytest.raises(Unauthorized):
+        await refresh(bus, stolen.refresh_token)
+    for token in (stolen.access_token, owner.access_token):
+        error = await refused_soon(verifier, token)
+        assert isinstance(error, Unauthorized) and error.code == "token_revoked"
+
+
+async def test_ended_sessions_are_purged_once_their_tokens_expire(auth, bus, nc):
+    from zenith.bus.jetstream import bucket
+    from zenith.contracts.auth import AUTH_BUCKET, session_revoked_key
+    from zenith_auth.revocation import Revocations
+
+    kv = await bucket(nc, AUTH_BUCKET)
+    revocations = Revocations(None, access_ttl_s=-120)  # type: ignore[arg-type]
+    await revocations.end_session(kv, "old-session")
+    live = Revocations(None, access_ttl_s=600)  # type: ignore[arg-type]
+    await live.end_session(kv, "live-session")
+    assert await live.purge_published(kv) == 1
+    with pytest.raises((KeyNotFoundError, KeyDeletedError)):
+        await kv.get(session_revoked_key("old-session"))
+    assert (await kv.get(session_revoked_key("live-session"))).value

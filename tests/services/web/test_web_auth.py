@@ -261,6 +261,21 @@ async def test_logout_revokes_the_refresh_token(web: WebUnderTest, admin: Any) -
     assert status == 401
 
 
+async def test_logout_ends_the_access_token_at_once(web: WebUnderTest, admin: Any) -> None:
+    tokens = await login(web.remote(), admin)
+    headers = bearer(tokens["access_token"])
+    assert (await status_of(web.remote(), "GET", GPIO_READ, headers=headers))[0] == 200
+    await status_of(web.remote(), "POST", "/logout",
+                    json={"refresh_token": tokens["refresh_token"]})
+    status, body = 200, None
+    for _ in range(100):  # the session's end reaches web through the KV watch
+        status, body = await status_of(web.remote(), "GET", GPIO_READ, headers=headers)
+        if status == 401:
+            break
+        await asyncio.sleep(0.05)
+    assert status == 401 and body["error"]["code"] == "token_revoked"
+
+
 async def test_password_change_revokes_tokens(web: WebUnderTest, bus: BusClient) -> None:
     user = await add_user(bus, role="admin")
     tokens = await login(web.remote(), user)

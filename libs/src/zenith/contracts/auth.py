@@ -2,8 +2,12 @@
 
 Besides the endpoints, this module fixes what token verifiers share with
 the auth service: the issuer, the signing algorithm, the KV bucket and the
-layout of its keys (``revoked.<username>`` holds a not-before time in epoch
-seconds; access tokens issued earlier are refused).
+layout of its keys: ``revoked.<username>`` holds a not-before time in epoch
+seconds (the user's access tokens issued earlier are refused: password
+change, removal); ``revoked.session.<sid>`` ends one session (logout, a
+reused refresh token) and holds the time its last access token expires,
+after which the entry is purged. An access token names its session in the
+``sid`` claim.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ ACCESS_TYPE = "access"
 AUTH_BUCKET = "zenith-auth"
 SIGNING_KEY = "signing.ed25519"  # where an older Zenith kept the signing key in KV (moved out)
 REVOKED_PREFIX = "revoked."
-REVOKED_WATCH = "revoked.*"
+SESSION_REVOKED_PREFIX = "revoked.session."
+REVOKED_WATCH = "revoked.>"
 
 _KEY_SAFE = re.compile(r"[A-Za-z0-9_-]")
 
@@ -41,12 +46,29 @@ def revoked_key(username: str) -> str:
     return REVOKED_PREFIX + encoded
 
 
+def _decode(text: str) -> str:
+    return re.sub(r"=([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)), text)
+
+
 def username_from_revoked_key(key: str) -> str | None:
     """The username a ``revoked.*`` key belongs to, or None for another key."""
-    if not key.startswith(REVOKED_PREFIX):
+    rest = key[len(REVOKED_PREFIX):]
+    if not key.startswith(REVOKED_PREFIX) or "." in rest:
         return None
-    return re.sub(r"=([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)),
-                  key[len(REVOKED_PREFIX):])
+    return _decode(rest)
+
+
+def session_revoked_key(session_id: str) -> str:
+    """The KV key that ends session ``session_id`` (encoded as a username is)."""
+    return SESSION_REVOKED_PREFIX + revoked_key(session_id)[len(REVOKED_PREFIX):]
+
+
+def session_from_revoked_key(key: str) -> str | None:
+    """The session a ``revoked.session.*`` key ends, or None for another key."""
+    rest = key[len(SESSION_REVOKED_PREFIX):]
+    if not key.startswith(SESSION_REVOKED_PREFIX) or not rest or "." in rest:
+        return None
+    return _decode(rest)
 
 
 class Login(Message):

@@ -24,6 +24,7 @@ from zenith.contracts import auth as c
 from zenith.errors import TooManyRequests, Unauthorized
 from zenith.ids import new_id
 from zenith_auth.core import AuthCore
+from zenith_auth.refresh import SessionReused
 from zenith_auth.signing import SigningKey
 from zenith_auth.users import user_info
 
@@ -61,10 +62,11 @@ class AuthEndpoints:
                     client_ip: str | None) -> c.TokenPair:
         info = user_info(user)
         now = time.time()
+        family = family or new_id()  # the session: logout ends its access tokens too
         claims = {
             "sub": info.username, "role": info.role, "perms": info.permissions,
             "iat": math.floor(now * 1000) / 1000, "exp": int(now) + self.access_ttl_s,
-            "jti": new_id(), "iss": c.ISSUER, "typ": c.ACCESS_TYPE,
+            "jti": new_id(), "iss": c.ISSUER, "typ": c.ACCESS_TYPE, "sid": family,
         }
         refresh = await self.core.refresh.issue(info.username, family, client_ip)
         return c.TokenPair(access_token=self.signing.sign(claims), expires_in=self.access_ttl_s,
@@ -106,18 +108,24 @@ class AuthEndpoints:
     async def refresh(self, call: Call[c.Refresh]) -> c.TokenPair:
         try:
             session = await self.core.refresh.use(call.body.refresh_token)
-        except Unauthorized as exc:
-            REFRESHES.labels("reused" if exc.code == "refresh_token_reused" else "refused").inc()
+        except SessionReused as exc:
+            REFRESHES.labels("reused").inc()
+            await self.end_session(exc.family)
+            raise
+        except Unauthorized:
+            REFRESHES.labels("refused").inc()
             raise
         user = await self.core.users.get(session.username)
         if user is None:
             await self.core.refresh.revoke_family(session.family)
+            await self.end_session(session.family)
             REFRESHES.labels("refused").inc()
             raise Unauthorized("refresh token is invalid or expired",
                                code="invalid_refresh_token")
         pair = await self.issue(user, session.family, call.body.client_ip)
         if not await self.core.refresh.rotation_stands(call.body.refresh_token):
             await self.core.refresh.revoke_family(session.family)
+            await self.end_session(session.family)
             REFRESHES.labels("refused").inc()
             raise Unauthorized("refresh token is invalid or expired",
                                code="invalid_refresh_token")
@@ -125,8 +133,15 @@ class AuthEndpoints:
         return pair
 
     async def logout(self, call: Call[c.Logout]) -> c.Ok:
-        await self.core.refresh.revoke(call.body.refresh_token)
+        family = await self.core.refresh.revoke(call.body.refresh_token)
+        if family is not None:
+            await self.end_session(family)
         return c.Ok()
+
+    async def end_session(self, family: str) -> None:
+        """The session's access tokens stop working now, not when they expire."""
+        await self.core.revocations.end_session(self.kv, family)
+        log.info("session %s ended", family)
 
     async def jwks(self, call: Call[c.Empty]) -> c.Jwks:
         return c.Jwks(keys=[self.signing.jwk()], issuer=c.ISSUER)

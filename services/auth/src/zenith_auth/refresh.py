@@ -32,6 +32,15 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
+class SessionReused(Unauthorized):
+    """A used refresh token came back: its session (``family``) is revoked."""
+
+    def __init__(self, family: str) -> None:
+        super().__init__("refresh token was already used: the session is revoked, "
+                         "log in again", code="refresh_token_reused")
+        self.family = family
+
+
 def _invalid() -> Unauthorized:
     return Unauthorized("refresh token is invalid or expired", code="invalid_refresh_token")
 
@@ -92,21 +101,20 @@ class RefreshTokens:
         revoked = await self.revoke_family(str(doc["family"]))
         log.warning("refresh token of %s was used twice: its session is revoked "
                     "(%d tokens)", doc["user"], revoked)
-        raise Unauthorized("refresh token was already used: the session is revoked, "
-                           "log in again", code="refresh_token_reused")
+        raise SessionReused(str(doc["family"]))
 
     async def revoke_family(self, family: str) -> int:
         return await self.store.update_many(
             COLLECTION, {"family": family, "state": {"$in": [ACTIVE, USED]}},
             set={"state": REVOKED, "revoked_at": to_iso(utcnow())})
 
-    async def revoke(self, token: str) -> bool:
-        """Log out: revoke the session ``token`` belongs to (False if unknown)."""
+    async def revoke(self, token: str) -> str | None:
+        """Log out: revoke the session ``token`` belongs to; its id (None if unknown)."""
         doc = await self.store.get(COLLECTION, token_hash(token))
         if doc is None:
-            return False
+            return None
         await self.revoke_family(doc["family"])
-        return True
+        return str(doc["family"])
 
     async def revoke_user(self, username: str) -> int:
         return await self.store.update_many(

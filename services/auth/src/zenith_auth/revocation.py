@@ -17,7 +17,14 @@ import time
 
 from nats.js.kv import KeyValue
 
-from zenith.contracts.auth import REVOCATIONS, REVOKED_WATCH, revoked_key, username_from_revoked_key
+from zenith.contracts.auth import (
+    REVOCATIONS,
+    REVOKED_WATCH,
+    revoked_key,
+    session_from_revoked_key,
+    session_revoked_key,
+    username_from_revoked_key,
+)
 from zenith.storage.metadata import MetadataStore
 from zenith.timefmt import to_iso, utcnow
 
@@ -44,6 +51,7 @@ class Revocations:
     def __init__(self, store: MetadataStore, access_ttl_s: float) -> None:
         self.store = store
         self.keep_s = access_ttl_s + GRACE_S
+        self.access_ttl_s = access_ttl_s
         self._published: dict[str, float] = {}
 
     async def record(self, username: str) -> float:
@@ -52,6 +60,14 @@ class Revocations:
         await self.store.put(COLLECTION, {"_id": username, "not_before": not_before,
                                           "recorded_at": to_iso(utcnow())})
         return not_before
+
+    async def end_session(self, kv: KeyValue, session_id: str) -> None:
+        """Refuse every access token of session ``session_id`` from now on.
+
+        The entry holds the time the session's last access token expires and
+        is purged after it (:meth:`purge_published`)."""
+        until = time.time() + self.access_ttl_s + 60
+        await kv.put(session_revoked_key(session_id), encode(until))
 
     async def publish_now(self, kv: KeyValue, username: str, not_before: float) -> None:
         await publish(kv, username, not_before)
@@ -72,17 +88,20 @@ class Revocations:
 
     async def purge_published(self, kv: KeyValue) -> int:
         """Delete KV revocations that can no longer refuse an unexpired token."""
-        cutoff = time.time() - self.keep_s
+        now = time.time()
+        cutoff = now - self.keep_s
         watcher = await kv.watch(REVOKED_WATCH, ignore_deletes=True)
         stale: list[str] = []
         try:
             while (entry := await watcher.updates(timeout=5.0)) is not None:
                 try:
-                    old = float((entry.value or b"0").decode()) < cutoff
+                    value = float((entry.value or b"0").decode())
                 except (UnicodeDecodeError, ValueError):
-                    old = True
-                if old and username_from_revoked_key(entry.key) is not None:
-                    stale.append(entry.key)
+                    value = 0.0
+                if username_from_revoked_key(entry.key) is not None and value < cutoff:
+                    stale.append(entry.key)  # a not-before older than any live token
+                elif session_from_revoked_key(entry.key) is not None and value < now:
+                    stale.append(entry.key)  # the session's last token has expired
         finally:
             await watcher.stop()
         for key in stale:
