@@ -10,7 +10,9 @@ A service's entry point is ``main(argv) -> int`` calling :func:`run`::
         ...
         ctx.stack.push_async_callback(svc.stop)
 
-``serve`` sets things up and returns; :func:`run` then waits for SIGTERM or
+``serve`` sets things up and returns (what it returns, the running
+service's parts, is ``ctx.served`` for tests); :func:`run` then waits for
+SIGTERM or
 SIGINT, drains the NATS connection (finishing the requests in hand) and
 closes the exit stack in reverse order.
 """
@@ -24,7 +26,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -50,9 +52,10 @@ class ServiceContext(Generic[S]):
     bus: BusClient
     stack: contextlib.AsyncExitStack
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    served: Any = None  # what ``serve`` returned: the running service's parts
 
 
-Serve = Callable[[ServiceContext[S]], Awaitable[None]]
+Serve = Callable[[ServiceContext[S]], Awaitable[object]]
 
 
 @contextlib.asynccontextmanager
@@ -71,7 +74,7 @@ async def service_context(name: str, settings: S, serve: Serve[S],
         ctx = ServiceContext(name=name, settings=settings, nc=nc, js=js,
                              bus=BusClient(nc, settings.request_timeout), stack=stack,
                              stopping=stopping or asyncio.Event())
-        await serve(ctx)
+        ctx.served = await serve(ctx)
         # Ready only once the server has every subscription: nats-py writes a
         # flush's PING straight to the socket, ahead of SUBs still queued for
         # its writer task; the first round trip lets those go out, the second

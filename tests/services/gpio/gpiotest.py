@@ -28,12 +28,12 @@ class GpioRunner:
     async def start(self, **changes: Any) -> GpioNode:
         if changes:
             self.settings = self.settings.model_copy(update=changes)
-        nodes: list[GpioNode] = []
         self._stack = contextlib.AsyncExitStack()
-        serve = make_serve(self.factory, max_pwm_hz=self.max_pwm_hz, nodes=nodes)
-        await self._stack.enter_async_context(service_context("gpio", self.settings, serve))
-        self.node = nodes[0]
-        return self.node
+        serve = make_serve(self.factory, max_pwm_hz=self.max_pwm_hz)
+        ctx = await self._stack.enter_async_context(service_context("gpio", self.settings,
+                                                                    serve))
+        self.node = ctx.served
+        return ctx.served
 
     async def stop(self) -> None:
         if self._stack is not None:

@@ -86,10 +86,9 @@ async def gpio_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory
                             gpio_focuser_min_position=0, gpio_focuser_max_position=5000,
                             gpio_focuser_speed=4000, gpio_autofocus_settle_s=0,
                             gpio_autofocus_range=300, gpio_autofocus_step=100)
-    nodes: list[Any] = []
     try:
-        async with service_context("gpio", settings, make_serve(factory, nodes=nodes)):
-            yield nodes
+        async with service_context("gpio", settings, make_serve(factory)) as ctx:
+            yield [ctx.served]
     finally:
         factory.close()
 
@@ -124,7 +123,9 @@ async def products_service(nats_url: str, tmp_path_factory: pytest.TempPathFacto
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def web(nats_url: str, remote_host: str, auth_service: None
               ) -> AsyncIterator[WebUnderTest]:
-    async with start_web(nats_url, remote_host) as under_test:
+    # the services these tests run (sensors and network are tested on their own)
+    health = ["auth", "gpio", "capture", "products", "web"]
+    async with start_web(nats_url, remote_host, web_health_services=health) as under_test:
         yield under_test
 
 

@@ -98,3 +98,34 @@ async def test_real_answers_fit_the_document(web: WebUnderTest) -> None:
     async with client.post("/gpio/digital", json={"pin": 99}) as resp:
         assert resp.status == 400
         validator_for(doc, "/gpio/digital", "post", "400").validate(await resp.json())
+
+
+@pytest.mark.usefixtures("gpio_service")
+async def test_parameters_are_the_models_and_the_api_agrees(web: WebUnderTest) -> None:
+    doc = await document(web)
+    [pin] = doc["paths"]["/gpio/digital/{pin}"]["get"]["parameters"]
+    assert pin["in"] == "path" and pin["required"] is True
+    schema = Draft202012Validator(pin["schema"])
+    client = web.local()
+    for value, documented in (("gpio23", True), ("D18", True), ("7", True), ("BCM34", False),
+                              ("GPIO-1", False), ("28", False)):
+        assert schema.is_valid(value) is documented, value
+        async with client.get(f"/gpio/digital/{value}") as resp:
+            assert (resp.status == 200) is documented, (value, resp.status)
+    frame = doc["paths"]["/focuser/frame.jpg"]["get"]["parameters"]
+    assert {p["name"] for p in frame} == {"max_width", "quality", "exposure_s", "t"}
+    assert all(p["in"] == "query" and not p["required"] for p in frame)
+
+
+async def test_every_status_a_route_can_answer_is_documented(web: WebUnderTest) -> None:
+    doc = await document(web)
+    login = doc["paths"]["/login"]["post"]["responses"]
+    for status in ("200", "400", "401", "403", "413", "415", "429", "500", "503", "504"):
+        assert status in login, status
+        if status != "200":
+            assert login[status]["content"]["application/json"]["schema"]["$ref"].endswith(
+                "/ErrorReply")
+    assert "Retry-After" in login["429"]["headers"]
+    pwm = doc["paths"]["/gpio/pwm"]["post"]["responses"]
+    assert {"401", "403", "409", "413", "415", "503"} <= set(pwm)
+    assert "413" not in doc["paths"]["/gpio/all"]["get"]["responses"]  # no body, no 413

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from tests.services.web.netpeer import free_port_on
+from tests.services.web.openapi_check import ResponseChecker
 from zenith.bus.client import BusClient
 from zenith.contracts import auth
 from zenith.runner import service_context
@@ -36,6 +37,7 @@ class WebUnderTest:
     remote_url: str
     remote_host: str
     settings: WebSettings
+    checker: ResponseChecker | None = None
     sessions: list[aiohttp.ClientSession] = field(default_factory=list)
 
     def local(self, **kwargs: Any) -> aiohttp.ClientSession:
@@ -50,6 +52,8 @@ class WebUnderTest:
         connector = aiohttp.TCPConnector(local_addr=(bind, 0) if bind else None,
                                          force_close=True)
         kwargs.setdefault("cookie_jar", aiohttp.CookieJar(unsafe=True))
+        if self.checker is not None:
+            kwargs["trace_configs"] = [*kwargs.get("trace_configs", []), self.checker.trace()]
         session = aiohttp.ClientSession(base_url=base, connector=connector, **kwargs)
         self.sessions.append(session)
         return session
@@ -69,13 +73,17 @@ async def start_web(nats_url: str, remote: str, **overrides: Any
                               "http_host": f"127.0.0.1,{remote}", "http_port": port}
     settings = WebSettings(**{**values, **overrides})
     async with service_context("web", settings, web_serve):
-        under_test = WebUnderTest(local_url=f"http://127.0.0.1:{port}",
-                                  remote_url=f"http://{remote}:{port}", remote_host=remote,
-                                  settings=settings)
+        local_url = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as plain, \
+                plain.get(local_url + "/api/openapi.json") as resp:
+            checker = ResponseChecker(await resp.json())
+        under_test = WebUnderTest(local_url=local_url, remote_url=f"http://{remote}:{port}",
+                                  remote_host=remote, settings=settings, checker=checker)
         try:
             yield under_test
         finally:
             await under_test.close()
+        checker.report()
 
 
 async def add_user(bus: BusClient, role: str = "viewer",

@@ -6,13 +6,15 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from zenith.timefmt import to_iso
 
 MAX_PIN = 27  # BCM GPIO0..GPIO27 on the 40-pin header
 
-_PIN_RE = re.compile(r"^(?:D|GPIO|BCM)?(\d{1,2})$", re.IGNORECASE)
+# "18", "D18", "GPIO18", "BCM18" (any case, a leading zero allowed), 0..27.
+PIN_PATTERN = r"^(?:[Dd]|[Gg][Pp][Ii][Oo]|[Bb][Cc][Mm])?(?:0?[0-9]|1[0-9]|2[0-7])$"
+_PIN_RE = re.compile(PIN_PATTERN)
 
 
 def _pin(value: object) -> object:
@@ -22,9 +24,9 @@ def _pin(value: object) -> object:
     if isinstance(value, int):
         return value
     if isinstance(value, str):
-        match = _PIN_RE.fullmatch(value.strip())
-        if match:
-            return int(match.group(1))
+        if _PIN_RE.fullmatch(value):
+            return int(value.lstrip("DdGgPpIiOoBbCcMm"))
+        raise ValueError(f"pin must be 0..{MAX_PIN}, as 18, D18, GPIO18 or BCM18")
     raise ValueError("pin must be a number such as 18 or D18")
 
 
@@ -34,7 +36,10 @@ def _pin_range(value: int) -> int:
     return value
 
 
-Pin = Annotated[int, BeforeValidator(_pin), AfterValidator(_pin_range)]
+Pin = Annotated[int, BeforeValidator(_pin), AfterValidator(_pin_range), WithJsonSchema({
+    "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_PIN},
+              {"type": "string", "pattern": PIN_PATTERN}],
+    "description": f"BCM pin 0..{MAX_PIN}: 18, \"18\", \"D18\", \"GPIO18\" or \"BCM18\"."})]
 OnOff = Literal["on", "off"]
 Name = Annotated[str, Field(max_length=64, pattern=r"^[^\x00-\x1f<>]*$")]
 NightDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$",

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, RootModel, model_validator
 
 from zenith.contracts import capture, focuser, gpio
-from zenith.contracts.auth import UserInfo
+from zenith.contracts.auth import TokenPair, UserInfo
 from zenith.contracts.base import Empty, Endpoint, Message
 
 
@@ -68,6 +68,11 @@ class SessionReply(Message):
     user: UserInfo
 
 
+class TokensOrSession(RootModel[TokenPair | SessionReply]):
+    """``POST /login`` and ``/token/refresh``: the tokens, or (for a cookie
+    session) only what the page needs to know."""
+
+
 class LoggedOut(Message):
     ok: bool = True
 
@@ -84,6 +89,21 @@ class AllskyStatus(capture.Status):
 
 class GpioPins(RootModel[dict[str, gpio.PinInfo]]):
     """``GET /gpio/all``: every board pin, keyed D0..D27, at the top level."""
+
+
+class FrameQuery(Message):
+    """``GET /focuser/frame.jpg``: the query string (``t`` is a cache buster, ignored)."""
+
+    max_width: int = Field(1024, ge=64, le=4096, description="Scale the frame down to this "
+                           "width.")
+    quality: int = Field(90, ge=10, le=100, description="JPEG quality.")
+    exposure_s: float | None = Field(None, gt=0, le=600, description="Exposure for this frame, "
+                                     "s (default: the capture loop's).")
+    t: str | None = Field(None, max_length=64, description="Ignored (defeats caches).")
+
+    def to_snapshot(self) -> capture.Snapshot:
+        return capture.Snapshot(max_width=self.max_width, quality=self.quality,
+                                exposure_s=self.exposure_s, image=True)
 
 
 class FocuserMove(Message):

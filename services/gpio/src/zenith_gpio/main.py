@@ -4,7 +4,7 @@ Tests run the real service in-process with a pin factory of their own::
 
     factory = MockFactory(pin_class=MockPWMPin)
     async with service_context("gpio", settings, make_serve(factory)) as ctx:
-        ...
+        node: GpioNode = ctx.served
 """
 
 from __future__ import annotations
@@ -68,21 +68,19 @@ async def start(ctx: ServiceContext[GpioSettings], backend: Backend | None = Non
     return GpioNode(backend=backend, pins=pins, focuser=focuser)
 
 
-def make_serve(factory: Factory | None = None, *, max_pwm_hz: int = 1_000_000,
-               nodes: list[GpioNode] | None = None) -> Serve[GpioSettings]:
+def make_serve(factory: Factory | None = None, *,
+               max_pwm_hz: int = 1_000_000) -> Serve[GpioSettings]:
     """A ``serve`` using ``factory`` (owned by the caller) instead of the configured one."""
 
-    async def serve(ctx: ServiceContext[GpioSettings]) -> None:
+    async def serve(ctx: ServiceContext[GpioSettings]) -> GpioNode:
         backend = None if factory is None else Backend("given", factory, max_pwm_hz)
-        node = await start(ctx, backend)
-        if nodes is not None:
-            nodes.append(node)
+        return await start(ctx, backend)
 
     return serve
 
 
-async def serve(ctx: ServiceContext[GpioSettings]) -> None:
-    await start(ctx)
+async def serve(ctx: ServiceContext[GpioSettings]) -> GpioNode:
+    return await start(ctx)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,12 @@
 """The OpenAPI 3.1 document, generated from the route table and the contract models.
 
 Nothing in it is written twice: paths, methods, summaries and permissions
-come from :data:`zenith_web.routes.ROUTES`, and every body schema is the
-JSON Schema of the contract model a route reads or answers.
+come from :data:`zenith_web.routes.ROUTES`; every body schema, and every
+path and query parameter, is the JSON Schema of the contract model the
+route validates it with, so the document cannot drift from what the API
+accepts. Every status a route can answer is listed with its body: the
+errors every route shares, those of routes that forward to a bus endpoint,
+read a body or need a login, and a route's own (``RouteSpec.statuses``).
 """
 
 from __future__ import annotations
@@ -19,14 +23,21 @@ from zenith_web.spec import Access, RouteSpec
 
 REF = "#/components/schemas/{model}"
 ERRORS = {
-    "400": "Invalid input (nothing was changed).",
-    "401": "No, an invalid or an expired token.",
-    "403": "The token lacks the permission, or a cookie request failed the CSRF check.",
-    "404": "Not found.",
-    "409": "The request conflicts with the current state.",
-    "503": "The service that owns this operation does not answer.",
-    "504": "The service did not answer in time.",
+    400: "Invalid input (nothing was changed).",
+    401: "No, an invalid or an expired token (or, to log in, wrong credentials).",
+    403: "The token lacks the permission, or a cookie request failed the CSRF check.",
+    404: "Not found.",
+    409: "The request conflicts with the current state.",
+    413: "The request body is larger than web_max_body.",
+    415: "The body is not JSON (or, where the route takes one, a form).",
+    429: "Too many attempts: wait the Retry-After seconds.",
+    500: "An unexpected error (logged; nothing was changed).",
+    503: "The service that owns this operation does not answer.",
+    504: "The service did not answer in time.",
 }
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                               "schema": {"type": "integer", "minimum": 0}}}
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                "description": "An access token from POST /login."},
@@ -87,10 +98,9 @@ def _operation(spec: RouteSpec, refs: dict[Any, Any]) -> dict[str, Any]:
         op["x-permission"] = ":".join(permission)
     if spec.endpoint is not None:
         op["x-bus-endpoint"] = f"{spec.endpoint.service}.{spec.endpoint.name}"
-    if spec.params:
-        op["parameters"] = [
-            {"name": p.name, "in": p.where, "required": p.required or p.where == "path",
-             "schema": p.schema, "description": p.description} for p in spec.params]
+    parameters = [*_parameters(spec.path_model, "path"), *_parameters(spec.query_model, "query")]
+    if parameters:
+        op["parameters"] = parameters
     request = spec.request_model
     if request is not None:
         content = {"application/json": {"schema": refs[(request, "validation")]}}
@@ -104,23 +114,49 @@ def _operation(spec: RouteSpec, refs: dict[Any, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": {"description": "OK",
                                          "content": _content(spec, reply_schema)}}
     error = {"content": {"application/json": {"schema": refs[(ErrorReply, "serialization")]}}}
-    codes = list(ERRORS)
-    if spec.access is Access.PUBLIC:
-        codes = [c for c in codes if c not in ("401", "403")]
-    if spec.endpoint is None:
-        codes = [c for c in codes if c not in ("409", "504")]
-    for code in codes:
-        responses[code] = {"description": ERRORS[code], **error}
+    for code in statuses(spec):
+        responses[str(code)] = {"description": ERRORS[code], **error}
+        if code == 429:
+            responses[str(code)]["headers"] = RETRY_AFTER
     if spec.path == "/healthz":
         responses["503"] = {"description": "A service does not answer.",
                             "content": _content(spec, reply_schema)}
     if spec.access is Access.PAGE:
         responses = {"200": responses["200"],
-                     "302": {"description": "Not logged in: to the login page."}}
+                     "302": {"description": "Not logged in: to the login page."},
+                     "500": {"description": ERRORS[500], "content": _content(spec, None)}}
     if spec.form:
         responses["303"] = {"description": "A form post: to the next page."}
     op["responses"] = responses
     return op
+
+
+def statuses(spec: RouteSpec) -> list[int]:
+    """Every error status ``spec`` can answer, besides its success."""
+    codes = {400, 500} | set(spec.statuses)
+    if spec.access is not Access.PUBLIC:
+        codes |= {401, 403}
+    if spec.endpoint is not None:
+        codes |= {404, 409, 503, 504}
+    if spec.method in UNSAFE:
+        codes |= {413, 415}
+    return sorted(codes)
+
+
+def _parameters(model: type[BaseModel] | None, where: str) -> list[dict[str, Any]]:
+    """One parameter per field of ``model``, with the field's own JSON Schema."""
+    if model is None:
+        return []
+    schema = model.model_json_schema(ref_template=REF)
+    required = set(schema.get("required", []))
+    out = []
+    for name, prop in schema.get("properties", {}).items():
+        field = model.model_fields.get(name)
+        description = (field.description if field else None) or prop.get("description", "")
+        prop = {k: v for k, v in prop.items() if k not in ("title", "description")}
+        out.append({"name": name, "in": where, "required": where == "path" or name in required,
+                    "description": description, "schema": prop})
+    return out
 
 
 def build_openapi(routes: tuple[RouteSpec, ...], title: str) -> dict[str, Any]:

@@ -19,15 +19,17 @@ from zenith.contracts.web import (
     AllskyAction,
     AllskyStatus,
     FocuserMove,
+    FrameQuery,
     GpioPins,
     Health,
     LoggedOut,
     LoginRequest,
     LogoutRequest,
     RefreshRequest,
+    TokensOrSession,
 )
 from zenith_web.bridge import forward
-from zenith_web.spec import Access, Param, RouteSpec, View
+from zenith_web.spec import Access, RouteSpec, View
 from zenith_web.templating import STATIC_DIR
 from zenith_web.views import allsky as allsky_views
 from zenith_web.views import auth as auth_views
@@ -36,18 +38,6 @@ from zenith_web.views import gpio as gpio_views
 from zenith_web.views import health, meta, pages
 
 PUBLIC, PAGE, API, NO_COOKIE = Access.PUBLIC, Access.PAGE, Access.API, Access.NO_COOKIE
-
-PIN = Param("pin", "path", {"type": "string", "pattern": r"^(?:D|GPIO|BCM)?\d{1,2}$"},
-            "BCM pin: 18, D18 or GPIO18 (0..27).", required=True)
-FRAME_PARAMS = (
-    Param("max_width", "query", {"type": "integer", "minimum": 64, "maximum": 4096},
-          "Scale the frame down to this width (default 1024)."),
-    Param("quality", "query", {"type": "integer", "minimum": 10, "maximum": 100},
-          "JPEG quality (default 90)."),
-    Param("exposure_s", "query", {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
-          "Exposure for this frame, s (default: the capture loop's)."),
-)
-
 
 def _allsky_action(path: str, name: str, view: View, endpoint: Endpoint,
                    summary: str) -> tuple[RouteSpec, RouteSpec]:
@@ -74,15 +64,16 @@ ROUTES: tuple[RouteSpec, ...] = (
               content_type="text/html"),
     RouteSpec("POST", "/login", "login", auth_views.login,
               "Log in: an access and a refresh token (and the session cookies on request).",
-              "auth", PUBLIC, endpoint=auth.LOGIN, request=LoginRequest, reply=auth.TokenPair,
-              form=True),
+              "auth", PUBLIC, endpoint=auth.LOGIN, request=LoginRequest, reply=TokensOrSession,
+              form=True, statuses=(401, 403, 429)),
     RouteSpec("POST", "/token/refresh", "token-refresh", auth_views.refresh,
               "Rotate a refresh token (from the body, or the session cookie with CSRF).",
               "auth", PUBLIC, endpoint=auth.REFRESH, request=RefreshRequest,
-              reply=auth.TokenPair),
+              reply=TokensOrSession, statuses=(401, 403, 429)),
     RouteSpec("POST", "/logout", "logout", auth_views.logout,
               "Revoke a refresh token (from the body, or end the cookie session).", "auth",
-              PUBLIC, endpoint=auth.LOGOUT, request=LogoutRequest, reply=LoggedOut, form=True),
+              PUBLIC, endpoint=auth.LOGOUT, request=LogoutRequest, reply=LoggedOut, form=True,
+              statuses=(401, 403)),
     # pages
     RouteSpec("GET", "/", "dashboard", pages.dashboard, "Dashboard: capture and pins.", "pages",
               PAGE, content_type="text/html"),
@@ -108,7 +99,7 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("GET", "/gpio/digital/{pin}", "gpio-digital-get", gpio_views.digital_get,
               "Read a pin (an unused pin becomes an input). Allsky compatible: bearer "
               "token or local request only.", "gpio", NO_COOKIE, endpoint=gpio.DIGITAL_GET,
-              params=(PIN,)),
+              path_model=gpio.DigitalGet),
     RouteSpec("POST", "/gpio/digital", "gpio-digital", forward(gpio.DIGITAL_SET),
               "Drive a pin on or off.", "gpio", endpoint=gpio.DIGITAL_SET),
     RouteSpec("POST", "/gpio/pwm", "gpio-pwm", forward(gpio.PWM_SET),
@@ -141,7 +132,7 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("GET", "/focuser/frame.jpg", "focuser-frame", focuser_views.frame,
               "A fresh frame as JPEG; focus metrics in X-Focus-HFR, X-Focus-Stars, "
               "X-Focus-Sharpness headers.", "focuser", endpoint=capture.SNAPSHOT,
-              content_type="image/jpeg", params=FRAME_PARAMS),
+              content_type="image/jpeg", query_model=FrameQuery),
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -31,15 +31,6 @@ class Access(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Param:
-    name: str
-    where: str  # "path" or "query"
-    schema: dict[str, object]
-    description: str = ""
-    required: bool = False
-
-
-@dataclass(frozen=True)
 class RouteSpec:
     method: str
     path: str
@@ -53,8 +44,10 @@ class RouteSpec:
     request: type[BaseModel] | None = None
     reply: type[BaseModel] | None = None
     content_type: str = "application/json"
-    params: tuple[Param, ...] = field(default_factory=tuple)
+    path_model: type[BaseModel] | None = None  # the path's {fields}, validated by this model
+    query_model: type[BaseModel] | None = None  # the query string, validated by this model
     form: bool = False  # also accepts application/x-www-form-urlencoded
+    statuses: tuple[int, ...] = ()  # answers besides the usual ones (see openapi.py)
 
     @property
     def required_permission(self) -> tuple[str, str] | None:

@@ -8,13 +8,10 @@ import binascii
 from aiohttp import web
 
 from zenith.contracts import capture, focuser
-from zenith.contracts.web import FocuserMove
+from zenith.contracts.web import FocuserMove, FrameQuery
 from zenith.errors import Internal
 from zenith_web import keys
 from zenith_web.bridge import call, model_response, read_body, validate
-
-FRAME_QUERY = ("max_width", "quality", "exposure_s")
-
 
 
 async def move(request: web.Request) -> web.Response:
@@ -35,11 +32,8 @@ async def autofocus(request: web.Request) -> web.Response:
 
 async def frame(request: web.Request) -> web.Response:
     """A fresh frame from capture as JPEG; its focus metrics in ``X-Focus-*`` headers."""
-    query = {k: request.query[k] for k in FRAME_QUERY if k in request.query}
-    unknown = sorted(set(request.query) - set(FRAME_QUERY) - {"t"})
-    if unknown:
-        query.update({k: request.query[k] for k in unknown})  # refused by the model
-    body = validate(capture.Snapshot, {**query, "image": True}, what="query")
+    query = validate(FrameQuery, dict(request.query), what="query")
+    body = query.to_snapshot()
     settings = request.app[keys.SETTINGS]
     timeout = settings.request_timeout + (body.exposure_s or 0)
     shot: capture.SnapshotReply = await call(request, capture.SNAPSHOT, body, timeout=timeout)
