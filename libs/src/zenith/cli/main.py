@@ -64,7 +64,10 @@ def _cmd_catalogue(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``command`` (the first argument), only
+    the service plugin of that name is loaded, so a command such as
+    ``zenith products render`` does not import every other service first."""
     parser = argparse.ArgumentParser(prog="zenith", description="Zenith all-sky camera platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -89,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs", help="output folder (default: docs)")
     p.set_defaults(func=_cmd_catalogue)
 
-    for ep in entry_points(group=COMMAND_GROUP):
+    plugins = list(entry_points(group=COMMAND_GROUP))
+    if command in {ep.name for ep in plugins}:
+        plugins = [ep for ep in plugins if ep.name == command]
+    for ep in plugins:
         try:
             ep.load()(sub)
         except Exception as exc:  # a broken plugin must not break the CLI
@@ -98,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     return int(args.func(args) or 0)
 
 
