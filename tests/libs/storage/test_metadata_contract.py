@@ -1,4 +1,11 @@
-"""The MetadataStore contract, run against every backend (``metadata_store`` fixture)."""
+"""The MetadataStore contract, run against every backend (``metadata_store`` fixture).
+
+The MongoDB backend is written for MongoDB. Where a stand-in server used in
+tests answers otherwise, the case is an expected failure naming the
+difference (``STAND_IN_DIFFERENCES``), strict: it fails the run once the
+stand-in agrees with MongoDB, so the list stays true. A real MongoDB
+(``ZENITH_TEST_MONGODB_URL``) runs every case.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,40 @@ FRAMES = [
     {"_id": "f4", "camera": "roof", "time": "2026-11-21T04:00:00.000000Z", "exposure": 30,
      "night": True, "meta": {"gain": 8, "mode": "auto"}},
 ]
+
+
+NX = "nx-27017 0.8.1"
+STAND_IN_DIFFERENCES: dict[str, dict[str, str]] = {
+    "test_unique_index_refuses_duplicates_on_insert_put_and_update": {
+        "nx-27017": f"{NX} answers a unique-index violation in findAndModify as 'no match' "
+                    "instead of error E11000"},
+    "test_unique_index_on_existing_duplicates_is_refused": {
+        "nx-27017": f"{NX} refuses a unique index over duplicates without MongoDB's code "
+                    "11000 / E11000 text (it says 'UNIQUE constraint failed')"},
+    "test_plain_index_allows_duplicates": {
+        "nx-27017": f"{NX} finds no string with $gte on an indexed field pair"},
+    "test_equality_never_mixes_types": {
+        "nx-27017": f"{NX} compares across types: 1 equals true",
+        "mongomock": "mongomock compares across types: 1 equals true"},
+    "test_comparisons_on_numbers_and_iso_strings": {
+        "nx-27017": f"{NX} compares across types: a string is greater than 0"},
+    "test_ne_matches_missing_and_other_types": {
+        "nx-27017": f"{NX} $ne: null matches missing fields (MongoDB: missing equals null)"},
+    "test_in_and_exists": {
+        "nx-27017": f"{NX} $exists: true skips fields holding null"},
+    "test_update_keeps_booleans_and_null": {
+        "nx-27017": f"{NX} stores a boolean set by $set as 1 or 0"},
+}
+
+
+@pytest.fixture(autouse=True)
+def stand_in_differences(request: pytest.FixtureRequest) -> None:
+    callspec = getattr(request.node, "callspec", None)
+    backend = callspec.params.get("metadata_store") if callspec else None
+    name = request.node.originalname
+    reason = STAND_IN_DIFFERENCES.get(name, {}).get(str(backend))
+    if reason:
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 @pytest.fixture
