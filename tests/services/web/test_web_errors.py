@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+
 import pytest
 
 from tests.services.web.webstack import WebUnderTest, start_web
@@ -69,3 +73,64 @@ async def test_json_answers_carry_safety_headers(web: WebUnderTest) -> None:
         assert resp.headers["Cache-Control"] == "no-store"
     async with web.local().get("/login") as resp:
         assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+async def raw_request(web: WebUnderTest, data: bytes) -> tuple[bytes, bytes]:
+    """Send bytes that are not valid HTTP from a remote address; the head and body back."""
+    host, port = web.remote_url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port),
+                                                   local_addr=(web.remote_host, 0))
+    writer.write(data)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 30)
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+MALFORMED = [
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+    b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n",
+]
+
+
+async def test_a_malformed_request_is_one_warning_line_and_a_json_400(
+        web: WebUnderTest, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.clear()
+    for data in MALFORMED:
+        head, body = await raw_request(web, data)
+        assert head.split(b"\r\n")[0].endswith(b" 400 Bad Request"), head
+        assert b"application/json" in head and b"X-Content-Type-Options: nosniff" in head
+        assert json.loads(body)["error"]["code"] == "bad_request"
+        assert b"aiohttp" not in head.lower() and b"python" not in head.lower()
+    records = [r for r in caplog.records if r.name.startswith(("aiohttp", "zenith.web"))
+               and r.levelno >= logging.WARNING]
+    assert all(r.levelno == logging.WARNING for r in records), records
+    assert all(r.exc_info is None and "\n" not in r.getMessage() for r in records)
+    assert 1 <= len(records) <= len(MALFORMED)
+
+
+async def test_a_flood_of_malformed_requests_is_rate_limited_in_the_log(
+        web: WebUnderTest, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    for _ in range(60):
+        head, _ = await raw_request(web, MALFORMED[0])
+        assert b" 400 " in head.split(b"\r\n")[0]
+    records = [r for r in caplog.records if r.name.startswith(("aiohttp", "zenith.web"))
+               and r.levelno >= logging.WARNING]
+    assert len(records) <= 15, len(records)
+
+
+async def test_no_server_version_and_static_404_is_json(web: WebUnderTest) -> None:
+    async with web.remote().get("/static/nothing-here.css") as resp:
+        assert resp.status == 404
+        assert resp.content_type == "application/json"
+        assert (await resp.json())["error"]["code"] == "not_found"
+        assert "aiohttp" not in resp.headers.get("Server", "").lower()
+    async with web.local().get("/healthz") as resp:
+        assert "aiohttp" not in resp.headers.get("Server", "").lower()
+        assert "python" not in resp.headers.get("Server", "").lower()

@@ -12,6 +12,7 @@ from zenith.bus import BusService, Call
 from zenith.contracts.web import WEB_INFO, WebInfo
 from zenith.runner import ServiceContext, run
 from zenith_web.app import create_app
+from zenith_web.protocol import ZenithRunner
 from zenith_web.settings import WebSettings
 
 log = logging.getLogger("zenith.web")
@@ -25,7 +26,7 @@ def _url(runner: web.AppRunner) -> str:
 
 async def serve(ctx: ServiceContext[WebSettings]) -> None:
     settings = ctx.settings
-    runner = web.AppRunner(create_app(ctx), shutdown_timeout=5.0)
+    runner = ZenithRunner(create_app(ctx), shutdown_timeout=5.0)
     await runner.setup()
     ctx.stack.push_async_callback(runner.cleanup)
     for host in settings.hosts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 
 from aiohttp import web
 from aiohttp.web_urldispatcher import StaticResource
@@ -15,6 +16,7 @@ from zenith_web.authn import authenticate
 from zenith_web.httperrors import from_http, from_zenith, json_error
 from zenith_web.metrics import AUTH_REFUSED, HTTP_REQUESTS, HTTP_SECONDS
 from zenith_web.peer import client_of
+from zenith_web.protocol import SERVER
 from zenith_web.spec import RouteSpec
 from zenith_web.templating import render
 
@@ -52,6 +54,12 @@ def _html_error(request: web.Request, status: int, title: str, message: str) -> 
     return web.Response(text=text, status=status, content_type="text/html")
 
 
+def _file_exists(response: web.FileResponse) -> bool:
+    """FileResponse decides only when sent that its file is missing (an empty 404)."""
+    path = getattr(response, "_path", None)
+    return path is None or Path(path).is_file()
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
     """Every failure leaves as ``{"error": {"code", "message"}}`` (a page for browsers)."""
@@ -59,6 +67,8 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
     status = 500
     try:
         response = await handler(request)
+        if isinstance(response, web.FileResponse) and not _file_exists(response):
+            raise web.HTTPNotFound()  # a missing static file: the JSON 404, not an empty body
         status = response.status
         return response
     except web.HTTPException as exc:
@@ -105,7 +115,8 @@ async def auth_middleware(request: web.Request, handler: web.Handler) -> web.Str
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: headers every answer carries."""
+    """on_response_prepare: headers every answer carries (``Server`` names no version)."""
+    response.headers["Server"] = SERVER
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
