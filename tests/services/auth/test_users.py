@@ -27,7 +27,7 @@ async def test_add_and_list_users_with_role_permissions(auth, bus: BusClient):
     assert users["alice"].permissions == {"*": ["*"]}
     assert users["carol"].permissions == {"*": ["*"], "users": []}
     assert users["bob.smith@example.org"].permissions == {
-        m: ["read"] for m in ("allsky", "camera", "products", "sensors", "focuser")}
+        m: ["read"] for m in ("allsky", "gpio", "products", "sensors", "focuser")}
     assert all(u.created_at for u in users.values())
 
 

@@ -74,3 +74,44 @@ def camera_body(camera: str = "alpha", **extra: Any) -> dict[str, Any]:
     }
     body.update(extra)
     return body
+
+
+# --- a hub: auth, network and web on one nats-server ----------------------------------------
+
+import socket  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from zenith.contracts import camerakeys as _keys  # noqa: E402
+from zenith.contracts import network as _net  # noqa: E402
+from zenith_web.main import serve as serve_web  # noqa: E402
+from zenith_web.settings import WebSettings  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Hub:
+    url: str
+    blob_dir: Path
+    key: str
+    camera: str = "alpha"
+    code: str = "ASK042"
+
+
+@pytest.fixture
+async def hub(tmp_path: Path, nats_server: NatsServer, network: Any, bus: BusClient
+              ) -> AsyncIterator[Hub]:
+    port = free_port()
+    blob_dir = tmp_path / "blobs"
+    settings = load_settings(WebSettings, env={}, nats_url=nats_server.url, http_port=port,
+                             blob_dir=blob_dir, data_dir=tmp_path / "web",
+                             web_local_no_auth=False)
+    await bus.request(_net.CAMERA_ADD, camera_body("alpha", code="ASK042"))
+    await bus.request(_net.CAMERA_ADD, camera_body("beta", code="ASK043"))
+    key = (await bus.request(_keys.KEY_ISSUE, {"camera": "alpha"})).key
+    async with service_context("web", settings, serve_web):
+        yield Hub(url=f"http://127.0.0.1:{port}", blob_dir=blob_dir, key=key)

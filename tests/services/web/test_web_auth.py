@@ -155,7 +155,9 @@ async def test_valid_token_with_the_permission_is_200(web: WebUnderTest, admin: 
 async def test_token_without_the_permission_is_403(web: WebUnderTest, viewer: Any) -> None:
     tokens = await login(web.remote(), viewer)
     headers = bearer(tokens["access_token"])
-    status, body = await status_of(web.remote(), "GET", GPIO_READ, headers=headers)
+    # a viewer may see the pins' status (gpio:read) but not drive or read a pin
+    assert (await status_of(web.remote(), "GET", GPIO_READ, headers=headers))[0] == 200
+    status, body = await status_of(web.remote(), "GET", "/gpio/digital/21", headers=headers)
     assert status == 403
     assert body["error"]["details"] == {"permission": "gpio:update"}
     # the viewer may read the focuser (focuser:read) but not move it (focuser:update)
@@ -166,7 +168,7 @@ async def test_token_without_the_permission_is_403(web: WebUnderTest, viewer: An
 
 
 async def test_permission_of_a_single_module(web: WebUnderTest, bus: BusClient) -> None:
-    user = await add_user(bus, role="viewer", permissions={"gpio": ["update"]})
+    user = await add_user(bus, role="viewer", permissions={"gpio": ["read", "update"]})
     headers = bearer((await login(web.remote(), user))["access_token"])
     assert (await status_of(web.remote(), "GET", GPIO_READ, headers=headers))[0] == 200
     assert (await status_of(web.remote(), "GET", "/onewire/devices", headers=headers))[0] == 403

@@ -13,6 +13,7 @@ from zenith.contracts import (  # noqa: F401  (imported to register declarations
     focuser,
     frames,
     gpio,
+    ingest,
     network,
     products,
     sensors,

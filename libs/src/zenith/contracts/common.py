@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
@@ -44,10 +44,6 @@ OnOff = Literal["on", "off"]
 Name = Annotated[str, Field(max_length=64, pattern=r"^[^\x00-\x1f<>]*$")]
 NightDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$",
                                  description="Date the night began (local), YYYY-MM-DD.")]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 StoredTime = Annotated[datetime, PlainSerializer(to_iso, return_type=str, when_used="json")]

@@ -11,6 +11,7 @@ from zenith.contracts.common import Name, OnOff, Pin
 
 PinMode = Literal["unused", "digital-input", "digital-output", "pwm"]
 GPIO = ("gpio", "update")
+GPIO_READ = ("gpio", "read")  # pin status only; reading a pin (digital.get) may change it
 
 
 class DigitalSet(Message):
@@ -125,11 +126,11 @@ PWM_SET = Endpoint(
     summary="Set a pin's PWM frequency and duty (leaves digital first).")
 STATUS = Endpoint(
     service="gpio", name="status", subject="zenith.node.{camera}.gpio.status",
-    request=Empty, reply=StatusReply, permission=GPIO,
+    request=Empty, reply=StatusReply, permission=GPIO_READ,
     summary="Digital and PWM pins in use.")
 ALL = Endpoint(
     service="gpio", name="all", subject="zenith.node.{camera}.gpio.all",
-    request=Empty, reply=AllReply, permission=GPIO,
+    request=Empty, reply=AllReply, permission=GPIO_READ,
     summary="Every board pin with its mode and state.")
 RELEASE = Endpoint(
     service="gpio", name="release", subject="zenith.node.{camera}.gpio.release",

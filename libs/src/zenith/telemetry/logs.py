@@ -8,6 +8,8 @@ import sys
 import time
 from typing import Any
 
+from zenith.telemetry.redact import RedactSecrets
+
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
@@ -40,6 +42,7 @@ def setup_logging(service: str, level: str = "INFO", fmt: str = "text") -> None:
     else:
         handler.setFormatter(logging.Formatter(
             f"%(asctime)s %(levelname)-7s {service:<8} %(name)s: %(message)s", "%H:%M:%S"))
+    handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

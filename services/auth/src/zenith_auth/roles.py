@@ -20,7 +20,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
     "admin": {"*": ["*"]},
     "operator": {"*": ["*"], "users": []},
     "viewer": {module: ["read"] for module in
-               ("allsky", "camera", "products", "sensors", "focuser")},
+               ("allsky", "gpio", "products", "sensors", "focuser")},
 }
 
 

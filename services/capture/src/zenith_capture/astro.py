@@ -16,7 +16,6 @@ import ephem
 import numpy as np
 
 J2000 = datetime(2000, 1, 1, 12, tzinfo=UTC)
-SIDEREAL_RATE_DEG_S = 360.0 / 86164.0905  # degrees per second of time
 
 
 @dataclass(frozen=True)

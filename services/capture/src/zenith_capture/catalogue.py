@@ -24,8 +24,6 @@ class StarCatalogue:
     def index(self, name: str) -> int:
         return self.names.index(name)
 
-    def brighter_than(self, mag: float) -> np.ndarray:
-        return np.nonzero(self.vmag <= mag)[0]
 
 
 @lru_cache(maxsize=1)

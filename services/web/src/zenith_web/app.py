@@ -14,6 +14,8 @@ from zenith_web.openapi import build_openapi
 from zenith_web.routes import ROUTES, setup_routes
 from zenith_web.settings import WebSettings
 from zenith_web.templating import make_environment
+from zenith_web.views.ingest import setup_ingest
+from zenith_web.views.ingest_routes import document_ingest
 
 
 async def token_verifier(app: web.Application) -> AsyncIterator[None]:
@@ -35,8 +37,9 @@ def create_app(ctx: ServiceContext[WebSettings]) -> web.Application:
     app[keys.NC] = ctx.nc
     app[keys.BUS] = ctx.bus
     app[keys.TEMPLATES] = make_environment(app)
+    setup_ingest(app, settings.resolved_blob_dir)
     app[keys.ROUTE_TABLE] = setup_routes(app, ROUTES)
-    app[keys.OPENAPI] = build_openapi(ROUTES, settings.site_name)
+    app[keys.OPENAPI] = document_ingest(build_openapi(ROUTES, settings.site_name))
     app.cleanup_ctx.append(token_verifier)
     app.on_response_prepare.append(security_headers)
     return app

@@ -121,5 +121,3 @@ def model_response(model: BaseModel, status: int = 200) -> web.Response:
                         content_type="application/json")
 
 
-def dict_response(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status)

@@ -36,6 +36,7 @@ from zenith_web.views import auth as auth_views
 from zenith_web.views import focuser as focuser_views
 from zenith_web.views import gpio as gpio_views
 from zenith_web.views import health, meta, pages
+from zenith_web.views.ingest_routes import INGEST_ROUTES
 
 PUBLIC, PAGE, API, NO_COOKIE = Access.PUBLIC, Access.PAGE, Access.API, Access.NO_COOKIE
 
@@ -133,6 +134,7 @@ ROUTES: tuple[RouteSpec, ...] = (
               "A fresh frame as JPEG; focus metrics in X-Focus-HFR, X-Focus-Stars, "
               "X-Focus-Sharpness headers.", "focuser", endpoint=capture.SNAPSHOT,
               content_type="image/jpeg", query_model=FrameQuery),
+    *INGEST_ROUTES,
 )
 
 

@@ -6,13 +6,13 @@ import ipaddress
 
 from pydantic import Field, field_validator
 
-from zenith.config import Settings
 from zenith.contracts.services import service_names
+from zenith_web.ingest_settings import IngestSettings
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class WebSettings(Settings):
+class WebSettings(IngestSettings):
     http_host: str = Field(
         "127.0.0.1",
         description="Address(es) the HTTP server listens on, comma-separated.")

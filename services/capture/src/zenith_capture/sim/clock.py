@@ -37,7 +37,3 @@ class SimClock(Clock):
     def now(self) -> datetime:
         return self.start + timedelta(seconds=(self._monotonic() - self._t0) * self.speed)
 
-    def jump_to(self, when: datetime) -> None:
-        """Continue from ``when`` (used to resume after a restart)."""
-        self.start = when
-        self._t0 = self._monotonic()

@@ -1,0 +1,143 @@
+"""Uploads to a hub: staged by ``web``, announced on the INGEST stream.
+
+An upload (an AllSkyKamera camera's live image, nightly product or meteor
+candidate, or a Zenith node's frame) is streamed by the web service to
+staging blobs, :func:`staging_key` (content-addressed: the same bytes are
+the same key), checked by decoding, and then announced as one
+:class:`UploadReceived` on :data:`UPLOAD_RECEIVED`. Only after JetStream
+acknowledged the event does the camera get its ``200``: an acknowledged
+upload survives any later outage. ``Nats-Msg-Id`` is :attr:`upload_id`,
+derived from the camera, the asset and the bytes, so a retried upload is
+one event (and, beyond the stream's duplicate window, its consumers find
+the frame or product already indexed under the same id).
+
+Consumers: ``capture`` indexes ``frame`` uploads (``zenith.ingest.<camera>.frame``)
+as frames; ``products`` indexes ``product`` uploads beside its own products.
+Readings (line protocol, weather) do not stage anything: they are published
+straight to the SENSORS stream as :class:`zenith.contracts.sensors.Reading`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from zenith.contracts.base import Event, Message
+from zenith.contracts.common import NightDate
+from zenith.ids import CameraId
+
+STAGING_ROOT = "staging"
+INFLUX_ORG = "zenith"
+INFLUX_BUCKET = "zenith"
+WEATHER_MEASUREMENT = "ext_sensors"
+CAMERA_TAG = "kamera"  # the AllSkyKamera client's camera tag; forced to the key's camera
+
+UploadKind = Literal["frame", "product", "meteor"]
+Asset = Literal["image", "keogram", "startrail", "video", "meteor", "frame"]
+Dialect = Literal["allskykamera", "zenith"]
+
+
+def staging_key(camera: str, sha256: str, ext: str) -> str:
+    """Blob key of a staged part: ``staging/<camera>/<sha[:2]>/<sha>.<ext>``."""
+    return f"{STAGING_ROOT}/{camera}/{sha256[:2]}/{sha256}.{ext}"
+
+
+def upload_id(camera: str, kind: str, asset: str, digest: str, night: str | None = None) -> str:
+    """The id of an upload (and of the frame it becomes): stable for the same bytes."""
+    base = f"{camera}|{kind}|{asset}|{night or ''}|{digest}"
+    return f"{camera}-{kind}-{hashlib.sha256(base.encode()).hexdigest()[:32]}"
+
+
+class StagedPart(Message):
+    name: str = Field(description="Form field of the part: fullhd, mobile, thumb, file, ...")
+    key: str = Field(description="Staging blob key.")
+    size: int
+    sha256: str
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    codec: str | None = Field(None, description="Video codec (h264, vp9).")
+
+
+class UploadReceived(Message):
+    upload_id: str
+    camera: CameraId
+    kind: UploadKind
+    asset: Asset
+    dialect: Dialect
+    received_at: datetime
+    taken_at: datetime = Field(description="When the frame was taken (received_at if unknown).")
+    night: NightDate | None = Field(None, description="Night of a nightly product.")
+    day: NightDate | None = Field(None, description="Day of a meteor candidate.")
+    candidate_id: str | None = None
+    parts: dict[str, StagedPart]
+    meta: dict[str, Any] = Field(default_factory=dict,
+                                 description="Frame metadata from a Zenith node: exposure_s, "
+                                 "gain, sky metrics.")
+
+
+UPLOAD_RECEIVED = Event(name="ingest.upload", subject="zenith.ingest.{camera}.{kind}",
+                        stream="INGEST", payload=UploadReceived,
+                        summary="An upload was staged and checked; consumers index it.")
+
+
+# --- the documented external-sensor API (POST /api/v1/weather.php) --------------------------
+
+FieldName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")]
+
+
+class WeatherUpload(Message):
+    """An external sensor's readings: ``X-API-Key`` names the camera."""
+
+    sensor: str = Field("weather", pattern=r"^[a-z0-9_-]{1,32}$",
+                        description="Name of the station or sensor.")
+    time: datetime | None = Field(None, description="When measured (default: on arrival).")
+    values: dict[FieldName, float] = Field(..., min_length=1, max_length=64,
+                                           description="e.g. temperature (°C), humidity (%), "
+                                           "pressure (hPa), wind_speed (m/s), rain (mm).")
+
+
+class UploadOk(Message):
+    ok: Literal[True] = True
+    upload_id: str | None = None
+    duplicate: bool = False
+
+
+class UploadFailed(Message):
+    ok: Literal[False] = False
+    error: str
+    message: str
+    retry_after_seconds: int | None = None
+
+
+class WeatherOk(Message):
+    ok: Literal[True] = True
+    stored: int
+
+
+class SecretsQuery(Message):
+    key: str = Field(..., min_length=1, max_length=200, description="The camera's key.")
+
+
+class WriteQuery(Message):
+    """Query of ``POST /api/v2/write`` (org and bucket are accepted and ignored)."""
+
+    org: str = Field("", max_length=64)
+    bucket: str = Field("", max_length=64)
+    precision: Literal["ns", "us", "ms", "s"] = "ns"
+
+
+class Secrets(Message):
+    """``GET /getSecrets.php``: what the AllSkyKamera client configures itself with."""
+
+    kamera_id: str
+    influx_url: str
+    influx_token: str
+    influx_org: str
+    influx_bucket: str
+    ftp_user: str = ""
+    ftp_pass: str = ""
+    ftp_server: str = ""

@@ -1,0 +1,146 @@
+"""Read a multipart upload part by part, files straight to disk.
+
+:func:`read_upload` never holds a whole body or file in memory: each file
+part is written in 64 KiB chunks to a temporary file beside its staging
+place in the BlobStore while its SHA-256 is computed, and a part that
+passes its size limit is refused at that moment (413), without reading the
+rest of the body. Text fields are short (``max_field`` bytes) and must not
+hold path characters. On any error every temporary file is removed, so a
+refused upload leaves nothing behind; the caller removes them otherwise
+(:meth:`Upload.discard`) once it has moved what it keeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import BodyPartReader, web
+
+from zenith.errors import BadRequest, ZenithError
+
+CHUNK = 64 * 1024
+MAX_FIELDS = 16
+FIELD_RE = re.compile(r"^[A-Za-z0-9_.:-]*$")
+
+
+class PayloadTooLarge(ZenithError):
+    status = 413
+    default_code = "part_too_large"
+
+
+@dataclass
+class FilePart:
+    name: str
+    filename: str
+    content_type: str
+    path: Path
+    size: int
+    sha256: str
+
+
+@dataclass
+class Upload:
+    fields: dict[str, str] = field(default_factory=dict)
+    files: dict[str, FilePart] = field(default_factory=dict)
+
+    def discard(self) -> None:
+        for part in self.files.values():
+            with contextlib.suppress(FileNotFoundError):
+                part.path.unlink()
+
+
+async def _read_field(part: BodyPartReader, max_field: int) -> str:
+    data = bytearray()
+    while chunk := await part.read_chunk(1024):
+        data.extend(chunk)
+        if len(data) > max_field:
+            raise BadRequest(f"form field {part.name!r} is longer than {max_field} bytes",
+                             code="field_too_long")
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise BadRequest(f"form field {part.name!r} is not UTF-8", code="invalid_field") \
+            from None
+    if not FIELD_RE.fullmatch(text):
+        raise BadRequest(f"form field {part.name!r} holds characters that are not allowed "
+                         "(letters, digits, '_', '.', ':', '-')", code="invalid_field")
+    return text
+
+
+async def _read_file(part: BodyPartReader, limit: int, tmp: Path) -> FilePart:
+    digest = hashlib.sha256()
+    size = 0
+    with tmp.open("wb") as fh:
+        while chunk := await part.read_chunk(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"part {part.name!r} is larger than {limit} bytes",
+                                      details={"limit": limit})
+            digest.update(chunk)
+            fh.write(chunk)
+        fh.flush()
+        os.fsync(fh.fileno())
+    if size == 0:
+        raise BadRequest(f"part {part.name!r} is empty", code="empty_part")
+    return FilePart(name=part.name or "", filename=part.filename or "",
+                    content_type=part.headers.get("Content-Type", "application/octet-stream"),
+                    path=tmp, size=size, sha256=digest.hexdigest())
+
+
+async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Path, *,
+                      max_field: int = 128) -> Upload:
+    """The fields and files of a ``multipart/form-data`` body.
+
+    ``limits`` names every file part allowed and its largest size; other
+    file parts, a part given twice and more than :data:`MAX_FIELDS` fields are
+    refused."""
+    if request.content_type != "multipart/form-data":
+        raise BadRequest("send the upload as multipart/form-data", code="not_multipart")
+    upload = Upload()
+    try:
+        try:
+            reader = await request.multipart()
+        except (ValueError, AssertionError, KeyError) as exc:
+            raise BadRequest(f"malformed multipart body: {exc}", code="not_multipart") \
+                from None
+        os.makedirs(tmp_dir, exist_ok=True)
+        count = 0
+        while True:
+            try:
+                part = await reader.next()
+            except (ValueError, AssertionError) as exc:
+                raise BadRequest(f"malformed multipart body: {exc}",
+                                 code="not_multipart") from None
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):
+                raise BadRequest("nested multipart bodies are not accepted",
+                                 code="not_multipart")
+            count += 1
+            name = part.name or ""
+            if count > MAX_FIELDS + len(limits):
+                raise BadRequest("too many parts", code="too_many_parts")
+            if name in upload.fields or name in upload.files:
+                raise BadRequest(f"part {name!r} is given twice", code="duplicate_part")
+            if part.filename is None:
+                upload.fields[name] = await _read_field(part, max_field)
+                continue
+            if name not in limits:
+                raise BadRequest(f"unexpected file part {name!r} (expected "
+                                 f"{', '.join(sorted(limits))})", code="unexpected_part")
+            tmp = tmp_dir / f".tmp-{os.urandom(8).hex()}"
+            try:
+                upload.files[name] = await _read_file(part, limits[name], tmp)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                raise
+    except BaseException:
+        upload.discard()
+        raise
+    return upload

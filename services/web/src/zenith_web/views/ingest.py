@@ -1,0 +1,487 @@
+"""The hub's upload routes in the AllSkyKamera dialect (``contracts.ingest``).
+
+Every route finds its camera from its key alone (``auth`` answers which
+camera a key belongs to); a ``kamera`` field in the request is ignored. An
+upload is streamed to staging (:mod:`zenith_web.multipart_stream`), checked
+by decoding (:mod:`zenith_web.uploadcheck`), moved to its content-addressed
+staging key and announced on INGEST; the camera hears ``{"ok": true}`` only
+after JetStream acknowledged the announcement. Failures answer
+``{"ok": false, "error": <code>, "message": ...}`` (with
+``retry_after_seconds`` when waiting helps), and leave nothing behind.
+
+``/api/v2/write`` answers like InfluxDB (204; errors as ``{"code",
+"message"}``) and publishes each point as a SENSORS reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import line_protocol_parser
+from aiohttp import web
+from pydantic import ValidationError
+
+from zenith.contracts import camerakeys, ingest, network, sensors
+from zenith.errors import BadRequest, TooManyRequests, Unauthorized, ZenithError, invalid
+from zenith.storage.blob import BlobStore
+from zenith.timefmt import utcnow
+from zenith_web import keys
+from zenith_web.multipart_stream import Upload, read_upload
+from zenith_web.uploadcheck import check_jpeg_file, check_video
+
+log = logging.getLogger("zenith.web.ingest")
+
+BLOBS = web.AppKey("ingest_blobs", BlobStore)
+IMAGE_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480}
+NIGHTLY_ASSETS = ("keogram", "startrail", "video")
+METEOR_IMAGES = ("current_fullhd", "current_small", "previous_small", "diff_small",
+                 "boxed_small")
+METEOR_JSON = ("candidate_json", "day_index")
+DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+PUBLISH_TIMEOUT_S = 10.0
+
+
+def setup_ingest(app: web.Application, blob_dir: Path) -> None:
+    app[BLOBS] = BlobStore(blob_dir)
+
+
+# --- keys --------------------------------------------------------------------------------
+
+
+async def camera_of(request: web.Request, credential: str | None, kind: str = "key"
+                    ) -> camerakeys.KeyVerdict:
+    if not credential:
+        raise Unauthorized("a camera key is required (X-API-Key)", code="missing_camera_key")
+    client = request.get(keys.CLIENT)
+    address = client.address[:64] if client is not None else None
+    try:
+        return await request.app[keys.BUS].request(
+            camerakeys.KEY_CHECK, {"credential": credential[:200], "kind": kind,
+                                   "client_ip": address})
+    except BadRequest:
+        raise Unauthorized("invalid camera key", code="invalid_camera_key") from None
+
+
+def _failed(exc: ZenithError) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error": exc.code, "message": exc.message}
+    if isinstance(exc, TooManyRequests) and isinstance(exc.details, dict):
+        body["retry_after_seconds"] = int(exc.details.get("retry_after", 60))
+    elif exc.status >= 500:
+        body["retry_after_seconds"] = 60
+    response = web.json_response(body, status=exc.status)
+    if "retry_after_seconds" in body:
+        response.headers["Retry-After"] = str(body["retry_after_seconds"])
+    return response
+
+
+def ask_dialect(view: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Errors in the AllSkyKamera upload shape: ``{"ok": false, "error", ...}``."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await view(request)
+        except ZenithError as exc:
+            return _failed(exc)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+# --- getSecrets --------------------------------------------------------------------------
+
+
+def _base_url(request: web.Request) -> str:
+    configured = request.app[keys.SETTINGS].web_public_url
+    if configured:
+        return configured.rstrip("/")
+    client = request.get(keys.CLIENT)
+    scheme = request.headers.get("X-Forwarded-Proto", request.scheme) \
+        if client is not None and client.via_proxy else request.scheme
+    return f"{scheme}://{request.host}"
+
+
+async def get_secrets(request: web.Request) -> web.Response:
+    """``GET /getSecrets.php?key=``: the client's settings (no database credential)."""
+    verdict = await camera_of(request, request.query.get("key"))
+    camera = await request.app[keys.BUS].request(network.CAMERA_GET,
+                                                 {"camera": verdict.camera})
+    secrets = ingest.Secrets(kamera_id=camera.code, influx_url=_base_url(request),
+                             influx_token=verdict.write_token, influx_org=ingest.INFLUX_ORG,
+                             influx_bucket=ingest.INFLUX_BUCKET)
+    return web.Response(text=secrets.model_dump_json(), content_type="application/json")
+
+
+# --- staging -----------------------------------------------------------------------------
+
+
+def _ext(content_type: str, default: str) -> str:
+    return {"image/jpeg": "jpg", "video/mp4": "mp4", "video/webm": "webm",
+            "application/json": "json"}.get(content_type, default)
+
+
+async def _stage(request: web.Request, camera: str, upload: Upload,
+                 checks: dict[str, str]) -> tuple[dict[str, ingest.StagedPart], list[str]]:
+    """Check every part (``checks``: part -> image|video|json), then move them all to
+    their staging keys; returns the parts and the keys that are new (a key that
+    existed holds the same bytes from an earlier upload)."""
+    settings = request.app[keys.SETTINGS]
+    blobs = request.app[BLOBS]
+    checked: list[tuple[str, Any, ingest.StagedPart]] = []
+    for name, how in checks.items():
+        part = upload.files.get(name)
+        if part is None:
+            raise BadRequest(f"missing file part {name!r}", code="missing_part")
+        width = height = None
+        codec = None
+        if how == "image":
+            info = await asyncio.to_thread(check_jpeg_file, part.path,
+                                           max_width=IMAGE_WIDTHS.get(name, 1920),
+                                           max_pixels=settings.web_ingest_max_pixels)
+            width, height, content_type, ext = info.width, info.height, "image/jpeg", "jpg"
+        elif how == "video":
+            video = await asyncio.to_thread(check_video, part.path,
+                                            max_pixels=settings.web_ingest_max_pixels)
+            width, height, codec = video.width, video.height, video.codec
+            content_type = "video/webm" if video.codec == "vp9" else "video/mp4"
+            ext = _ext(content_type, "mp4")
+        else:
+            await asyncio.to_thread(_check_json, part.path, name)
+            content_type, ext = "application/json", "json"
+        key = ingest.staging_key(camera, part.sha256, ext)
+        checked.append((name, part, ingest.StagedPart(
+            name=name, key=key, size=part.path.stat().st_size, sha256=part.sha256,
+            content_type=content_type, width=width, height=height, codec=codec)))
+    staged: dict[str, ingest.StagedPart] = {}
+    new: list[str] = []
+    for name, part, info in checked:
+        target = blobs.path(info.key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            new.append(info.key)
+        os.replace(part.path, target)
+        staged[name] = info
+    return staged, new
+
+
+def _check_json(path: Path, name: str) -> None:
+    import json
+
+    try:
+        value = json.loads(path.read_bytes())
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadRequest(f"part {name!r} is not valid JSON", code="invalid_json") from None
+    if not isinstance(value, dict | list):
+        raise BadRequest(f"part {name!r} must be a JSON object or list", code="invalid_json")
+
+
+async def _publish(request: web.Request, event: ingest.UploadReceived) -> None:
+    js = request.app[keys.NC].jetstream()
+    subject = ingest.UPLOAD_RECEIVED.subject_for(camera=event.camera, kind=event.kind)
+    try:
+        await js.publish(subject, event.model_dump_json().encode(), timeout=PUBLISH_TIMEOUT_S,
+                         headers={"Nats-Msg-Id": event.upload_id})
+    except Exception as exc:
+        log.warning("upload %s not announced: %s", event.upload_id, exc)
+        from zenith.errors import Unavailable
+
+        raise Unavailable("the hub could not store the upload durably; try again",
+                          code="not_durable") from None
+
+
+async def _receive(request: web.Request, limits: dict[str, int], checks: dict[str, str],
+                   build: Callable[[str, Upload, dict[str, ingest.StagedPart]],
+                                   ingest.UploadReceived],
+                   validate: Callable[[Upload], None] | None = None) -> web.Response:
+    verdict = await camera_of(request, request.headers.get("X-API-Key"))
+    blobs = request.app[BLOBS]
+    tmp_dir = blobs.path(f"{ingest.STAGING_ROOT}/{verdict.camera}")
+    upload = await read_upload(request, limits, tmp_dir)
+    new: list[str] = []
+    try:
+        if validate is not None:
+            validate(upload)
+        staged, new = await _stage(request, verdict.camera, upload, checks)
+        event = build(verdict.camera, upload, staged)
+        await _publish(request, event)
+    except BaseException:
+        upload.discard()
+        for key in new:  # not announced: what this request added goes again
+            blobs.delete(key)
+        raise
+    upload.discard()
+    return web.json_response({"ok": True, "upload_id": event.upload_id})
+
+
+def _night(text: str | None, field: str) -> str:
+    match = DATE_RE.fullmatch(text or "")
+    if match is None:
+        raise BadRequest(f"{field} must be YYYYMMDD", code=f"invalid_{field}")
+    y, m, d = (int(g) for g in match.groups())
+    try:
+        return datetime(y, m, d, tzinfo=UTC).strftime("%Y-%m-%d")
+    except ValueError:
+        raise BadRequest(f"{field} {text!r} is not a date", code=f"invalid_{field}") from None
+
+
+def _primary_digest(staged: dict[str, ingest.StagedPart]) -> str:
+    return hashlib.sha256("|".join(f"{k}:{v.sha256}" for k, v in sorted(staged.items()))
+                          .encode()).hexdigest()
+
+
+# --- image, nightly, meteor ----------------------------------------------------------------
+
+
+@ask_dialect
+async def image_upload(request: web.Request) -> web.Response:
+    """``POST /api/v1/image_upload.php``: the live image (fullhd, mobile, thumb)."""
+    settings = request.app[keys.SETTINGS]
+    limits = dict.fromkeys(IMAGE_WIDTHS, settings.web_ingest_max_image)
+
+    def validate(upload: Upload) -> None:
+        asset = upload.fields.get("asset", "image")
+        if asset != "image":
+            raise BadRequest(f"asset must be 'image', not {asset!r}", code="invalid_asset")
+
+    def build(camera: str, upload: Upload, staged: dict[str, ingest.StagedPart]
+              ) -> ingest.UploadReceived:
+        now = utcnow()
+        digest = staged["fullhd"].sha256
+        return ingest.UploadReceived(
+            upload_id=ingest.upload_id(camera, "frame", "image", digest), camera=camera,
+            kind="frame", asset="image", dialect="allskykamera", received_at=now,
+            taken_at=now, parts=staged)
+
+    return await _receive(request, limits, dict.fromkeys(IMAGE_WIDTHS, "image"), build,
+                          validate)
+
+
+@ask_dialect
+async def nightly_upload(request: web.Request) -> web.Response:
+    """``POST /api/v1/nightly_upload.php``: one nightly product of a night."""
+    settings = request.app[keys.SETTINGS]
+    limits = {**dict.fromkeys(IMAGE_WIDTHS, settings.web_ingest_max_image),
+              "file": settings.web_ingest_max_video}
+    # which parts the asset needs is known only once the fields arrived: the
+    # client sends its fields before its files, as requests does
+    checks: dict[str, str] = {}
+
+    def validate(upload: Upload) -> None:
+        asset = upload.fields.get("asset")
+        if asset not in NIGHTLY_ASSETS:
+            raise BadRequest(f"asset must be one of {', '.join(NIGHTLY_ASSETS)}",
+                             code="invalid_asset")
+        _night(upload.fields.get("date"), "date")
+        checks.update({"file": "video", "thumb": "image"} if asset == "video"
+                      else dict.fromkeys(IMAGE_WIDTHS, "image"))
+
+    def build(camera: str, upload: Upload, staged: dict[str, ingest.StagedPart]
+              ) -> ingest.UploadReceived:
+        now = utcnow()
+        asset = upload.fields["asset"]
+        night = _night(upload.fields.get("date"), "date")
+        return ingest.UploadReceived(
+            upload_id=ingest.upload_id(camera, "product", asset, _primary_digest(staged),
+                                       night),
+            camera=camera, kind="product", asset=asset, dialect="allskykamera",  # type: ignore[arg-type]
+            received_at=now, taken_at=now, night=night, parts=staged,
+            meta={"publish_last": upload.fields.get("publish_last") == "1"})
+
+    return await _receive(request, limits, checks, build, validate)
+
+
+@ask_dialect
+async def meteor_upload(request: web.Request) -> web.Response:
+    """``POST /api/v1/meteor_upload.php``: one meteor candidate with its images."""
+    settings = request.app[keys.SETTINGS]
+    limits = {**dict.fromkeys(METEOR_IMAGES, settings.web_ingest_max_image),
+              **dict.fromkeys(METEOR_JSON, settings.web_ingest_max_json)}
+    checks = {**dict.fromkeys(METEOR_IMAGES, "image"), **dict.fromkeys(METEOR_JSON, "json")}
+
+    def validate(upload: Upload) -> None:
+        asset = upload.fields.get("asset", "meteor")
+        if asset != "meteor":
+            raise BadRequest("asset must be 'meteor'", code="invalid_asset")
+        _night(upload.fields.get("day"), "day")
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", upload.fields.get("candidate_id", "")):
+            raise BadRequest("candidate_id must be 1-64 of A-Z, a-z, 0-9, '_', '.', ':', '-'",
+                             code="invalid_candidate_id")
+
+    def build(camera: str, upload: Upload, staged: dict[str, ingest.StagedPart]
+              ) -> ingest.UploadReceived:
+        now = utcnow()
+        day = _night(upload.fields.get("day"), "day")
+        return ingest.UploadReceived(
+            upload_id=ingest.upload_id(camera, "meteor", "meteor", _primary_digest(staged),
+                                       day),
+            camera=camera, kind="meteor", asset="meteor", dialect="allskykamera",
+            received_at=now, taken_at=now, day=day,
+            candidate_id=upload.fields["candidate_id"], parts=staged)
+
+    return await _receive(request, limits, checks, build, validate)
+
+
+# --- readings ------------------------------------------------------------------------------
+
+
+def _influx_error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"code": code, "message": message}, status=status)
+
+
+_PRECISION = {"ns": 1e-9, "n": 1e-9, "us": 1e-6, "u": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+async def _bounded_body(request: web.Request, limit: int) -> bytes:
+    data = bytearray()
+    while chunk := await request.content.read(64 * 1024):
+        data.extend(chunk)
+        if len(data) > limit:
+            raise BadRequest(f"body is larger than {limit} bytes", code="too_large")
+    return bytes(data)
+
+
+def parse_points(text: str, *, max_points: int, max_fields: int, max_field_bytes: int,
+                 precision: float) -> list[dict[str, Any]]:
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if len(lines) > max_points:
+        raise BadRequest(f"{len(lines)} points: at most {max_points} in one request",
+                         code="too_many_points")
+    points = []
+    for number, line in enumerate(lines, 1):
+        if len(line) > max_fields * (max_field_bytes + 64):
+            raise BadRequest(f"line {number} is too long", code="field_too_large")
+        try:
+            point = line_protocol_parser.parse_line(line)
+        except (line_protocol_parser.LineFormatError, ValueError) as exc:
+            raise BadRequest(f"line {number}: {exc}", code="invalid") from None
+        fields = point["fields"]
+        if len(fields) > max_fields:
+            raise BadRequest(f"line {number}: more than {max_fields} fields",
+                             code="too_many_fields")
+        for name, value in fields.items():
+            if isinstance(value, str) and len(value.encode()) > max_field_bytes:
+                raise BadRequest(f"line {number}: field {name!r} is longer than "
+                                 f"{max_field_bytes} bytes", code="field_too_large")
+        when = point.get("time")
+        point["time"] = (datetime.fromtimestamp(when * precision, UTC) if when is not None
+                         else utcnow())
+        points.append(point)
+    return points
+
+
+def _readings(camera: str, code: str, points: list[dict[str, Any]]) -> list[sensors.Reading]:
+    out = []
+    for point in points:
+        measurement = str(point["measurement"]).lower()
+        numbers = {k: float(v) for k, v in point["fields"].items()
+                   if isinstance(v, int | float)}
+        if not numbers:
+            continue  # string-only points (status texts) are not series
+        tags = {str(k)[:64]: str(v)[:128] for k, v in point["tags"].items()}
+        tags[ingest.CAMERA_TAG] = code  # forced: a token writes only its own camera
+        try:
+            out.append(sensors.Reading(camera=camera, sensor=measurement,
+                                       measurement=measurement, time=point["time"],
+                                       fields=numbers, tags=tags))
+        except ValidationError as exc:
+            raise invalid(exc, f"point {measurement}") from None
+    return out
+
+
+async def _publish_readings(request: web.Request, readings: list[sensors.Reading]) -> None:
+    js = request.app[keys.NC].jetstream()
+    futures = []
+    for reading in readings:
+        body = reading.model_dump_json().encode()
+        msg_id = hashlib.sha256(body).hexdigest()[:32]
+        futures.append(js.publish(
+            sensors.SENSOR_READING.subject_for(camera=reading.camera, sensor=reading.sensor),
+            body, timeout=PUBLISH_TIMEOUT_S, headers={"Nats-Msg-Id": msg_id}))
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        from zenith.errors import Unavailable
+
+        log.warning("%d of %d readings not stored: %s", len(failed), len(results), failed[0])
+        raise Unavailable("readings could not be stored; try again", code="not_durable")
+
+
+async def influx_write(request: web.Request) -> web.Response:
+    """``POST /api/v2/write``: InfluxDB line protocol with ``Authorization: Token``."""
+    settings = request.app[keys.SETTINGS]
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "token" or not token.strip():
+        return _influx_error(401, "unauthorized", "unauthorized access")
+    try:
+        verdict = await camera_of(request, token.strip(), "token")
+    except TooManyRequests as exc:
+        return _influx_error(429, "too many requests", exc.message)
+    except ZenithError:
+        return _influx_error(401, "unauthorized", "unauthorized access")
+    precision = _PRECISION.get(request.query.get("precision", "ns"))
+    if precision is None:
+        return _influx_error(400, "invalid", "precision must be ns, us, ms or s")
+    try:
+        raw = await _bounded_body(request, settings.web_ingest_max_line_body)
+        if request.headers.get("Content-Encoding", "").lower() == "gzip":
+            raw = await asyncio.to_thread(_gunzip, raw, settings.web_ingest_max_line_body)
+        points = parse_points(raw.decode("utf-8", errors="strict"),
+                              max_points=settings.web_ingest_max_points,
+                              max_fields=settings.web_ingest_max_fields,
+                              max_field_bytes=settings.web_ingest_max_field_bytes,
+                              precision=precision)
+        camera = await request.app[keys.BUS].request(network.CAMERA_GET,
+                                                     {"camera": verdict.camera})
+        await _publish_readings(request, _readings(verdict.camera, camera.code, points))
+    except UnicodeDecodeError:
+        return _influx_error(400, "invalid", "body is not UTF-8")
+    except BadRequest as exc:
+        status = 413 if exc.code == "too_large" else 400
+        return _influx_error(status, "invalid" if status == 400 else "request too large",
+                             exc.message)
+    except ZenithError as exc:
+        return _influx_error(exc.status, "unavailable", exc.message)
+    return web.Response(status=204)
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    import zlib
+
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        raise BadRequest("body is not valid gzip", code="invalid") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise BadRequest(f"body is larger than {limit} bytes", code="too_large")
+    return out
+
+
+@ask_dialect
+async def weather(request: web.Request) -> web.Response:
+    """``POST /api/v1/weather.php``: an external sensor's readings (``WeatherUpload``)."""
+    verdict = await camera_of(request, request.headers.get("X-API-Key"))
+    if request.content_type != "application/json":
+        raise BadRequest("send the readings as application/json", code="invalid_json")
+    raw = await _bounded_body(request, 64 * 1024)
+    try:
+        body = ingest.WeatherUpload.model_validate_json(raw)
+    except ValidationError as exc:
+        raise invalid(exc) from None
+    camera = await request.app[keys.BUS].request(network.CAMERA_GET, {"camera": verdict.camera})
+    reading = sensors.Reading(camera=verdict.camera, sensor=body.sensor,
+                              measurement=ingest.WEATHER_MEASUREMENT,
+                              time=body.time or utcnow(), fields=dict(body.values),
+                              tags={ingest.CAMERA_TAG: camera.code, "sensor": body.sensor})
+    await _publish_readings(request, [reading])
+    return web.json_response({"ok": True, "stored": len(body.values)})
+

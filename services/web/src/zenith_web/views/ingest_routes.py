@@ -1,0 +1,109 @@
+"""Route rows of the hub's ingest (the AllSkyKamera dialect), added to ``routes.ROUTES``.
+
+They are ``PUBLIC`` for the auth middleware: no user token, no cookie;
+each view checks the camera key itself (``X-API-Key``, ``?key=`` or
+``Authorization: Token``) with the auth service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zenith.contracts import ingest
+from zenith_web.spec import Access, RouteSpec
+from zenith_web.views import ingest as views
+
+_KEY = " Camera key in X-API-Key; the camera is the key's (a `kamera` field is ignored)."
+
+INGEST_ROUTES: tuple[RouteSpec, ...] = (
+    RouteSpec("GET", "/getSecrets.php", "ingest-secrets", views.get_secrets,
+              "AllSkyKamera: the camera's display code and its write token for "
+              "/api/v2/write (no database credential; ftp_* are empty).", "ingest",
+              Access.PUBLIC, reply=ingest.Secrets, query_model=ingest.SecretsQuery,
+              statuses=(401, 429)),
+    RouteSpec("POST", "/api/v1/image_upload.php", "ingest-image", views.image_upload,
+              "AllSkyKamera: the live image as multipart parts fullhd (≤1920 px), mobile "
+              "(≤960 px), thumb (≤480 px), JPEG." + _KEY, "ingest", Access.PUBLIC,
+              reply=ingest.UploadOk, statuses=(400, 401, 413, 429, 503)),
+    RouteSpec("POST", "/api/v1/nightly_upload.php", "ingest-nightly", views.nightly_upload,
+              "AllSkyKamera: one nightly product; fields date (YYYYMMDD), asset (keogram, "
+              "startrail, video), publish_last; parts fullhd, mobile, thumb, or file (H.264 "
+              "MP4 or VP9 WebM) and thumb." + _KEY, "ingest", Access.PUBLIC,
+              reply=ingest.UploadOk, statuses=(400, 401, 413, 429, 503)),
+    RouteSpec("POST", "/api/v1/meteor_upload.php", "ingest-meteor", views.meteor_upload,
+              "AllSkyKamera: a meteor candidate; fields day (YYYYMMDD), candidate_id; parts "
+              "candidate_json, day_index (JSON), current_fullhd, current_small, "
+              "previous_small, diff_small, boxed_small (JPEG)." + _KEY, "ingest",
+              Access.PUBLIC, reply=ingest.UploadOk, statuses=(400, 401, 413, 429, 503)),
+    RouteSpec("POST", "/api/v2/write", "ingest-write", views.influx_write,
+              "InfluxDB-compatible write of line protocol with `Authorization: Token "
+              "<influx_token>`; the kamera tag is set to the token's camera. 204 on "
+              "success; errors as InfluxDB's {code, message}.", "ingest", Access.PUBLIC,
+              query_model=ingest.WriteQuery, content_type="text/plain",
+              statuses=(400, 401, 413, 429, 503)),
+    RouteSpec("POST", "/api/v1/weather.php", "ingest-weather", views.weather,
+              "External sensor readings (JSON) of the key's camera, stored as measurement "
+              "ext_sensors." + _KEY, "ingest", Access.PUBLIC, request=ingest.WeatherUpload,
+              reply=ingest.WeatherOk, statuses=(400, 401, 429, 503)),
+)
+
+
+_IMAGE = {"type": "string", "format": "binary", "contentMediaType": "image/jpeg"}
+_FIELD = {"type": "string", "pattern": r"^[A-Za-z0-9_.:-]*$"}
+_DATE = {"type": "string", "pattern": r"^\d{8}$", "description": "YYYYMMDD"}
+_MULTIPART: dict[str, dict[str, Any]] = {
+    "/api/v1/image_upload.php": {
+        "properties": {"kamera": _FIELD, "asset": {"const": "image"},
+                       "fullhd": _IMAGE, "mobile": _IMAGE, "thumb": _IMAGE},
+        "required": ["fullhd", "mobile", "thumb"]},
+    "/api/v1/nightly_upload.php": {
+        "properties": {"kamera": _FIELD, "date": _DATE,
+                       "asset": {"enum": list(views.NIGHTLY_ASSETS)},
+                       "publish_last": {"enum": ["0", "1"]}, "fullhd": _IMAGE,
+                       "mobile": _IMAGE, "thumb": _IMAGE,
+                       "file": {"type": "string", "format": "binary",
+                                "description": "video/mp4 (H.264) or video/webm (VP9)"}},
+        "required": ["date", "asset", "thumb"]},
+    "/api/v1/meteor_upload.php": {
+        "properties": {"kamera": _FIELD, "asset": {"const": "meteor"}, "day": _DATE,
+                       "candidate_id": _FIELD,
+                       **{name: {"type": "string", "format": "binary",
+                                 "contentMediaType": "application/json"}
+                          for name in views.METEOR_JSON},
+                       **dict.fromkeys(views.METEOR_IMAGES, _IMAGE)},
+        "required": ["day", "candidate_id", *views.METEOR_JSON, *views.METEOR_IMAGES]},
+}
+_FAILED = {"content": {"application/json": {"schema": ingest.UploadFailed.model_json_schema()}}}
+_INFLUX_ERROR = {"content": {"application/json": {"schema": {
+    "type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+    "required": ["code", "message"]}}}}
+
+
+def document_ingest(doc: dict[str, Any]) -> dict[str, Any]:
+    """Give the ingest operations what the generic generator cannot say: multipart
+    bodies, the AllSkyKamera failure body and InfluxDB's answers."""
+    paths = doc.get("paths", {})
+    for path, schema in _MULTIPART.items():
+        op = paths.get(path, {}).get("post")
+        if op is None:
+            continue
+        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+            "schema": {"type": "object", **schema}}}}
+        for code, answer in op["responses"].items():
+            if code != "200":
+                answer.update(_FAILED)
+    weather = paths.get("/api/v1/weather.php", {}).get("post")
+    if weather is not None:
+        for code, answer in weather["responses"].items():
+            if code != "200":
+                answer.update(_FAILED)
+    write = paths.get("/api/v2/write", {}).get("post")
+    if write is not None:
+        write["requestBody"] = {"required": True, "content": {"text/plain": {
+            "schema": {"type": "string", "description": "InfluxDB line protocol"}}}}
+        responses = {"204": {"description": "Written."}}
+        for code, answer in write["responses"].items():
+            if code != "200":
+                responses[code] = {**answer, **_INFLUX_ERROR}
+        write["responses"] = responses
+    return doc
