@@ -150,6 +150,11 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
 
 
 async def serve(ctx: ServiceContext[CaptureSettings]) -> None:
+    if ctx.settings.capture_hub_ingest:
+        from zenith_capture.uploads import start_uploads
+
+        await start_uploads(ctx)
+        return
     await start_capture(ctx)
 
 

@@ -17,6 +17,9 @@ full-scale unit per second at gain 1); the default SQM calibration."""
 
 class CaptureSettings(Settings):
     # the loop
+    capture_hub_ingest: bool = Field(
+        False, description="On a hub: index the frames cameras upload (the INGEST stream) "
+        "instead of running a camera.")
     capture_driver: str = Field(
         "simulator", description="Camera driver: simulator, folder, opencv or rpicam "
         "(or one registered under the zenith_capture.drivers entry point group).")

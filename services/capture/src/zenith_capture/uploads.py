@@ -1,0 +1,227 @@
+"""On a hub: frames uploaded by many cameras, from the INGEST stream to the index.
+
+The web service staged each live image (``ingest.UploadReceived``, kind
+``frame``) and JetStream holds the announcement; this consumer (durable
+``capture-uploads``, shared by every capture replica) makes it a frame
+exactly as a node would: decode the staged JPEG once, measure the sky for
+the camera's own site (its location comes from the network service),
+write the frame and its thumbnail, index it, publish the sky reading and
+``zenith.frames.<camera>``. The frame id is the upload id, so a redelivered
+or repeated upload finds its frame already indexed and changes nothing.
+
+A store, the network service or NATS being away delays frames (the message
+is redelivered later); it loses none: the upload stays in the stream until
+this consumer acknowledged it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+
+from zenith.bus.client import BusClient
+from zenith.bus.events import try_publish
+from zenith.contracts import frames, ingest, network, sensors
+from zenith.contracts.frames import FRAMES_INDEX
+from zenith.errors import NotFound
+from zenith.imaging.decode import image_from_array
+from zenith.imaging.encode import encode_jpeg, make_thumbnail
+from zenith.runner import ServiceContext
+from zenith.storage.blob import BlobStore
+from zenith.storage.factory import open_from_settings
+from zenith.storage.metadata import MetadataStore
+from zenith.storage.series import Point, SeriesStore
+from zenith.timefmt import utcnow
+from zenith_capture.astro import Site, is_night, night_of, sun_altitude
+from zenith_capture.settings import CaptureSettings
+from zenith_capture.skymetrics import SkyMeter
+
+log = logging.getLogger("zenith.capture.uploads")
+
+DURABLE = "capture-uploads"
+BATCH = 8
+SITE_TTL_S = 300.0
+THUMB_QUALITY = 80
+
+
+@dataclass
+class _CameraSite:
+    meter: SkyMeter
+    site: Site
+    longitude: float
+    fetched: float
+
+
+async def open_uploads_consumer(js: JetStreamContext) -> JetStreamContext.PullSubscription:
+    stream = ingest.UPLOAD_RECEIVED.stream
+    try:
+        await js.consumer_info(stream, DURABLE)
+    except NotFoundError:
+        await js.add_consumer(stream, ConsumerConfig(
+            name=DURABLE, durable_name=DURABLE, description="capture: uploaded live frames",
+            filter_subject=ingest.UPLOAD_RECEIVED.wildcard(kind="frame"),
+            ack_policy=AckPolicy.EXPLICIT, ack_wait=120, max_ack_pending=256,
+            max_deliver=-1))
+    return await js.pull_subscribe_bind(durable=DURABLE, stream=stream)
+
+
+class UploadIndexer:
+    def __init__(self, settings: CaptureSettings, meta: MetadataStore, series: SeriesStore,
+                 blobs: BlobStore, js: JetStreamContext, bus: BusClient) -> None:
+        self.settings = settings
+        self.meta = meta
+        self.series = series
+        self.blobs = blobs
+        self.js = js
+        self.bus = bus
+        self._sites: dict[str, _CameraSite] = {}
+
+    async def _site(self, camera: str) -> _CameraSite:
+        cached = self._sites.get(camera)
+        if cached is not None and time.monotonic() - cached.fetched < SITE_TTL_S:
+            return cached
+        cam = await self.bus.request(network.CAMERA_GET, {"camera": camera})
+        loc = cam.location
+        local = self.settings.model_copy(update={"latitude": loc.latitude,
+                                                 "longitude": loc.longitude,
+                                                 "elevation": loc.elevation})
+        found = _CameraSite(SkyMeter(local), Site(loc.latitude, loc.longitude, loc.elevation),
+                            loc.longitude, time.monotonic())
+        self._sites[camera] = found
+        return found
+
+    async def index(self, upload: ingest.UploadReceived) -> frames.FrameCaptured | None:
+        """Make the upload a frame; None when it already is one."""
+        if await self.meta.get(FRAMES_INDEX.name, upload.upload_id) is not None:
+            return None
+        part = upload.parts.get("fullhd")
+        if part is None:
+            log.warning("upload %s has no fullhd part: dropped", upload.upload_id)
+            return None
+        camera = upload.camera
+        try:
+            where = await self._site(camera)
+        except NotFound:
+            log.warning("upload %s: camera %s is not registered: dropped", upload.upload_id,
+                        camera)
+            return None
+        data = await self.blobs.aread_bytes(part.key)
+        taken = upload.taken_at
+        sun = sun_altitude(where.site, taken)
+        night = is_night(sun, self.settings.capture_night_sun_altitude)
+        night_date = night_of(taken, where.longitude, night)
+        exposure = float(upload.meta.get("exposure_s", 0.0) or 0.0)
+        gain = float(upload.meta.get("gain", 1.0) or 1.0)
+
+        def analyse() -> tuple[object, bytes, int, int]:
+            pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            if pixels is None:
+                raise ValueError("staged image does not decode")
+            image = image_from_array(pixels, 8)
+            metrics = where.meter.measure(image, taken, exposure, gain, sun)
+            thumb = encode_jpeg(make_thumbnail(image, self.settings.capture_thumb_width),
+                                THUMB_QUALITY)
+            return metrics, thumb, image.width, image.height
+
+        metrics, thumb, width, height = await asyncio.to_thread(analyse)
+        stamp = frames.frame_stamp(taken)
+        key = frames.frame_key(camera, night_date, stamp)
+        thumb_key = frames.frame_thumb_key(camera, night_date, stamp)
+        await asyncio.to_thread(self.blobs.write_file, key, self.blobs.path(part.key))
+        await self.blobs.awrite_bytes(thumb_key, thumb)
+        fields = metrics.fields()  # type: ignore[attr-defined]
+        fields["sun_altitude"] = round(sun, 3)
+        doc = frames.FrameDoc(
+            id=upload.upload_id, camera=camera, night=night_date, taken_at=taken,
+            is_night=night, key=key, thumb_key=thumb_key, width=width, height=height,
+            size=len(data), thumb_size=len(thumb), exposure_s=exposure, gain=gain,
+            sun_altitude=round(sun, 3), source=f"upload:{upload.dialect}",
+            metrics=metrics.fields(), created_at=utcnow())  # type: ignore[attr-defined]
+        try:
+            await self.meta.insert(FRAMES_INDEX.name, FRAMES_INDEX.to_doc(doc))
+        except Exception as exc:
+            if await self.meta.get(FRAMES_INDEX.name, upload.upload_id) is not None:
+                return None  # another replica indexed it meanwhile
+            raise exc
+        await self.series.write([Point(sensors.SKY_SENSOR, taken, fields, {"camera": camera})])
+        m = metrics
+        event = frames.FrameCaptured(
+            camera=camera, frame_id=upload.upload_id, taken_at=taken, night=night_date,
+            is_night=night, key=key, thumb_key=thumb_key, width=width, height=height,
+            exposure_s=exposure, gain=gain, mean=round(m.mean, 5),  # type: ignore[attr-defined]
+            stars=m.stars, cloud_cover=m.cloud_cover,  # type: ignore[attr-defined]
+            sqm=None if m.sqm is None else round(m.sqm, 3),  # type: ignore[attr-defined]
+            sun_altitude=round(sun, 3),
+            hfr=None if m.hfr is None else round(m.hfr, 3),  # type: ignore[attr-defined]
+            size=len(data), source=f"upload:{upload.dialect}")
+        reading = sensors.Reading(camera=camera, sensor=sensors.SKY_SENSOR,
+                                  measurement=sensors.SKY_SENSOR, time=taken, fields=fields,
+                                  tags={"camera": camera})
+        await asyncio.gather(
+            try_publish(self.js, frames.FRAME_CAPTURED, event, msg_id=upload.upload_id,
+                        camera=camera),
+            try_publish(self.js, sensors.SENSOR_READING, reading,
+                        msg_id=f"{upload.upload_id}.sky", camera=camera,
+                        sensor=sensors.SKY_SENSOR))
+        return event
+
+    async def run(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                msgs = await sub.fetch(BATCH, timeout=2)
+            except NatsTimeout:
+                continue
+            except Exception as exc:
+                if stop.is_set():
+                    break
+                log.warning("uploads consumer: %s", exc)
+                await asyncio.sleep(1)
+                continue
+            for msg in msgs:
+                try:
+                    upload = ingest.UploadReceived.model_validate_json(msg.data)
+                except ValidationError as exc:
+                    log.warning("dropping a malformed upload event: %s", exc)
+                    await msg.term()
+                    continue
+                try:
+                    await self.index(upload)
+                    await msg.ack()
+                except Exception as exc:  # a store or service away: redelivered later
+                    log.warning("upload %s not indexed yet: %s", upload.upload_id, exc)
+                    with contextlib.suppress(Exception):
+                        await msg.nak(delay=5)
+
+
+async def start_uploads(ctx: ServiceContext[CaptureSettings]) -> UploadIndexer:
+    """The hub's part of capture: the frames index of uploads, no camera loop."""
+    meta, series, blobs = await open_from_settings(ctx.settings)
+    ctx.stack.push_async_callback(series.close)
+    ctx.stack.push_async_callback(meta.close)
+    for fields in FRAMES_INDEX.indexes:
+        await meta.ensure_index(FRAMES_INDEX.name, list(fields))
+    indexer = UploadIndexer(ctx.settings, meta, series, blobs, ctx.js, ctx.bus)
+    sub = await open_uploads_consumer(ctx.js)
+    stop = asyncio.Event()
+    task = asyncio.create_task(indexer.run(sub, stop), name="capture-uploads")
+
+    async def stop_task() -> None:
+        stop.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(task, 10)
+
+    ctx.stack.push_async_callback(stop_task)
+    log.info("indexing uploaded frames")
+    return indexer

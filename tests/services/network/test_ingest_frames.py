@@ -1,0 +1,63 @@
+"""An uploaded live image becomes a frame on the hub: capture indexes it from INGEST,
+the network marks the camera online."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zenith.config import load_settings
+from zenith.contracts import network as c
+from zenith.contracts.frames import FRAME_CAPTURED
+from zenith.runner import service_context
+from zenith_capture.service import serve as serve_capture
+from zenith_capture.settings import CaptureSettings
+
+from .test_ingest_allskykamera import images, post
+from .test_status import wait_for
+
+
+@pytest.fixture
+async def hub_capture(tmp_path: Path, nats_server: Any, hub: Any) -> Any:
+    settings = load_settings(CaptureSettings, env={}, nats_url=nats_server.url,
+                             data_dir=tmp_path / "capture", blob_dir=hub.blob_dir,
+                             metadata_url="sqlite:///" + str(tmp_path / "capture.db"),
+                             capture_hub_ingest=True)
+    async with service_context("capture", settings, serve_capture) as ctx:
+        yield ctx
+
+
+async def test_an_uploaded_image_is_a_frame_and_the_camera_is_online(hub, hub_capture, nc,
+                                                                       bus):
+    frames: list[dict[str, Any]] = []
+
+    async def on_frame(msg: Any) -> None:
+        frames.append(json.loads(msg.data))
+
+    await nc.subscribe(FRAME_CAPTURED.wildcard(), cb=on_frame)
+    for _ in range(2):  # the same bytes twice are one frame
+        response = await post(hub.url + "/api/v1/image_upload.php",
+                              headers={"X-API-Key": hub.key},
+                              data={"kamera": "ASK042", "asset": "image"}, files=images(seed=7))
+        assert response.status_code == 200 and response.json()["ok"] is True
+
+    async def online() -> Any:
+        cam = await bus.request(c.CAMERA_GET, {"camera": "alpha"})
+        return cam if cam.online else None
+
+    cam = await wait_for(online, timeout=60)
+    assert cam.last_upload_at is not None
+    await asyncio.sleep(1)
+    assert len(frames) == 1
+    [frame] = frames
+    assert frame["camera"] == "alpha" and frame["source"] == "upload:allskykamera"
+    assert frame["width"] == 1920 and frame["height"] == 1080
+    assert 0 <= frame["mean"] <= 1
+    assert (hub.blob_dir / frame["key"]).read_bytes().startswith(b"\xff\xd8")
+    assert (hub.blob_dir / frame["thumb_key"]).is_file()
+    beta = await bus.request(c.CAMERA_GET, {"camera": "beta"})
+    assert not beta.online
