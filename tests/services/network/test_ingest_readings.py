@@ -161,3 +161,40 @@ def test_keys_never_reach_a_log_line():
                                               200), None)
     RedactSecrets().filter(record)
     assert key not in record.getMessage() and "/getSecrets.php?key=***" in record.getMessage()
+
+
+async def test_points_reach_the_series_store_through_the_sensors_service(
+        hub, tmp_path, nats_server, bus):
+    """End to end: /api/v2/write -> SENSORS -> the sensors service's writer -> a query."""
+    from datetime import timedelta
+
+    from zenith.config import load_settings
+    from zenith.runner import service_context
+    from zenith.timefmt import utcnow
+    from zenith_sensors.main import serve as serve_sensors
+    from zenith_sensors.settings import SensorsSettings
+
+    settings = load_settings(SensorsSettings, env={}, nats_url=nats_server.url,
+                             data_dir=tmp_path / "sensors", sensors_backend="hardware",
+                             sensors_devices=[], sensors_heaters=[], sensors_fans=[],
+                             sensors_alerts=[],
+                             series_url="sqlite:///" + str(tmp_path / "series.db"),
+                             metadata_url="sqlite:///" + str(tmp_path / "sensors-meta.db"))
+    async with service_context("sensors", settings, serve_sensors):
+        token = await token_of(hub)
+        response = await write(hub, "sqm,kamera=ASK043 mpsas=21.5", token)
+        assert response.status_code == 204
+
+        async def stored() -> Any:
+            reply = await bus.request(sensors.SERIES, {
+                "camera": "alpha", "measurement": "sqm", "fields": ["mpsas"],
+                "start": (utcnow() - timedelta(minutes=5)).isoformat()})
+            return reply.rows
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        rows = await stored()
+        while not rows and loop.time() < deadline:
+            await asyncio.sleep(0.2)
+            rows = await stored()
+        assert rows and rows[-1].values["mpsas"] == 21.5
