@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from zenith.contracts import capture, focuser, frames, sensors
+from zenith.errors import BadRequest, TooManyRequests
 from zenith.imaging import decode_image
 from zenith.storage.factory import open_from_settings
 from zenith.timefmt import from_iso, utcnow
@@ -206,6 +207,47 @@ async def test_snapshot_returns_focus_metrics_and_a_jpeg_without_saving(make_set
         finally:
             await metadata.close()
             await series.close()
+
+
+async def test_snapshots_of_a_running_loop_are_its_latest_frame(make_settings, bus):
+    """A snapshot never costs the night a frame: no exposure while the loop runs."""
+    settings = make_settings(capture_interval_s=3600.0)  # one frame, then a long pause
+    async with running_capture(settings) as (_, app):
+        first = await bus.request(capture.SNAPSHOT, {"fresh": False, "exposure_s": 600},
+                                  camera=CAMERA, timeout=60)  # waits for the first frame
+        assert first.latest and first.stars > 20 and first.image_b64
+        again = await bus.request(capture.SNAPSHOT, {"fresh": False, "image": False},
+                                  camera=CAMERA, timeout=10)
+        assert again.latest and again.taken_at == first.taken_at and again.hfr == first.hfr
+        assert app.loop.frames == 1
+        fresh = await bus.request(capture.SNAPSHOT, {"exposure_s": 20, "image": False},
+                                  camera=CAMERA, timeout=30)
+        assert not fresh.latest and fresh.taken_at > first.taken_at
+        assert app.loop.frames == 1  # a snapshot is never saved
+
+
+async def test_new_exposures_are_capped_and_one_at_a_time(make_settings, bus):
+    settings = make_settings(capture_autostart=False, capture_sim_speed=20.0,
+                             capture_snapshot_max_exposure_s=40.0)
+    async with running_capture(settings):
+        with pytest.raises(BadRequest) as info:
+            await bus.request(capture.SNAPSHOT, {"exposure_s": 41}, camera=CAMERA)
+        assert info.value.code == "exposure_too_long"
+
+        async def shot() -> object:
+            try:
+                return await bus.request(capture.SNAPSHOT, {"exposure_s": 20, "image": False},
+                                         camera=CAMERA, timeout=60)
+            except TooManyRequests as exc:
+                return exc
+
+        answers = await asyncio.gather(*(shot() for _ in range(5)))
+        refused = [a for a in answers if isinstance(a, TooManyRequests)]
+        taken = [a for a in answers if isinstance(a, capture.SnapshotReply)]
+        assert len(taken) >= capture.SNAPSHOT_QUEUE and refused, answers
+        assert all(r.code == "snapshot_busy" and r.details["retry_after"] >= 1
+                   for r in refused)
+        assert len({t.taken_at for t in taken}) == len(taken)  # one exposure each
 
 
 async def test_focuser_position_blurs_the_simulated_stars(make_settings, bus, nc):

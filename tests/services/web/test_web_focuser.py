@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from tests.services.web.webstack import WebUnderTest
+from tests.services.web.webstack import CAMERA, WebUnderTest, bearer, login
+from zenith.bus.client import BusClient
+from zenith.contracts import capture
 
 pytestmark = [pytest.mark.asyncio(loop_scope="package"),
               pytest.mark.usefixtures("gpio_service", "capture_service")]
@@ -98,6 +101,38 @@ async def test_frame_is_a_jpeg_with_focus_metrics(web: WebUnderTest) -> None:
         assert data[:3] == b"\xff\xd8\xff"
         assert resp.headers["X-Taken-At"]
         assert "X-Focus-Sharpness" in resp.headers or "X-Focus-HFR" in resp.headers
+
+
+async def test_a_viewer_gets_the_loops_latest_frame_and_cannot_stall_the_camera(
+        web: WebUnderTest, viewer: Any, bus: BusClient) -> None:
+    """While the loop runs, a snapshot is its latest saved frame: a 600 s exposure
+    asked by a viewer costs the night nothing, and a new exposure needs focuser:update."""
+    client = web.remote()
+    headers = bearer((await login(client, viewer))["access_token"])
+    async with client.get("/focuser/frame.jpg?exposure_s=600&max_width=160",
+                          headers=headers) as resp:
+        assert resp.status == 200, await resp.text()
+        assert resp.headers["X-Frame-Latest"] == "true"
+        taken_at = resp.headers["X-Taken-At"]
+        assert (await resp.read())[:3] == b"\xff\xd8\xff"
+        assert "X-Focus-Sharpness" in resp.headers
+    status = await bus.request(capture.STATUS, {}, camera=CAMERA)
+    assert status.state == "running"
+    assert datetime.fromisoformat(taken_at) <= status.last_frame_at
+    async with client.get("/focuser/frame.jpg?fresh=true", headers=headers) as resp:
+        assert resp.status == 403
+        assert (await resp.json())["error"]["code"] == "forbidden"
+
+
+async def test_a_focuser_user_may_ask_for_a_new_exposure(web: WebUnderTest) -> None:
+    async with web.local().get("/focuser/frame.jpg?fresh=true&exposure_s=0.5"
+                               "&max_width=160") as resp:
+        assert resp.status == 200, await resp.text()
+        assert resp.headers["X-Frame-Latest"] == "false"
+        assert resp.headers["X-Exposure-S"] == "0.5"
+    async with web.local().get("/focuser/frame.jpg?fresh=true&exposure_s=500") as resp:
+        assert resp.status == 400  # above capture_snapshot_max_exposure_s
+        assert (await resp.json())["error"]["code"] == "exposure_too_long"
 
 
 @pytest.mark.parametrize("query", ["max_width=10", "quality=0", "exposure_s=-1",

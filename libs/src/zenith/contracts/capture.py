@@ -35,11 +35,21 @@ class Status(Message):
     free_mb: float | None = Field(None, description="Free space where frames are saved, MB.")
 
 
+LATEST_WAIT_S = 10.0  # beyond its exposure, a running loop's first frame is waited for
+SNAPSHOT_QUEUE = 2  # new exposures in hand at once (one exposing, one waiting); then 429
+
+
 class Snapshot(Message):
+    """A frame now. A new exposure (one at a time, exposure capped by the capture
+    settings) only when ``fresh`` or the loop is stopped; otherwise the running
+    loop's latest frame, so that a snapshot never costs the night a frame."""
+
     max_width: int = Field(1024, ge=64, le=4096)
     quality: int = Field(90, ge=10, le=100)
     exposure_s: float | None = Field(None, gt=0, le=600)
     image: bool = Field(True, description="Include the JPEG; false: metrics only.")
+    fresh: bool = Field(True, description="A new exposure even while the loop runs; "
+                        "false: the running loop's latest frame.")
 
 
 class SnapshotReply(Message):
@@ -55,6 +65,8 @@ class SnapshotReply(Message):
     hfr: float | None = Field(None, description="Median half-flux radius of stars, px.")
     stars: int | None = Field(None, description="Stars detected.")
     sharpness: float | None = Field(None, description="Variance of the Laplacian.")
+    latest: bool = Field(False, description="The capture loop's latest frame, not a new "
+                         "exposure.")
 
 
 class Watchdog(Message):

@@ -100,10 +100,13 @@ class FrameQuery(Message):
     exposure_s: float | None = Field(None, gt=0, le=600, description="Exposure for this frame, "
                                      "s (default: the capture loop's).")
     t: str | None = Field(None, max_length=64, description="Ignored (defeats caches).")
+    fresh: bool = Field(False, description="A new exposure even while the capture loop "
+                        "runs (needs focuser:update); otherwise the loop's latest frame "
+                        "(a new exposure only while it is stopped).")
 
     def to_snapshot(self) -> capture.Snapshot:
         return capture.Snapshot(max_width=self.max_width, quality=self.quality,
-                                exposure_s=self.exposure_s, image=True)
+                                exposure_s=self.exposure_s, image=True, fresh=self.fresh)
 
 
 class FocuserMove(Message):

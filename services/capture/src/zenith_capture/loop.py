@@ -86,6 +86,8 @@ class CaptureLoop:
         self.is_night: bool | None = None
         self.free_mb: float | None = None
         self._sizes: dict[str, tuple[int, int]] = {}
+        self.latest: RawFrame | None = None  # the last frame saved (snapshots serve it)
+        self.frame_saved = asyncio.Event()  # set at every saved frame
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._last_status = 0.0
@@ -302,6 +304,9 @@ class CaptureLoop:
         FRAMES_SAVED.labels(self.settings.camera).inc()
         self.frames += 1
         self.last_frame_at = raw.taken_at
+        self.latest = raw
+        self.frame_saved.set()
+        self.frame_saved = asyncio.Event()
         self.night = night_date
         self.sun_alt, self.is_night = sun, night
         SUN_ALTITUDE.labels(self.settings.camera).set(sun)

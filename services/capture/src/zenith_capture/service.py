@@ -9,8 +9,6 @@ first start ``capture_autostart`` decides.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,30 +17,26 @@ from zenith.bus.events import try_publish
 from zenith.bus.jetstream import bucket
 from zenith.bus.service import BusService, Call, Handler
 from zenith.contracts import capture
-from zenith.errors import Unavailable
-from zenith.imaging.decode import image_from_array
-from zenith.imaging.encode import encode_jpeg_limited
-from zenith.imaging.stretch import to_display
+from zenith.contracts.base import Empty
 from zenith.runner import ServiceContext
 from zenith.storage.factory import open_from_settings
 from zenith.timefmt import to_iso
 from zenith_capture.backends import driver_class
-from zenith_capture.backends.base import CameraDriver, DriverContext, DriverError
+from zenith_capture.backends.base import CameraDriver, DriverContext
 from zenith_capture.focus import FocusTracker
 from zenith_capture.frames_index import FrameIndex, serve_index
-from zenith_capture.host import CaptureFailed, DriverHost
+from zenith_capture.host import DriverHost
 from zenith_capture.ingest import IngestLedger
 from zenith_capture.loop import CaptureLoop
 from zenith_capture.pipeline import FrameProcessor
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.sim.clock import Clock, SimClock
 from zenith_capture.skymetrics import SkyMeter
-from zenith_capture.state import CaptureState
+from zenith_capture.snapshots import Snapshots
+from zenith_capture.state import CaptureState, Desired
 from zenith_capture.telemetry import REJECTED
 
 log = logging.getLogger("zenith.capture")
-
-JSON_OVERHEAD = 4096  # room for the other reply fields
 
 
 @dataclass
@@ -128,9 +122,10 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
     svc = await BusService.start(ctx.nc, "capture", "Camera capture loop, exposure, sky metrics",
                                  camera=camera)
     for endpoint, handler in ((capture.START, _start(app)), (capture.STOP, _stop(app)),
-                              (capture.RESTART, _restart(app)), (capture.STATUS, _status(app)),
-                              (capture.SNAPSHOT, _snapshot(app))):
+                              (capture.RESTART, _restart(app)), (capture.STATUS, _status(app))):
         await svc.serve(endpoint, handler)
+    # concurrent: the latest frame is served while a new exposure is in hand
+    await svc.serve(capture.SNAPSHOT, _snapshot(app), concurrent=True)
     await serve_index(svc, index)
 
     async def shutdown() -> None:
@@ -139,7 +134,7 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
         await host.close()
 
     ctx.stack.push_async_callback(shutdown)
-    default = "running" if settings.capture_autostart else "stopped"
+    default: Desired = "running" if settings.capture_autostart else "stopped"
     if await state.desired(default) == "running":
         await loop.start()
     else:
@@ -160,7 +155,7 @@ async def serve(ctx: ServiceContext[CaptureSettings]) -> None:
 
 # -- handlers ----------------------------------------------------------------
 def _start(app: CaptureApp) -> Handler:
-    async def handle(call: Call[capture.Empty]) -> capture.Status:
+    async def handle(call: Call[Empty]) -> capture.Status:
         await app.state.set_desired("running")
         await app.loop.start()
         return app.loop.status()
@@ -168,7 +163,7 @@ def _start(app: CaptureApp) -> Handler:
 
 
 def _stop(app: CaptureApp) -> Handler:
-    async def handle(call: Call[capture.Empty]) -> capture.Status:
+    async def handle(call: Call[Empty]) -> capture.Status:
         await app.state.set_desired("stopped")
         await app.loop.stop("stopped by request")
         await app.host.close()
@@ -177,7 +172,7 @@ def _stop(app: CaptureApp) -> Handler:
 
 
 def _restart(app: CaptureApp) -> Handler:
-    async def handle(call: Call[capture.Empty]) -> capture.Status:
+    async def handle(call: Call[Empty]) -> capture.Status:
         await app.state.set_desired("running")
         await app.loop.stop("restarting")
         await app.host.close()
@@ -188,46 +183,15 @@ def _restart(app: CaptureApp) -> Handler:
 
 
 def _status(app: CaptureApp) -> Handler:
-    async def handle(call: Call[capture.Empty]) -> capture.Status:
+    async def handle(call: Call[Empty]) -> capture.Status:
         return app.loop.status()
     return handle
 
 
 def _snapshot(app: CaptureApp) -> Handler:
+    snapshots = Snapshots(app.settings, app.loop, app.host, app.meter, app.clock,
+                          app.focus.get, app.max_payload)
+
     async def handle(call: Call[capture.Snapshot]) -> capture.SnapshotReply:
-        req = call.body
-        host, loop = app.host, app.loop
-        exposure = req.exposure_s or loop.exposure_s
-        gain = loop.gain
-        async with host.lock:
-            if not await host.ensure_open():
-                raise Unavailable(f"camera unavailable: {host.last_error}",
-                                  code="camera_unavailable")
-            driver = host.driver
-            assert driver is not None
-            driver.arm()
-            timeout = app.clock.real_seconds(exposure) + app.settings.capture_timeout_s
-            try:
-                raw = await host.call(driver.snapshot, exposure, gain, timeout=timeout)
-            except CaptureFailed as exc:
-                raise Unavailable(str(exc), code="camera_stalled") from None
-            except DriverError as exc:
-                raise Unavailable(exc.message, code=exc.code) from None
-        image = image_from_array(raw.pixels, raw.bit_depth)
-        metrics = await asyncio.to_thread(app.meter.focus, image)
-        reply = capture.SnapshotReply(
-            camera=app.settings.camera, taken_at=raw.taken_at, width=image.width,
-            height=image.height, exposure_s=raw.exposure_s, gain=raw.gain,
-            focus_position=raw.focus_position if raw.focus_position is not None
-            else app.focus.get(),
-            hfr=None if metrics.hfr is None else round(metrics.hfr, 3), stars=metrics.stars,
-            sharpness=round(metrics.sharpness, 3))
-        if req.image:
-            budget = (app.max_payload - JSON_OVERHEAD) * 3 // 4
-            picture = to_display(image, auto_stretch=app.settings.capture_auto_stretch)
-            jpeg, _, _ = await asyncio.to_thread(
-                encode_jpeg_limited, picture, budget, quality=req.quality,
-                max_width=req.max_width)
-            reply.image_b64 = base64.b64encode(jpeg).decode("ascii")
-        return reply
+        return await snapshots.take(call.body)
     return handle

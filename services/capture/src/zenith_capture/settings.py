@@ -29,6 +29,8 @@ class CaptureSettings(Settings):
         30.0, gt=0, le=86400, description="Seconds between frame starts at night.")
     capture_day_interval_s: float | None = Field(
         None, gt=0, le=86400, description="Seconds between frames by day; empty: the night one.")
+    capture_snapshot_max_exposure_s: float = Field(
+        60.0, gt=0, le=600, description="Longest exposure a snapshot may ask for (400 above).")
     capture_timeout_s: float = Field(
         30.0, gt=0, description="A capture taking this long beyond its exposure is stalled "
         "(the watchdog reopens the camera).")

@@ -8,8 +8,9 @@ import binascii
 from aiohttp import web
 
 from zenith.contracts import capture, focuser
+from zenith.contracts.base import Empty
 from zenith.contracts.web import FocuserMove, FrameQuery
-from zenith.errors import Internal
+from zenith.errors import Forbidden, Internal
 from zenith_web import keys
 from zenith_web.bridge import call, model_response, read_body, validate
 
@@ -30,13 +31,35 @@ async def autofocus(request: web.Request) -> web.Response:
     return model_response(await call(request, focuser.AUTOFOCUS, body, timeout=timeout))
 
 
+FRESH = ("focuser", "update")  # who may make the camera expose while the loop runs
+
+
 async def frame(request: web.Request) -> web.Response:
-    """A fresh frame from capture as JPEG; its focus metrics in ``X-Focus-*`` headers."""
+    """A frame from capture as JPEG; its focus metrics in ``X-Focus-*`` headers.
+
+    While the loop runs, its latest frame (``X-Frame-Latest: true``); a new
+    exposure when it is stopped, or with ``fresh=true`` for a caller who may
+    move the focuser. The timeout allows for the work in hand: the loop's own
+    exposure, the snapshot queue and this exposure."""
     query = validate(FrameQuery, dict(request.query), what="query")
+    caller = request.get(keys.CALLER)
+    if query.fresh and (caller is None or not caller.may(FRESH)):
+        raise Forbidden("a new exposure while the capture loop runs needs "
+                        f"{':'.join(FRESH)}; without fresh you get its latest frame",
+                        code="forbidden")
     body = query.to_snapshot()
     settings = request.app[keys.SETTINGS]
-    timeout = settings.request_timeout + (body.exposure_s or 0)
-    shot: capture.SnapshotReply = await call(request, capture.SNAPSHOT, body, timeout=timeout)
+    status = await call(request, capture.STATUS, Empty())
+    running = status.state in ("running", "starting", "paused")
+    if running and not body.fresh:  # the latest frame (the first one: after its exposure)
+        first = (status.exposure_s or 0.0) if status.last_frame_at is None else 0.0
+        timeout = settings.request_timeout + capture.LATEST_WAIT_S + first
+    else:
+        loop_exposure = status.exposure_s or 0.0
+        exposure = body.exposure_s or loop_exposure
+        timeout = settings.request_timeout * 2 + capture.SNAPSHOT_QUEUE * exposure \
+            + (loop_exposure if running else 0.0)
+    shot = await call(request, capture.SNAPSHOT, body, timeout=timeout)
     if not shot.image_b64:
         raise Internal("capture answered without an image", code="no_image")
     try:
@@ -50,4 +73,5 @@ async def frame(request: web.Request) -> web.Response:
                         ("X-Exposure-S", shot.exposure_s)):
         if value is not None:
             headers[name] = f"{value:.6g}" if isinstance(value, float) else str(value)
+    headers["X-Frame-Latest"] = "true" if shot.latest else "false"
     return web.Response(body=jpeg, content_type="image/jpeg", headers=headers)
