@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ def settings(nats_server: Any, tmp_path: Path) -> SensorsSettings:
     return SensorsSettings(camera=CAMERA, nats_url=nats_server.url, data_dir=tmp_path,
                            sensors_backend="simulated", sensors_devices=[], sensors_heaters=[],
                            sensors_fans=[], sensors_alerts=[], sensors_retry_max_s=0.5,
-                           sensors_control_interval_s=0.2)
+                           sensors_control_interval_s=0.2,
+                           # dusk at longitude 5 °E: the simulated night starts at once
+                           sensors_sim_start=datetime(2026, 1, 10, 17, 40, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -85,7 +85,7 @@ class Channels:
             DELIVERIES.labels("webhook", "ok").inc()
         except Exception as exc:
             DELIVERIES.labels("webhook", "failed").inc()
-            log.warning("webhook gave up on alert %s: %s", alert.id, exc or type(exc).__name__)
+            log.warning("webhook gave up on alert %s: %s", alert.id, str(exc) or type(exc).__name__)
 
     async def _email(self, alert: alerts.Alert) -> None:
         import aiosmtplib
@@ -107,4 +107,4 @@ class Channels:
             DELIVERIES.labels("email", "ok").inc()
         except Exception as exc:
             DELIVERIES.labels("email", "failed").inc()
-            log.warning("email of alert %s failed: %s", alert.id, exc or type(exc).__name__)
+            log.warning("email of alert %s failed: %s", alert.id, str(exc) or type(exc).__name__)

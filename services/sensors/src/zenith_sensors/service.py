@@ -23,11 +23,12 @@ from zenith.contracts import capture, frames, sensors
 from zenith.runner import ServiceContext
 from zenith.storage.factory import open_series
 from zenith.storage.series import SeriesStore
+from zenith.timefmt import utcnow
 from zenith_sensors import demo
 from zenith_sensors.alerts import DEFAULT_RULES, AlertEngine
 from zenith_sensors.backends import open_sensor
 from zenith_sensors.backends.base import Environment
-from zenith_sensors.backends.night import Night
+from zenith_sensors.backends.night import Night, night_hours
 from zenith_sensors.channels import Channels
 from zenith_sensors.config import SensorSpec
 from zenith_sensors.controls import Controls
@@ -80,7 +81,8 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
     token = s.influx_token.get_secret_value() if s.influx_token else None
     series = await open_series(s.resolved_series_url, token)
     ctx.stack.push_async_callback(series.close)
-    night = Night(speed=s.sensors_sim_speed)
+    night = Night(speed=s.sensors_sim_speed, start_h=night_hours(s.sensors_sim_start or utcnow(),
+                                                                  s.longitude))
     node = SensorsNode(settings=s, series=series, night=night)
 
     devices: tuple[SensorSpec, ...] | list[SensorSpec]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -31,6 +32,10 @@ class SensorsSettings(Settings):
                                      description="Readings written per batch.")
     sensors_sim_speed: float = Field(
         1.0, gt=0, le=10_000, description="Simulated night: this many seconds pass per second.")
+    sensors_sim_start: datetime | None = Field(
+        None, description="ISO time the simulated clock starts at (as "
+        "ZENITH_CAPTURE_SIM_START); empty: now. The simulated night runs from 18:00 to 06:00 "
+        "local solar time at the site's longitude.")
     sensors_onewire_dir: str = Field("/sys/bus/w1/devices", description="1-wire sysfs.")
     sensors_iio_dir: str = Field("/sys/bus/iio/devices", description="IIO sysfs (DHT22).")
     sensors_thermal_zone: str = Field("/sys/class/thermal/thermal_zone0/temp",

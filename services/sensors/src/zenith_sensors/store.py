@@ -72,7 +72,7 @@ class StoreWriter:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("sensors-store fetch failed: %s", exc or type(exc).__name__)
+                log.warning("sensors-store fetch failed: %s", str(exc) or type(exc).__name__)
                 await asyncio.sleep(1.0)
                 continue
             points, good = [], []

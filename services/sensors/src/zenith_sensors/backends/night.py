@@ -16,10 +16,18 @@ import math
 import random
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from zenith_sensors.dewpoint import relative_humidity
 
 NIGHT_H = 12.0
+DUSK_SOLAR_H = 18.0
+
+
+def night_hours(when: datetime, longitude: float) -> float:
+    """Hours since 18:00 local solar time (the simulated dusk) at ``when``."""
+    solar = when.hour + when.minute / 60 + when.second / 3600 + longitude / 15.0
+    return (solar - DUSK_SOLAR_H) % 24.0
 HEATER_GAIN_C = 4.0
 HEATER_TAU_H = 0.25
 

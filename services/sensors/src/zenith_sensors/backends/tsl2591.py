@@ -25,7 +25,7 @@ REG_ENABLE, REG_CONTROL, REG_ID, REG_STATUS, REG_C0 = 0x00, 0x01, 0x12, 0x13, 0x
 DEVICE_ID = 0x50
 GAINS = {1: 0b00, 25: 0b01, 428: 0b10, 9876: 0b11}
 LUX_DF = 408.0
-DEFAULT_SQM_CONST = 25.0
+DEFAULT_SQM_CONST = 19.5
 
 
 def settings(options: dict[str, float]) -> tuple[int, int]:
