@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from zenith.contracts.base import Event, Message
+from zenith.contracts.base import Collection, Document, Event, Message
 from zenith.contracts.common import NightDate
 from zenith.ids import CameraId
 
@@ -82,6 +82,48 @@ class UploadReceived(Message):
 UPLOAD_RECEIVED = Event(name="ingest.upload", subject="zenith.ingest.{camera}.{kind}",
                         stream="INGEST", payload=UploadReceived,
                         summary="An upload was staged and checked; consumers index it.")
+
+
+# --- what uploads become: products (kept by ``products``) and meteor candidates ----------
+
+PRODUCT_OF_ASSET = {"keogram": "keogram", "startrail": "startrails", "video": "timelapse"}
+"""The product kind an AllSkyKamera nightly asset is indexed as."""
+
+UPLOADED_SOURCE = "camera"
+"""``meta.source`` of an uploaded product (the hub's own products say ``hub``)."""
+
+
+def uploaded_product_id(camera: str, night: str, kind: str) -> str:
+    """Index ``_id`` of a product a camera uploaded: beside the hub's own
+    (``products.product_id``), never in its place."""
+    return f"{camera}:{night}:{kind}:{UPLOADED_SOURCE}"
+
+
+def uploaded_product_key(camera: str, night: str, kind: str, part: str, ext: str) -> str:
+    """Blob key of a part (fullhd, mobile, thumb, file) of an uploaded product."""
+    return f"products/{camera}/{night}/{UPLOADED_SOURCE}/{kind}-{part}.{ext}"
+
+
+def meteor_key(camera: str, day: str, candidate: str, part: str, ext: str) -> str:
+    """Blob key of a part of a meteor candidate."""
+    return f"meteors/{camera}/{day}/{candidate}/{part}.{ext}"
+
+
+class MeteorDoc(Document):
+    """A meteor candidate a camera uploaded (``_id`` = ``<camera>:<day>:<candidate>``)."""
+
+    camera: str
+    day: NightDate
+    candidate_id: str
+    parts: dict[str, str] = Field(description="Part name -> blob key.")
+    candidate: dict[str, Any] = Field(default_factory=dict,
+                                      description="The candidate_json the camera sent.")
+    received_at: str
+
+
+METEORS = Collection("meteor_candidates", "products", MeteorDoc,
+                     "Meteor candidates uploaded by cameras, by camera and day.",
+                     indexes=(("camera", "day"),))
 
 
 # --- the documented external-sensor API (POST /api/v1/weather.php) --------------------------

@@ -48,6 +48,10 @@ async def serve(ctx: ServiceContext[ProductsSettings]) -> None:
     publisher = Publisher(meta, ctx.js)
     await publisher.ensure_indexes()
     env = Env(settings=s, js=ctx.js, kv=kv, meta=meta, blobs=blobs, publisher=publisher)
+    if s.products_hub_ingest:
+        from zenith_products.uploads import start_product_uploads
+
+        await start_product_uploads(ctx, meta, blobs)
 
     supervisor = Supervisor(env, worker_id(s))
     await supervisor.start()

@@ -119,6 +119,9 @@ class ProductsSettings(Settings):
         description="Delete oldest frames/products while the blob disk is fuller than this, %.")
     products_disk_max_bytes: int = Field(
         0, ge=0, description="Also keep the blob store under this many bytes; 0: no limit.")
+    products_hub_ingest: bool = Field(
+        False, description="On a hub: index the nightly products and meteor candidates "
+        "cameras upload (the INGEST stream) beside the hub's own.")
     products_retention_interval_s: float = Field(
         3600.0, ge=0, description="How often the service applies retention; 0: never.")
     products_highlights_required: bool = Field(

@@ -1,0 +1,166 @@
+"""On a hub: nightly products and meteor candidates that cameras upload.
+
+A durable consumer (``products-uploads``, shared by the replicas) on the
+INGEST stream's ``product`` and ``meteor`` uploads copies the staged parts
+to their own keys and indexes them:
+
+- a nightly product goes into the products index *beside* the hub's own
+  product of that night and kind (``ingest.uploaded_product_id``), with
+  ``meta.source = "camera"`` and the keys of its other sizes; a new upload of
+  the same night and kind replaces it;
+- a meteor candidate goes into ``ingest.METEORS`` (one document per camera,
+  day and candidate id).
+
+Both writes are by id, so a redelivered upload changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+
+from zenith.contracts import ingest
+from zenith.contracts.products import PRODUCTS_INDEX, ProductDoc
+from zenith.runner import ServiceContext
+from zenith.storage.blob import BlobStore
+from zenith.storage.metadata import MetadataStore
+from zenith.timefmt import to_iso, utcnow
+
+log = logging.getLogger("zenith.products.uploads")
+
+DURABLE = "products-uploads"
+BATCH = 8
+_EXT = {"image/jpeg": "jpg", "video/mp4": "mp4", "video/webm": "webm",
+        "application/json": "json"}
+
+
+async def open_uploads_consumer(js: JetStreamContext) -> JetStreamContext.PullSubscription:
+    stream = ingest.UPLOAD_RECEIVED.stream
+    try:
+        await js.consumer_info(stream, DURABLE)
+    except NotFoundError:
+        await js.add_consumer(stream, ConsumerConfig(
+            name=DURABLE, durable_name=DURABLE,
+            description="products: uploaded nightly products and meteor candidates",
+            filter_subjects=[ingest.UPLOAD_RECEIVED.wildcard(kind="product"),
+                             ingest.UPLOAD_RECEIVED.wildcard(kind="meteor")],
+            ack_policy=AckPolicy.EXPLICIT, ack_wait=300, max_ack_pending=64))
+    return await js.pull_subscribe_bind(durable=DURABLE, stream=stream)
+
+
+class UploadedProducts:
+    def __init__(self, meta: MetadataStore, blobs: BlobStore) -> None:
+        self.meta = meta
+        self.blobs = blobs
+
+    async def setup(self) -> None:
+        for fields in ingest.METEORS.indexes:
+            await self.meta.ensure_index(ingest.METEORS.name, list(fields))
+
+    async def _copy(self, source: str, target: str) -> None:
+        if not self.blobs.exists(target) or self.blobs.size(target) != self.blobs.size(source):
+            await asyncio.to_thread(self.blobs.write_file, target, self.blobs.path(source))
+
+    async def product(self, upload: ingest.UploadReceived) -> ProductDoc:
+        kind = ingest.PRODUCT_OF_ASSET[upload.asset]
+        night = upload.night or upload.received_at.date().isoformat()
+        keys: dict[str, str] = {}
+        for name, part in upload.parts.items():
+            target = ingest.uploaded_product_key(upload.camera, night, kind, name,
+                                                 _EXT.get(part.content_type, "bin"))
+            await self._copy(part.key, target)
+            keys[name] = target
+        main = upload.parts.get("file") or upload.parts.get("fullhd") or upload.parts["thumb"]
+        now = to_iso(utcnow())
+        doc = ProductDoc(
+            id=ingest.uploaded_product_id(upload.camera, night, kind), camera=upload.camera,
+            kind=kind, night=night, key=keys[main.name], thumb_key=keys.get("thumb"),
+            content_type=main.content_type, frames=0, final=True, size=main.size,
+            meta={"source": ingest.UPLOADED_SOURCE, "dialect": upload.dialect,
+                  "upload_id": upload.upload_id, "parts": keys,
+                  "publish_last": bool(upload.meta.get("publish_last", False)),
+                  "width": main.width, "height": main.height, "codec": main.codec},
+            created_at=now, updated_at=now)
+        await self.meta.put(PRODUCTS_INDEX.name, PRODUCTS_INDEX.to_doc(doc))
+        log.info("uploaded %s of %s night %s indexed", kind, upload.camera, night)
+        return doc
+
+    async def meteor(self, upload: ingest.UploadReceived) -> ingest.MeteorDoc:
+        day = upload.day or upload.received_at.date().isoformat()
+        candidate = upload.candidate_id or upload.upload_id
+        keys: dict[str, str] = {}
+        details: dict[str, object] = {}
+        for name, part in upload.parts.items():
+            target = ingest.meteor_key(upload.camera, day, candidate, name,
+                                       _EXT.get(part.content_type, "bin"))
+            await self._copy(part.key, target)
+            keys[name] = target
+            if name == "candidate_json":
+                with contextlib.suppress(ValueError):
+                    value = json.loads(await self.blobs.aread_bytes(part.key))
+                    details = value if isinstance(value, dict) else {"items": value}
+        doc = ingest.MeteorDoc(id=f"{upload.camera}:{day}:{candidate}", camera=upload.camera,
+                               day=day, candidate_id=candidate, parts=keys, candidate=details,
+                               received_at=to_iso(upload.received_at))
+        await self.meta.put(ingest.METEORS.name, ingest.METEORS.to_doc(doc))
+        return doc
+
+    async def apply(self, upload: ingest.UploadReceived) -> None:
+        if upload.kind == "product":
+            await self.product(upload)
+        elif upload.kind == "meteor":
+            await self.meteor(upload)
+
+    async def run(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                msgs = await sub.fetch(BATCH, timeout=2)
+            except NatsTimeout:
+                continue
+            except Exception as exc:
+                if stop.is_set():
+                    break
+                log.warning("uploads consumer: %s", exc)
+                await asyncio.sleep(1)
+                continue
+            for msg in msgs:
+                try:
+                    upload = ingest.UploadReceived.model_validate_json(msg.data)
+                except ValidationError as exc:
+                    log.warning("dropping a malformed upload event: %s", exc)
+                    await msg.term()
+                    continue
+                try:
+                    await self.apply(upload)
+                    await msg.ack()
+                except Exception as exc:  # a store away: redelivered later
+                    log.warning("upload %s not indexed yet: %s", upload.upload_id, exc)
+                    with contextlib.suppress(Exception):
+                        await msg.nak(delay=5)
+
+
+async def start_product_uploads(ctx: ServiceContext[Any], meta: MetadataStore,
+                                blobs: BlobStore) -> UploadedProducts:
+    uploads = UploadedProducts(meta, blobs)
+    await uploads.setup()
+    sub = await open_uploads_consumer(ctx.js)
+    stop = asyncio.Event()
+    task = asyncio.create_task(uploads.run(sub, stop), name="products-uploads")
+
+    async def stop_task() -> None:
+        stop.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(task, 10)
+
+    ctx.stack.push_async_callback(stop_task)
+    return uploads
