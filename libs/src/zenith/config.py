@@ -172,10 +172,10 @@ def load_settings(
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "?"
-            shown = "***" if "token" in field or "secret" in field or "password" in field \
-                else repr(values.get(field))
-            problems.append(f"{env_name(field)} (got {shown}): {err['msg']}")
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            shown = "***" if "token" in name or "secret" in name or "password" in name \
+                else repr(values.get(name))
+            problems.append(f"{env_name(name)} (got {shown}): {err['msg']}")
         raise ConfigError("invalid setting: " + "; ".join(problems)) from None
 
 
@@ -183,7 +183,7 @@ def describe(model: type[Settings]) -> list[dict[str, Any]]:
     """Every setting of a model: env name, default, description (for docs)."""
     rows = []
     for name, field in model.model_fields.items():
-        default = field.default if not callable(field.default_factory) else field.default_factory()
+        default = field.get_default(call_default_factory=True)
         rows.append({
             "env": env_name(name),
             "default": None if isinstance(default, SecretStr) else default,

@@ -66,7 +66,7 @@ async def gather_pings(nc: Client, services: Sequence[str], window: float,
     try:
         for name in services:
             await nc.publish(ping_subject(name), b"", reply=inbox)
-        await nc.flush(timeout=window)
+        await nc.flush(timeout=max(1, round(window)))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), window)
     except Exception as exc:  # disconnected: whatever answered so far is the answer

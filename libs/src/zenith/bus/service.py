@@ -119,12 +119,12 @@ class _Stats:
     """
 
     def __init__(self, endpoint: MicroEndpoint | None) -> None:
-        self.endpoint = endpoint
+        self.endpoint: MicroEndpoint | None = endpoint
 
     def error(self, exc: ZenithError) -> None:
         if self.endpoint is not None:
             self.endpoint._num_errors += 1
-            self.endpoint._last_error = f"{exc.status}:{exc.code}: {exc.message}"[:512]
+            self.endpoint._last_error = f"{exc.status}:{exc.code}: {exc.message}"[:512]  # type: ignore[assignment]
 
     def took(self, elapsed_ns: int) -> None:
         ep = self.endpoint
@@ -165,7 +165,7 @@ class BusService:
         needed = {p: all_params[p] for p in endpoint.placeholders if p in all_params}
         subject = endpoint.subject_for(**needed)
         label = f"{endpoint.service}.{endpoint.name}"
-        stats = _Stats(None)
+        stats = _Stats(None)  # the micro endpoint, once added below
 
         async def on_request(request: Request) -> None:
             started = time.perf_counter()

@@ -25,6 +25,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -173,7 +174,8 @@ def check_ports(settings: DevSettings, with_web: bool) -> None:
 
 
 def run_dev(args: argparse.Namespace) -> int:
-    overrides = {"data_dir": Path(args.data_dir)} if getattr(args, "data_dir", None) else {}
+    overrides: dict[str, Any] = (
+        {"data_dir": Path(args.data_dir)} if getattr(args, "data_dir", None) else {})
     try:
         settings = load_settings(DevSettings, **overrides)
         services = service_names("dev")

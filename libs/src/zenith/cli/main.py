@@ -38,7 +38,7 @@ def _cmd_services(args: argparse.Namespace) -> int:
 
     installed = available_services()
     for spec in SERVICES:
-        where = ",".join(p for p in ("node", "hub", "dev") if spec.in_profile(p))  # type: ignore[arg-type]
+        where = ",".join(sorted(spec.profiles))
         state = "installed" if spec.name in installed else "not installed"
         print(f"{spec.name:10} {where:14} {state:14} {spec.summary}")
     return 0

@@ -24,9 +24,11 @@ ENDPOINTS: dict[str, Endpoint[Any, Any]] = {}
 EVENTS: dict[str, Event[Any]] = {}
 COLLECTIONS: dict[str, Collection[Any]] = {}
 
-ReqT = TypeVar("ReqT", bound=BaseModel)
-RepT = TypeVar("RepT", bound=BaseModel)
-PayT = TypeVar("PayT", bound=BaseModel)
+# covariant: a declaration is read-only, so an Endpoint[Move, Status] is an
+# Endpoint[BaseModel, BaseModel] wherever one is expected
+ReqT = TypeVar("ReqT", bound=BaseModel, covariant=True)
+RepT = TypeVar("RepT", bound=BaseModel, covariant=True)
+PayT = TypeVar("PayT", bound=BaseModel, covariant=True)
 DocT = TypeVar("DocT", bound=BaseModel)
 
 

@@ -172,10 +172,12 @@ def decode_image(data: bytes, *, reduce: int = 1, check: bool = True,
 def _to_uint16(pixels: np.ndarray) -> np.ndarray:
     """Float or 32-bit TIFFs: scale into 16 bits (floats are taken as 0..1)."""
     if np.issubdtype(pixels.dtype, np.floating):
-        return np.clip(np.nan_to_num(pixels) * 65535.0, 0, 65535).astype(np.uint16)
+        scaled: np.ndarray = np.clip(np.nan_to_num(pixels) * 65535.0, 0, 65535)
+        return scaled.astype(np.uint16)
     top = max(int(pixels.max()), 1)
     shift = max(0, top.bit_length() - 16)
-    return (np.clip(pixels, 0, None) >> shift).astype(np.uint16)
+    shifted: np.ndarray = np.clip(pixels, 0, None) >> shift
+    return shifted.astype(np.uint16)
 
 
 def read_image(path: str | Path, *, reduce: int = 1, check: bool = True) -> Image:

@@ -52,7 +52,8 @@ def to_display(image: Image, *, auto_stretch: bool = False, target: float = 0.25
         params = stretch_params(gray, target)
         if params is not None:
             lut = _lut(image.max_value, *params)
-            return lut[image.pixels]
+            stretched: np.ndarray = lut[image.pixels]
+            return stretched
     if image.pixels.dtype == np.uint8:
         return image.pixels
     return cv2.convertScaleAbs(image.pixels, alpha=255.0 / image.max_value)

@@ -21,8 +21,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
-from influxdb_client import Point as LinePoint
-from influxdb_client import WritePrecision
+from influxdb_client.client.write.point import Point as LinePoint
+from influxdb_client.domain.write_precision import WritePrecision
 
 from zenith.errors import BadRequest, ConfigError, StorageError, Unavailable, ZenithError
 from zenith.storage import influxql
@@ -35,13 +35,13 @@ BATCH_LINES = 5000
 
 
 def line(point: CheckedPoint) -> str:
-    out = LinePoint(point.measurement)
+    out = LinePoint(point.measurement)  # type: ignore[no-untyped-call]
     for key, value in point.tags:
-        out.tag(key, value)
+        out.tag(key, value)  # type: ignore[no-untyped-call]
     for key, number in point.fields.items():
-        out.field(key, number)
-    out.time(point.time_ns, WritePrecision.NS)
-    text: str = out.to_line_protocol()
+        out.field(key, number)  # type: ignore[no-untyped-call]
+    out.time(point.time_ns, WritePrecision.NS)  # type: ignore[no-untyped-call]
+    text: str = out.to_line_protocol()  # type: ignore[no-untyped-call]
     return text
 
 

@@ -88,7 +88,8 @@ class MongoMetadataStore(MetadataStore):
         from motor.motor_asyncio import AsyncIOMotorClient
 
         try:
-            made = AsyncIOMotorClient(url, serverSelectionTimeoutMS=server_selection_timeout_ms)
+            made: Any = AsyncIOMotorClient(url,
+                                           serverSelectionTimeoutMS=server_selection_timeout_ms)
         except (PyMongoError, ValueError, TypeError) as exc:
             raise ConfigError(f"ZENITH_METADATA_URL: {exc}") from None
         store = cls(made, name, owns_client=True)

@@ -21,6 +21,7 @@ from prometheus_client import Counter
 
 from zenith.bus.service import BusService, Call
 from zenith.contracts import auth as c
+from zenith.contracts.base import Empty
 from zenith.errors import TooManyRequests, Unauthorized
 from zenith.ids import new_id
 from zenith_auth.core import AuthCore
@@ -143,7 +144,7 @@ class AuthEndpoints:
         await self.core.revocations.end_session(self.kv, family)
         log.info("session %s ended", family)
 
-    async def jwks(self, call: Call[c.Empty]) -> c.Jwks:
+    async def jwks(self, call: Call[Empty]) -> c.Jwks:
         return c.Jwks(keys=[self.signing.jwk()], issuer=c.ISSUER)
 
     async def user_add(self, call: Call[c.UserAdd]) -> c.UserAdded:
@@ -162,5 +163,5 @@ class AuthEndpoints:
         await self.core.revocations.publish_now(self.kv, call.body.username, revoked.not_before)
         return c.Ok()
 
-    async def user_list(self, call: Call[c.Empty]) -> c.UserList:
+    async def user_list(self, call: Call[Empty]) -> c.UserList:
         return c.UserList(users=await self.core.users.list())

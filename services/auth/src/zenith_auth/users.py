@@ -8,6 +8,7 @@ access-token revocation (see :mod:`zenith_auth.revocation`).
 
 from __future__ import annotations
 
+import builtins
 import logging
 import secrets
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ class UserDirectory:
 
     async def add(self, username: str, *, role: str = "viewer", password: str | None = None,
                   password_hash: str | None = None,
-                  permissions: dict[str, list[str]] | None = None,
+                  permissions: dict[str, builtins.list[str]] | None = None,
                   source: str | None = None) -> tuple[UserInfo, str | None]:
         """Create a user; returns it and the password when one was generated."""
         validate_username(username)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from gpiozero import (
     DigitalInputDevice,
@@ -34,7 +34,7 @@ log = logging.getLogger("zenith.gpio")
 
 PINS = range(MAX_PIN + 1)
 DUTY_MAX = 65535
-Device = DigitalInputDevice | DigitalOutputDevice | PWMOutputDevice
+Device: TypeAlias = DigitalInputDevice | DigitalOutputDevice | PWMOutputDevice
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ class Publisher:
             created = old.get("created_at") if old else None
             await self.meta.put(INDEX, index_doc(camera, art, created or to_iso(now),
                                                  to_iso(now)))
-            event = ProductReady(camera=camera, kind=art.kind, night=art.night, key=art.key,  # type: ignore[arg-type]
+            event = ProductReady(camera=camera, kind=art.kind, night=art.night, key=art.key,
                                  thumb_key=art.thumb_key, content_type=art.content_type,
                                  frames=art.frames, final=art.final, created_at=now,
                                  meta=art.meta)

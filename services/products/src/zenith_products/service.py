@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from zenith.bus.client import BusClient
 from zenith.bus.jetstream import bucket
 from zenith.bus.service import BusService, Call
+from zenith.contracts.base import Empty
 from zenith.contracts.products import BUCKET, STATUS, CameraProducts
 from zenith.ids import validate_camera_id
 from zenith.runner import ServiceContext
@@ -62,7 +63,7 @@ async def serve(ctx: ServiceContext[ProductsSettings]) -> None:
                                  camera="*")
     position = STATUS.subject.split(".").index("{camera}")
 
-    async def status(call: Call[object]) -> CameraProducts:
+    async def status(call: Call[Empty]) -> CameraProducts:
         camera = validate_camera_id(call.subject.split(".")[position])
         rec, _ = await read(kv, camera)
         owned = rec.owner is not None and rec.expires_at > datetime.now(UTC).timestamp()

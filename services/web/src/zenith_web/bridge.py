@@ -19,6 +19,8 @@ from zenith.errors import BadRequest, BusTimeout, Unavailable, invalid
 from zenith_web import keys
 
 M = TypeVar("M", bound=BaseModel)
+Req = TypeVar("Req", bound=BaseModel)
+Rep = TypeVar("Rep", bound=BaseModel)
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -81,7 +83,7 @@ async def no_body(request: web.Request) -> Empty:
     return await read_body(request, Empty)
 
 
-def forward(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
+def forward(endpoint: Endpoint[Any, Any]) -> Callable[[web.Request], Awaitable[web.Response]]:
     """A view that hands its JSON body (or nothing, for an endpoint without
     fields) to ``endpoint`` and answers with the reply model."""
 
@@ -95,9 +97,9 @@ def forward(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Respons
     return view
 
 
-async def call(request: web.Request, endpoint: Endpoint,
-               body: BaseModel | dict[str, Any] | None = None,
-               timeout: float | None = None) -> Any:
+async def call(request: web.Request, endpoint: Endpoint[Req, Rep],
+               body: Req | dict[str, Any] | None = None,
+               timeout: float | None = None) -> Rep:
     """Request ``endpoint`` for this node's camera; returns the reply model."""
     settings = request.app[keys.SETTINGS]
     params = {"camera": settings.camera} if "camera" in endpoint.placeholders else {}

@@ -50,7 +50,7 @@ def from_http(exc: web.HTTPException, path: str) -> web.Response:
     if status == 404:
         message = f"no such route: {path}"
     elif status == 405:
-        allowed = getattr(exc, "allowed_methods", set()) or set()
+        allowed: set[str] = getattr(exc, "allowed_methods", set()) or set()
         message = f"method not allowed here; use {', '.join(sorted(allowed))}"
     elif status == 413:
         message = "request body is too large"

@@ -9,6 +9,7 @@ from aiohttp import web
 
 import zenith
 from zenith.bus import BusService, Call
+from zenith.contracts.base import Empty
 from zenith.contracts.web import WEB_INFO, WebInfo
 from zenith.runner import ServiceContext, run
 from zenith_web.app import create_app
@@ -36,7 +37,7 @@ async def serve(ctx: ServiceContext[WebSettings]) -> None:
     log.info("web listening on %s", ", ".join(
         f"{a[0]}:{a[1]}" for a in runner.addresses))
 
-    async def info(call: Call[object]) -> WebInfo:
+    async def info(call: Call[Empty]) -> WebInfo:
         return WebInfo(url=url, version=zenith.__version__)
 
     svc = await BusService.start(ctx.nc, "web", "HTTP API, pages and OpenAPI document",

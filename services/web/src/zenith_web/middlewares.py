@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from aiohttp.web_urldispatcher import StaticResource
 
 from zenith.errors import ZenithError
@@ -27,7 +28,7 @@ PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
             "base-uri 'none'; form-action 'self'")
 
 
-def route_label(request: web.BaseRequest) -> str:
+def route_label(request: web.Request) -> str:
     resource = request.match_info.route.resource
     if resource is None:
         return "unmatched"
@@ -61,7 +62,7 @@ def _file_exists(response: web.FileResponse) -> bool:
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every failure leaves as ``{"error": {"code", "message"}}`` (a page for browsers)."""
     started = time.perf_counter()
     status = 500
@@ -96,7 +97,7 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
 
 
 @web.middleware
-async def auth_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Resolve the client and the caller; refuse what the route's spec does not allow."""
     settings = request.app[keys.SETTINGS]
     request[keys.CLIENT] = client_of(request, settings.proxy_networks)

@@ -70,7 +70,8 @@ def _security(spec: RouteSpec) -> list[dict[str, list[str]]]:
         return [{"bearer": []}]
     if spec.access is Access.PAGE:
         return [{"cookie": []}]
-    cookie = {"cookie": []} if spec.method in ("GET", "HEAD") else {"cookie": [], "csrf": []}
+    cookie: dict[str, list[str]] = (
+        {"cookie": []} if spec.method in ("GET", "HEAD") else {"cookie": [], "csrf": []})
     return [{"bearer": []}, cookie]
 
 

@@ -61,7 +61,9 @@ def time_from_name(name: str, tz: tzinfo) -> datetime | None:
         if match:
             try:
                 parts = [int(p) for p in match.groups()]
-                return datetime(*parts, tzinfo=tz).astimezone(UTC)  # type: ignore[misc]
+                year, month, day, hour, minute, second = parts
+                return datetime(year, month, day, hour, minute, second,
+                                tzinfo=tz).astimezone(UTC)
             except ValueError:
                 continue
     return None

@@ -18,12 +18,12 @@ MAX_STATES = 200_000
 MAX_PWM_HZ = 1_000_000
 
 
-class MockPWMPinBounded(MockPWMPin):
+class MockPWMPinBounded(MockPWMPin):  # type: ignore[misc]
     """A MockPWMPin whose ``states`` history holds the last MAX_STATES changes."""
 
     def clear_states(self) -> None:
         self._last_change = monotonic()
-        self.states = deque([PinState(0.0, self._state)], maxlen=MAX_STATES)  # type: ignore[assignment]
+        self.states = deque([PinState(0.0, self._state)], maxlen=MAX_STATES)
 
 
 def mock_factory() -> MockFactory:

@@ -20,7 +20,7 @@ def status_html(app: web.Application, status: capture.Status) -> str:
 
 
 async def status(request: web.Request) -> web.Response:
-    reply: capture.Status = await call(request, capture.STATUS)
+    reply = await call(request, capture.STATUS)
     body = AllskyStatus(**reply.model_dump(), status_html=status_html(request.app, reply))
     return model_response(body)
 
@@ -29,7 +29,7 @@ def _action(endpoint: Endpoint, said: str) -> Callable[[web.Request],
                                                         Coroutine[Any, Any, web.Response]]:
     async def view(request: web.Request) -> web.Response:
         await call(request, endpoint, await no_body(request))
-        return model_response(AllskyAction(status=said))  # type: ignore[arg-type]
+        return model_response(AllskyAction(status=said))
 
     view.__name__ = f"allsky_{endpoint.name}"
     return view

@@ -65,7 +65,7 @@ async def login(request: web.Request) -> web.StreamResponse:
                 "session": True}
     try:
         form = validate(LoginRequest, data)
-        pair: contract.TokenPair = await call(request, contract.LOGIN, contract.Login(
+        pair = await call(request, contract.LOGIN, contract.Login(
             username=form.username, password=form.password, client_ip=peer.address[:64]))
     except ZenithError as exc:
         if not from_form or _wants_json(request):
@@ -93,7 +93,7 @@ async def refresh(request: web.Request) -> web.Response:
             raise Unauthorized("no refresh token: send refresh_token or the session cookie",
                                code="no_refresh_token")
         session.check_csrf(request, settings, peer.via_proxy)
-    pair: contract.TokenPair = await call(request, contract.REFRESH, contract.Refresh(
+    pair = await call(request, contract.REFRESH, contract.Refresh(
         refresh_token=token, client_ip=peer.address[:64]))
     if not from_cookie:
         return model_response(pair)

@@ -11,7 +11,7 @@ from zenith_web.bridge import call, model_response, validate
 
 
 async def all_pins(request: web.Request) -> web.Response:
-    reply: gpio.AllReply = await call(request, gpio.ALL)
+    reply = await call(request, gpio.ALL)
     return model_response(GpioPins(reply.pins))
 
 
