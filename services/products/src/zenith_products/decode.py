@@ -102,8 +102,11 @@ class Decoded:
 
 
 def channel_means(bgr: np.ndarray) -> tuple[float, float, float]:
-    b, g, r, _ = cv2.mean(bgr)
-    return b / 255.0, g / 255.0, r / 255.0
+    """B, G, R means (0..1), exact: from the channel sums (``sumElems`` is a
+    few times faster than ``cv2.mean``, which is a third of a decode)."""
+    b, g, r, _ = cv2.sumElems(bgr)
+    scale = 255.0 * bgr.shape[0] * bgr.shape[1]
+    return b / scale, g / scale, r / scale
 
 
 def _decode_jpeg(data: bytes, pool: BufferPool | None) -> Decoded:

@@ -22,9 +22,9 @@ import logging
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import av
 import cv2
 import numpy as np
 
@@ -37,6 +37,9 @@ from zenith_products.snapshot import NightSnapshot
 from zenith_products.thumbs import jpeg, png, thumbnail
 from zenith_products.video import concat, encode_clip
 from zenith_products.work import WorkDir
+
+if TYPE_CHECKING:
+    import av
 
 log = logging.getLogger("zenith.products.longterm")
 MADE = ("monthly-keogram", "monthly-timelapse", "yearly-timelapse")  # the longterm kinds
@@ -118,6 +121,8 @@ def night_keogram(s: NightSnapshot) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _sample_frames(paths: Iterable[Path], width: int, height: int) -> Iterable[av.VideoFrame]:
+    import av
+
     for path in paths:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 
 Rule = Literal["brightest", "luma"]
@@ -65,7 +64,7 @@ class StarTrails:
         if self.stack is None:
             self.stack = bgr.copy()
         else:
-            cv2.max(self.stack, bgr, dst=self.stack)
+            np.maximum(self.stack, bgr, out=self.stack)
         self.used += 1
         self.dirty = True
         return True

@@ -6,7 +6,8 @@ one night share their encoder settings, so their H.264 parameter sets are
 identical and :func:`concat` joins them by copying packets (no re-encoding)
 into one MP4 with the index (``moov``) before the data (``+faststart``), the
 form every browser plays progressively. Output is ``yuv420p``, limited
-range, BT.601 (the colour matrix of JPEG).
+range, BT.601 (the colour matrix of JPEG). FFmpeg (``av``) is imported on
+first use, so a render without videos never loads it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import av
+if TYPE_CHECKING:
+    import av
 
 log = logging.getLogger("zenith.products.video")
 
@@ -74,6 +76,8 @@ class SegmentEncoder:
     """Encode frames one by one into an MP4 file; :meth:`close` finishes it."""
 
     def __init__(self, path: Path, params: VideoParams, faststart: bool = False) -> None:
+        import av
+
         self.path = path
         self.params = params
         self.frames = 0
@@ -115,6 +119,8 @@ def encode_clip(frames: Iterable[av.VideoFrame], path: Path, params: VideoParams
 
 
 def _extradata(path: Path) -> tuple[bytes, int, int]:
+    import av
+
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         ctx = stream.codec_context
@@ -129,6 +135,8 @@ def concat(paths: list[Path], out: Path, params: VideoParams) -> int:
     re-encoded with ``params`` instead."""
     if not paths:
         raise ValueError("no segments to join")
+    import av
+
     first = _extradata(paths[0])
     if any(_extradata(p) != first for p in paths[1:]):
         log.info("segments differ in parameters: re-encoding %d of them", len(paths))
@@ -157,6 +165,8 @@ class _Joiner:
         self.last_dts: int | None = None
 
     def copy(self, path: Path) -> int:
+        import av
+
         end = self.offset
         count = 0
         tb_out = self.ost.time_base
@@ -186,6 +196,8 @@ class _Joiner:
 
 
 def _decoded(paths: list[Path], params: VideoParams) -> Iterable[av.VideoFrame]:
+    import av
+
     for path in paths:
         with av.open(str(path)) as source:
             for frame in source.decode(video=0):
@@ -195,6 +207,8 @@ def _decoded(paths: list[Path], params: VideoParams) -> Iterable[av.VideoFrame]:
 
 def probe(path: Path) -> dict[str, Any]:
     """Codec, pixel format, size, frame count and duration of a video file."""
+    import av
+
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         ctx = stream.codec_context
