@@ -76,6 +76,7 @@ RUN groupadd --system --gid 10001 zenith \
     && chown -R 10001:10001 /var/lib/zenith
 
 COPY --from=builder /app/.venv /app/.venv
+COPY LICENSE THIRD_PARTY_NOTICES.md /usr/share/doc/zenith/
 
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
