@@ -140,3 +140,13 @@ def test_every_collection_has_one_declared_owner():
     for name, collection in COLLECTIONS.items():
         assert collection.owner in owners, f"{name}: owner {collection.owner} is not a service"
         assert collection.document.model_fields, name
+
+
+def test_the_architecture_note_names_every_collection_stream_and_bucket():
+    from zenith.contracts.streams import BUCKETS, STREAMS
+
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    names = [*COLLECTIONS, *(s.name for s in STREAMS), *(b.name for b in BUCKETS),
+             *service_names()]
+    missing = [n for n in names if f"`{n}`" not in text]
+    assert not missing, f"docs/architecture.md does not say who owns {missing}"
