@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-FRAMES = Counter(
+FRAME_OUTCOMES = Counter(
     "zenith_products_frames_total",
     "Frame events handled, by outcome (applied, duplicate, day, late, empty, truncated, "
     "corrupt, missing, invalid, resized).",
@@ -35,4 +35,4 @@ RETENTION_BYTES = Counter(
 
 
 def count_frame(camera: str, outcome: str) -> None:
-    FRAMES.labels(camera, outcome).inc()
+    FRAME_OUTCOMES.labels(camera, outcome).inc()

@@ -46,7 +46,7 @@ from zenith_products.metrics import RETENTION, RETENTION_BYTES
 from zenith_products.settings import ProductsSettings
 
 log = logging.getLogger("zenith.products.retention")
-FRAMES = "frames"  # the report's name for frames, beside the retention groups
+FRAMES_GROUP = "frames"  # the report's name for frames, beside the retention groups
 TYPES = {group: kinds_in(group) for group in get_args(RetentionGroup)}
 PAGE = 500
 ASK_KEYS = 1000  # keys per HIGHLIGHTS_REFERENCED request
@@ -99,7 +99,7 @@ class Retention:
         today = today or utcnow().astimezone(self.s.tz).date()
         self.open_nights = self._open_nights()
         self.cameras = await self._cameras()
-        days = {FRAMES: self.s.products_keep_frames_days,
+        days = {FRAMES_GROUP: self.s.products_keep_frames_days,
                 "videos": self.s.products_keep_videos_days,
                 "keograms": self.s.products_keep_keograms_days,
                 "startrails": self.s.products_keep_startrails_days}
@@ -177,7 +177,7 @@ class Retention:
             if night is None:
                 log.warning("retention: over the high-water mark but nothing more may go")
                 return
-            for kind in (FRAMES, *TYPES):
+            for kind in (FRAMES_GROUP, *TYPES):
                 await self._delete_type(kind, night=night)
                 if not self._over():
                     return
@@ -211,7 +211,7 @@ class Retention:
 
     async def _delete_type(self, kind: str, *, before: str | None = None,
                            night: str | None = None) -> None:
-        if kind == FRAMES:
+        if kind == FRAMES_GROUP:
             await self._delete_frames(before=before, night=night)
             return
         flt: dict[str, Any] = {"kind": {"$in": TYPES[kind]}}
@@ -265,12 +265,12 @@ class Retention:
         keep = await self._highlighted(keys)
         done = await self.bus.request(frames.DELETE, frames.FrameDelete(
             night=night, keep=sorted(keep), dry_run=self.report.dry_run), camera=camera)
-        self.report.deleted[FRAMES] += done.deleted
+        self.report.deleted[FRAMES_GROUP] += done.deleted
         self.report.rows += done.deleted
         self.report.bytes += done.bytes
         self.report.kept_highlighted += done.kept
         if not self.report.dry_run:
-            RETENTION.labels(FRAMES).inc(done.deleted)
+            RETENTION.labels(FRAMES_GROUP).inc(done.deleted)
             RETENTION_BYTES.inc(done.bytes)
         if self._store_bytes is not None:
             self._store_bytes -= done.bytes
