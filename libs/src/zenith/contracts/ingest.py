@@ -126,6 +126,50 @@ METEORS = Collection("meteor_candidates", "products", MeteorDoc,
                      indexes=(("camera", "day"),))
 
 
+# --- Zenith's own dialect (a node's uplink), under ZENITH_PREFIX ---------------------------
+
+ZENITH_PREFIX = "/api/ingest/v1"
+IdempotencyKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+ZENITH_KINDS = {"keogram": "keogram", "startrails": "startrail", "timelapse": "video"}
+"""Product kinds a node uploads, and the asset each is staged as."""
+
+
+class FrameMeta(Message):
+    """The ``meta`` field of a frame upload: what the node knows about it."""
+
+    taken_at: datetime
+    exposure_s: float = Field(0.0, ge=0, le=3600)
+    gain: float = Field(1.0, ge=0, le=10_000)
+    night: NightDate | None = None
+    metrics: dict[str, float] = Field(default_factory=dict, max_length=32,
+                                      description="The node's sky metrics (mean, stars, "
+                                      "hfr, sqm, cloud_cover, ...).")
+
+
+class NodeReading(Message):
+    sensor: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    measurement: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    time: datetime
+    fields: dict[str, float] = Field(..., min_length=1, max_length=64)
+    tags: dict[str, str] = Field(default_factory=dict, max_length=16)
+
+
+class ReadingBatch(Message):
+    """``POST {prefix}/{camera}/readings``: a batch, resent whole until acknowledged."""
+
+    readings: list[NodeReading] = Field(..., min_length=1, max_length=1000)
+
+
+class BatchOk(Message):
+    ok: Literal[True] = True
+    stored: int
+    duplicates: int = 0
+
+
+class CameraPath(Message):
+    camera: CameraId
+
+
 # --- the documented external-sensor API (POST /api/v1/weather.php) --------------------------
 
 FieldName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")]

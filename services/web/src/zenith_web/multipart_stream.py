@@ -54,6 +54,20 @@ class Upload:
                 part.path.unlink()
 
 
+async def _read_text(part: BodyPartReader, limit: int) -> str:
+    data = bytearray()
+    while chunk := await part.read_chunk(4096):
+        data.extend(chunk)
+        if len(data) > limit:
+            raise BadRequest(f"form field {part.name!r} is longer than {limit} bytes",
+                             code="field_too_long")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(f"form field {part.name!r} is not UTF-8", code="invalid_field") \
+            from None
+
+
 async def _read_field(part: BodyPartReader, max_field: int) -> str:
     data = bytearray()
     while chunk := await part.read_chunk(1024):
@@ -93,12 +107,15 @@ async def _read_file(part: BodyPartReader, limit: int, tmp: Path) -> FilePart:
 
 
 async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Path, *,
-                      max_field: int = 128) -> Upload:
+                      max_field: int = 128, json_fields: dict[str, int] | None = None
+                      ) -> Upload:
     """The fields and files of a ``multipart/form-data`` body.
 
     ``limits`` names every file part allowed and its largest size; other
     file parts, a part given twice and more than :data:`MAX_FIELDS` fields are
-    refused."""
+    refused. ``json_fields`` names text fields that hold JSON (any characters),
+    with their largest size."""
+    json_fields = json_fields or {}
     if request.content_type != "multipart/form-data":
         raise BadRequest("send the upload as multipart/form-data", code="not_multipart")
     upload = Upload()
@@ -127,6 +144,9 @@ async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Pat
                 raise BadRequest("too many parts", code="too_many_parts")
             if name in upload.fields or name in upload.files:
                 raise BadRequest(f"part {name!r} is given twice", code="duplicate_part")
+            if part.filename is None and name in json_fields:
+                upload.fields[name] = await _read_text(part, json_fields[name])
+                continue
             if part.filename is None:
                 upload.fields[name] = await _read_field(part, max_field)
                 continue

@@ -41,6 +41,7 @@ log = logging.getLogger("zenith.web.ingest")
 
 BLOBS = web.AppKey("ingest_blobs", BlobStore)
 IMAGE_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480}
+MAX_WIDTHS = {**IMAGE_WIDTHS, "frame": 8192}
 NIGHTLY_ASSETS = ("keogram", "startrail", "video")
 METEOR_IMAGES = ("current_fullhd", "current_small", "previous_small", "diff_small",
                  "boxed_small")
@@ -56,8 +57,8 @@ def setup_ingest(app: web.Application, blob_dir: Path) -> None:
 # --- keys --------------------------------------------------------------------------------
 
 
-async def camera_of(request: web.Request, credential: str | None, kind: str = "key"
-                    ) -> camerakeys.KeyVerdict:
+async def camera_of(request: web.Request, credential: str | None, kind: str = "key",
+                    camera: str | None = None) -> camerakeys.KeyVerdict:
     if not credential:
         raise Unauthorized("a camera key is required (X-API-Key)", code="missing_camera_key")
     client = request.get(keys.CLIENT)
@@ -65,7 +66,7 @@ async def camera_of(request: web.Request, credential: str | None, kind: str = "k
     try:
         return await request.app[keys.BUS].request(
             camerakeys.KEY_CHECK, {"credential": credential[:200], "kind": kind,
-                                   "client_ip": address})
+                                   "client_ip": address, "camera": camera})
     except BadRequest:
         raise Unauthorized("invalid camera key", code="invalid_camera_key") from None
 
@@ -145,7 +146,7 @@ async def _stage(request: web.Request, camera: str, upload: Upload,
         codec = None
         if how == "image":
             info = await asyncio.to_thread(check_jpeg_file, part.path,
-                                           max_width=IMAGE_WIDTHS.get(name, 1920),
+                                           max_width=MAX_WIDTHS.get(name, 1920),
                                            max_pixels=settings.web_ingest_max_pixels)
             width, height, content_type, ext = info.width, info.height, "image/jpeg", "jpg"
         elif how == "video":
@@ -184,12 +185,15 @@ def _check_json(path: Path, name: str) -> None:
         raise BadRequest(f"part {name!r} must be a JSON object or list", code="invalid_json")
 
 
-async def _publish(request: web.Request, event: ingest.UploadReceived) -> None:
+async def _publish(request: web.Request, event: ingest.UploadReceived) -> bool:
+    """Announce ``event``; True when JetStream had it already (a retry)."""
     js = request.app[keys.NC].jetstream()
     subject = ingest.UPLOAD_RECEIVED.subject_for(camera=event.camera, kind=event.kind)
     try:
-        await js.publish(subject, event.model_dump_json().encode(), timeout=PUBLISH_TIMEOUT_S,
-                         headers={"Nats-Msg-Id": event.upload_id})
+        ack = await js.publish(subject, event.model_dump_json().encode(),
+                               timeout=PUBLISH_TIMEOUT_S,
+                               headers={"Nats-Msg-Id": event.upload_id})
+        return bool(ack.duplicate)
     except Exception as exc:
         log.warning("upload %s not announced: %s", event.upload_id, exc)
         from zenith.errors import Unavailable
@@ -201,25 +205,28 @@ async def _publish(request: web.Request, event: ingest.UploadReceived) -> None:
 async def _receive(request: web.Request, limits: dict[str, int], checks: dict[str, str],
                    build: Callable[[str, Upload, dict[str, ingest.StagedPart]],
                                    ingest.UploadReceived],
-                   validate: Callable[[Upload], None] | None = None) -> web.Response:
-    verdict = await camera_of(request, request.headers.get("X-API-Key"))
+                   validate: Callable[[Upload], None] | None = None, *,
+                   camera: str | None = None, json_fields: dict[str, int] | None = None
+                   ) -> web.Response:
+    verdict = await camera_of(request, request.headers.get("X-API-Key"), camera=camera)
     blobs = request.app[BLOBS]
     tmp_dir = blobs.path(f"{ingest.STAGING_ROOT}/{verdict.camera}")
-    upload = await read_upload(request, limits, tmp_dir)
+    upload = await read_upload(request, limits, tmp_dir, json_fields=json_fields)
     new: list[str] = []
     try:
         if validate is not None:
             validate(upload)
         staged, new = await _stage(request, verdict.camera, upload, checks)
         event = build(verdict.camera, upload, staged)
-        await _publish(request, event)
+        duplicate = await _publish(request, event)
     except BaseException:
         upload.discard()
         for key in new:  # not announced: what this request added goes again
             blobs.delete(key)
         raise
     upload.discard()
-    return web.json_response({"ok": True, "upload_id": event.upload_id})
+    return web.json_response({"ok": True, "upload_id": event.upload_id,
+                              "duplicate": duplicate})
 
 
 def _night(text: str | None, field: str) -> str:
@@ -397,12 +404,13 @@ def _readings(camera: str, code: str, points: list[dict[str, Any]]) -> list[sens
     return out
 
 
-async def _publish_readings(request: web.Request, readings: list[sensors.Reading]) -> None:
+async def _publish_readings(request: web.Request, readings: list[sensors.Reading],
+                            msg_ids: list[str] | None = None) -> None:
     js = request.app[keys.NC].jetstream()
     futures = []
-    for reading in readings:
+    for n, reading in enumerate(readings):
         body = reading.model_dump_json().encode()
-        msg_id = hashlib.sha256(body).hexdigest()[:32]
+        msg_id = msg_ids[n] if msg_ids else hashlib.sha256(body).hexdigest()[:32]
         futures.append(js.publish(
             sensors.SENSOR_READING.subject_for(camera=reading.camera, sensor=reading.sensor),
             body, timeout=PUBLISH_TIMEOUT_S, headers={"Nats-Msg-Id": msg_id}))

@@ -12,6 +12,7 @@ from typing import Any
 from zenith.contracts import ingest
 from zenith_web.spec import Access, RouteSpec
 from zenith_web.views import ingest as views
+from zenith_web.views import ingest_zenith as zenith_views
 
 _KEY = " Camera key in X-API-Key; the camera is the key's (a `kamera` field is ignored)."
 
@@ -41,6 +42,21 @@ INGEST_ROUTES: tuple[RouteSpec, ...] = (
               "success; errors as InfluxDB's {code, message}.", "ingest", Access.PUBLIC,
               query_model=ingest.WriteQuery, content_type="text/plain",
               statuses=(400, 401, 413, 429, 503)),
+    RouteSpec("POST", ingest.ZENITH_PREFIX + "/{camera}/frames", "ingest-zenith-frame",
+              zenith_views.frame, "Zenith node: a frame (part frame, JPEG) with its metadata "
+              "(field meta, FrameMeta JSON); Idempotency-Key header; the camera must be the "
+              "key's." + _KEY, "ingest", Access.PUBLIC, path_model=ingest.CameraPath,
+              reply=ingest.UploadOk, statuses=(400, 401, 403, 413, 429, 503)),
+    RouteSpec("POST", ingest.ZENITH_PREFIX + "/{camera}/products", "ingest-zenith-product",
+              zenith_views.product, "Zenith node: a final nightly product (fields kind, "
+              "night; parts file, thumb); Idempotency-Key header." + _KEY, "ingest",
+              Access.PUBLIC, path_model=ingest.CameraPath, reply=ingest.UploadOk,
+              statuses=(400, 401, 403, 413, 429, 503)),
+    RouteSpec("POST", ingest.ZENITH_PREFIX + "/{camera}/readings", "ingest-zenith-readings",
+              zenith_views.readings, "Zenith node: a batch of readings; Idempotency-Key "
+              "header: a resent batch stores each reading once." + _KEY, "ingest",
+              Access.PUBLIC, path_model=ingest.CameraPath, request=ingest.ReadingBatch,
+              reply=ingest.BatchOk, statuses=(400, 401, 403, 429, 503)),
     RouteSpec("POST", "/api/v1/weather.php", "ingest-weather", views.weather,
               "External sensor readings (JSON) of the key's camera, stored as measurement "
               "ext_sensors." + _KEY, "ingest", Access.PUBLIC, request=ingest.WeatherUpload,
@@ -52,6 +68,16 @@ _IMAGE = {"type": "string", "format": "binary", "contentMediaType": "image/jpeg"
 _FIELD = {"type": "string", "pattern": r"^[A-Za-z0-9_.:-]*$"}
 _DATE = {"type": "string", "pattern": r"^\d{8}$", "description": "YYYYMMDD"}
 _MULTIPART: dict[str, dict[str, Any]] = {
+    ingest.ZENITH_PREFIX + "/{camera}/frames": {
+        "properties": {"frame": _IMAGE, "meta": {"type": "string", "contentMediaType":
+                                                 "application/json",
+                                                 "description": "FrameMeta as JSON"}},
+        "required": ["frame", "meta"]},
+    ingest.ZENITH_PREFIX + "/{camera}/products": {
+        "properties": {"kind": {"enum": list(ingest.ZENITH_KINDS)},
+                       "night": {"type": "string", "format": "date"},
+                       "file": {"type": "string", "format": "binary"}, "thumb": _IMAGE},
+        "required": ["kind", "night", "file", "thumb"]},
     "/api/v1/image_upload.php": {
         "properties": {"kamera": _FIELD, "asset": {"const": "image"},
                        "fullhd": _IMAGE, "mobile": _IMAGE, "thumb": _IMAGE},
@@ -92,9 +118,13 @@ def document_ingest(doc: dict[str, Any]) -> dict[str, Any]:
         for code, answer in op["responses"].items():
             if code != "200":
                 answer.update(_FAILED)
-    weather = paths.get("/api/v1/weather.php", {}).get("post")
-    if weather is not None:
-        for code, answer in weather["responses"].items():
+    for path in ("/api/v1/weather.php", ingest.ZENITH_PREFIX + "/{camera}/readings",
+                 ingest.ZENITH_PREFIX + "/{camera}/frames",
+                 ingest.ZENITH_PREFIX + "/{camera}/products"):
+        op = paths.get(path, {}).get("post")
+        if op is None:
+            continue
+        for code, answer in op["responses"].items():
             if code != "200":
                 answer.update(_FAILED)
     write = paths.get("/api/v2/write", {}).get("post")
