@@ -55,3 +55,8 @@ async def test_camera_commands(network, bus, nats_server, monkeypatch, capsys):
 async def test_without_a_running_stack_it_says_so(monkeypatch, capsys):
     code, _, err = await run_cli(monkeypatch, capsys, "nats://127.0.0.1:1", "camera", "list")
     assert code == 1 and "stack running" in err
+
+
+async def test_uplink_status_without_a_hub(network, nats_server, monkeypatch, capsys):
+    code, out, _ = await run_cli(monkeypatch, capsys, nats_server.url, "uplink", "status")
+    assert code == 0 and "uplink: off" in out

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, Field
 
 from zenith.contracts.auth import Ok
-from zenith.contracts.base import Collection, Endpoint, Event, Message
+from zenith.contracts.base import Collection, Empty, Endpoint, Event, Message
 from zenith.contracts.common import Name
 from zenith.ids import CameraId
 
@@ -253,7 +253,7 @@ _R, _C, _U, _D = "read", "create", "update", "delete"
 
 
 def _ep(name: str, subject: str, request: type[BaseModel], reply: type[BaseModel],
-        action: str, summary: str, errors: tuple[str, ...] = ()) -> Endpoint:
+        action: str, summary: str, errors: tuple[str, ...] = ()) -> Endpoint[Any, Any]:
     return Endpoint(service=SERVICE, name=name, subject=f"zenith.network.{subject}",
                     request=request, reply=reply, permission=(PERMISSION_MODULE, action),
                     summary=summary, errors=errors)
@@ -296,3 +296,31 @@ CAMERA_STATUS = Event(name="network.camera-status", subject="zenith.status.{came
                       stream="STATUS", payload=CameraStatus,
                       summary="A camera went online or offline, or was enabled, disabled "
                       "or removed.")
+
+
+# --- the uplink (a node's network service, sending to its hub) -------------------------------
+
+
+class UplinkQueue(Message):
+    pending: int = Field(description="Events waiting in the node's stream.")
+    sent: int = 0
+    dropped: int = Field(0, description="Live frames dropped for age (never products).")
+    last_success_at: datetime | None = None
+
+
+class UplinkStatus(Message):
+    enabled: bool
+    hub_url: str = ""
+    frames: UplinkQueue | None = None
+    products: UplinkQueue | None = None
+    readings: UplinkQueue | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+UPLINK_STATUS = Endpoint(service=SERVICE, name="uplink-status",
+                         subject="zenith.node.{camera}.uplink.status", request=Empty,
+                         reply=UplinkStatus, permission=(PERMISSION_MODULE, _R),
+                         summary="What the uplink to the hub has queued, sent and dropped; "
+                         "its last success and error.")

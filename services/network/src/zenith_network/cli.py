@@ -31,6 +31,11 @@ _PRECISIONS = ("exact", "1km", "10km", "hidden")
 def register(subparsers: Any) -> None:
     _register_camera(subparsers)
     _register_owner(subparsers)
+    uplink = subparsers.add_parser("uplink", help="this node's uplink to its hub")
+    sub = uplink.add_subparsers(dest="uplink_command", required=True, metavar="ACTION")
+    p = sub.add_parser("status", help="queued, sent and dropped items; last success and error")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_command(_uplink_status))
 
 
 def _camera_fields(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -246,4 +251,26 @@ async def _owner_add(bus: BusClient, args: argparse.Namespace) -> int:
 async def _owner_remove(bus: BusClient, args: argparse.Namespace) -> int:
     cam = await bus.request(c.OWNER_REMOVE, {"camera": args.camera, "username": args.user})
     print(f"{args.user} no longer owns {cam.id} (owners: {', '.join(cam.owners) or 'none'})")
+    return 0
+
+
+async def _uplink_status(bus: BusClient, args: argparse.Namespace) -> int:
+    settings = load_settings(Settings)
+    status = await bus.request(c.UPLINK_STATUS, {}, camera=settings.camera)
+    if args.json:
+        _print(status)
+        return 0
+    if not status.enabled:
+        print("uplink: off (set ZENITH_NETWORK_HUB_URL and ZENITH_NETWORK_HUB_KEY)")
+        return 0
+    print(f"uplink to {status.hub_url}")
+    for name in ("frames", "products", "readings"):
+        q = getattr(status, name)
+        last = q.last_success_at.strftime("%Y-%m-%d %H:%M:%SZ") if q.last_success_at else "never"
+        print(f"  {name:9} queued {q.pending:6}  sent {q.sent:6}  dropped {q.dropped:4}  "
+              f"last sent {last}")
+    if status.last_error:
+        when = status.last_error_at.strftime("%Y-%m-%d %H:%M:%SZ") if status.last_error_at \
+            else "?"
+        print(f"  last error ({when}): {status.last_error}")
     return 0

@@ -7,14 +7,17 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from zenith.bus.service import BusService
+from zenith.bus.service import BusService, Call
+from zenith.contracts.base import Empty
+from zenith.contracts.network import UPLINK_STATUS, UplinkStatus
 from zenith.runner import ServiceContext, run
-from zenith.storage.factory import open_metadata
+from zenith.storage.factory import open_blobs, open_metadata
 from zenith_network.endpoints import NetworkEndpoints
 from zenith_network.highlights import Highlights
 from zenith_network.registry import Registry
 from zenith_network.settings import NetworkSettings
 from zenith_network.status import StatusTracker, open_frames_consumer
+from zenith_network.uplink import Uplink
 
 log = logging.getLogger("zenith.network")
 
@@ -32,6 +35,15 @@ async def serve(ctx: ServiceContext[NetworkSettings]) -> None:
     svc = await BusService.start(ctx.nc, "network", "Cameras, owners, status and highlights")
     ctx.stack.push_async_callback(svc.stop)
     await NetworkEndpoints(registry, highlights, ctx.js, ctx.bus).serve(svc)
+    uplink = None
+    if settings.network_hub_url:
+        uplink = Uplink(settings, ctx.js, open_blobs(settings))
+        await uplink.start(ctx.stack)
+
+    async def uplink_status(call: Call[Empty]) -> UplinkStatus:
+        return await uplink.status() if uplink else UplinkStatus(enabled=False)
+
+    await svc.serve(UPLINK_STATUS, uplink_status, camera=settings.camera)
 
     tracker = StatusTracker(registry, ctx.js, settings.network_offline_after_s,
                             settings.network_status_every_s)

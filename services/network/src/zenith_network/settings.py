@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from zenith.config import Settings
 
@@ -16,3 +16,18 @@ class NetworkSettings(Settings):
     network_code_prefix: str = Field(
         "ZEN", pattern=r"^[A-Z]{1,6}$",
         description="Prefix of generated display codes (ZEN001, ZEN002, ...).")
+
+    # the uplink: on a node that belongs to a hub
+    network_hub_url: str = Field(
+        "", description="The hub's base URL (https://hub.example.org); empty: no uplink.")
+    network_hub_key: SecretStr | None = Field(
+        None, description="This camera's upload key on the hub (zenith camera key there).")
+    network_uplink_frame_every_s: float = Field(
+        120.0, ge=0, description="Send a live frame at most this often, s (0: every frame).")
+    network_uplink_max_frame_age_s: float = Field(
+        6 * 3600.0, gt=0, description="Live frames older than this when their turn comes "
+        "are dropped (and counted); products and readings never are.")
+    network_uplink_batch: int = Field(500, ge=1, le=1000, description="Readings per request.")
+    network_uplink_timeout_s: float = Field(60.0, gt=0, description="HTTP timeout, s.")
+    network_uplink_retry_max_s: float = Field(
+        60.0, gt=0, description="Longest pause between tries while the hub is away, s.")
