@@ -40,6 +40,13 @@ class WebSettings(IngestSettings):
         300.0, gt=0, description="How long POST /focuser/autofocus waits for the sweep, s.")
     web_max_body: int = Field(
         1024 * 1024, ge=1024, description="Largest request body accepted, bytes.")
+    web_map_tiles: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Map tile URL template ({z}/{x}/{y}) of the network map: the only "
+        "other site a page loads from.")
+    web_map_attribution: str = Field(
+        "© OpenStreetMap contributors", max_length=300,
+        description="Attribution shown on the map for its tiles (plain text).")
 
     @field_validator("web_trusted_proxies")
     @classmethod
