@@ -61,3 +61,42 @@ async def test_an_uploaded_image_is_a_frame_and_the_camera_is_online(hub, hub_ca
     assert (hub.blob_dir / frame["thumb_key"]).is_file()
     beta = await bus.request(c.CAMERA_GET, {"camera": "beta"})
     assert not beta.online
+
+
+async def test_nights_are_cut_at_each_cameras_own_sun(hub, hub_capture, nc, bus):
+    """The same instant is night in Sydney and day in Amsterdam: each camera's frame is
+    filed by its own site."""
+    from zenith.contracts import camerakeys as k
+    from zenith.contracts import ingest
+
+    from .conftest import camera_body
+    from .media import jpeg
+
+    await bus.request(c.CAMERA_ADD, camera_body("sydney", location={
+        "latitude": -33.87, "longitude": 151.21, "timezone": "Australia/Sydney"}))
+    keys = {"alpha": hub.key,
+            "sydney": (await bus.request(k.KEY_ISSUE, {"camera": "sydney"})).key}
+    frames: dict[str, dict[str, Any]] = {}
+
+    async def on_frame(msg: Any) -> None:
+        event = json.loads(msg.data)
+        frames[event["camera"]] = event
+
+    await nc.subscribe(FRAME_CAPTURED.wildcard(), cb=on_frame)
+    meta = json.dumps({"taken_at": "2026-12-01T12:00:00Z", "exposure_s": 1, "gain": 1})
+    for camera, key in keys.items():
+        response = await post(f"{hub.url}{ingest.ZENITH_PREFIX}/{camera}/frames",
+                              headers={"X-API-Key": key, "Idempotency-Key": f"{camera}-1"},
+                              data={"meta": meta},
+                              files={"frame": ("f.jpg", jpeg(640, 480), "image/jpeg")})
+        assert response.status_code == 200, response.text
+
+    async def both() -> bool:
+        return len(frames) == 2
+
+    await wait_for(both, timeout=60)
+    ams, syd = frames["alpha"], frames["sydney"]
+    assert not ams["is_night"] and ams["sun_altitude"] > 0   # noon in Amsterdam
+    assert syd["is_night"] and syd["sun_altitude"] < 0       # 23:00 in Sydney
+    assert ams["night"] == "2026-12-01" and syd["night"] == "2026-12-01"
+    assert ams["key"].startswith("frames/alpha/2026-12-01/")
