@@ -447,7 +447,7 @@ async def test_login_form_sets_cookies_and_redirects(web: WebUnderTest, admin: A
     async with client.post("/login?next=https://evil.example/", allow_redirects=False,
                            data={"username": admin.username, "password": admin.password}) as r:
         assert r.headers["Location"] == "/"
-    async with client.post("/login", allow_redirects=False,
+    async with client.post("/login", allow_redirects=False, headers={"Accept": "text/html"},
                            data={"username": admin.username, "password": "nope"}) as resp:
         assert resp.status == 401
         assert "Wrong username or password." in await resp.text()

@@ -108,7 +108,7 @@ class Supervisor:
     def watch(self) -> None:
         """Restart children that die; announce the URL once web answers."""
         announced = "web" not in self.services
-        url = f"http://{self.settings.http_host}:{self.settings.http_port}"
+        url = f"http://{_hosts(self.settings)[0]}:{self.settings.http_port}"
         while not self.stopping.wait(0.25):
             now = time.monotonic()
             if not self.nats.running:
@@ -168,9 +168,15 @@ def check_ports(settings: DevSettings, with_web: bool) -> None:
     if not port_free("127.0.0.1", settings.nats_port):
         raise ConfigError(f"port {settings.nats_port} (NATS) is already in use; "
                           "set ZENITH_NATS_PORT to another port")
-    if with_web and not port_free(settings.http_host, settings.http_port):
-        raise ConfigError(f"port {settings.http_port} (web) is already in use on "
-                          f"{settings.http_host}; set ZENITH_HTTP_PORT to another port")
+    for host in _hosts(settings) if with_web else []:
+        if not port_free(host, settings.http_port):
+            raise ConfigError(f"port {settings.http_port} (web) is already in use on "
+                              f"{host}; set ZENITH_HTTP_PORT to another port")
+
+
+def _hosts(settings: DevSettings) -> list[str]:
+    """The addresses web listens on (``ZENITH_HTTP_HOST`` may name several)."""
+    return [h.strip() for h in settings.http_host.split(",") if h.strip()]
 
 
 def run_dev(args: argparse.Namespace) -> int:

@@ -49,9 +49,8 @@ def _login_page(request: web.Request, error: str, username: str, status: int) ->
 
 
 def _wants_json(request: web.Request) -> bool:
-    """A client that asks for JSON and not for a page (``Accept``)."""
-    accept = request.headers.get("Accept", "")
-    return "application/json" in accept and "text/html" not in accept
+    """Not a browser: a client whose ``Accept`` does not ask for a page gets JSON."""
+    return "text/html" not in request.headers.get("Accept", "")
 
 
 async def login(request: web.Request) -> web.StreamResponse:
