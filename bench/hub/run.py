@@ -1,0 +1,304 @@
+"""Benchmark the hub's HTTP ingest with simulated cameras, next to a bare baseline.
+
+    .venv/bin/python bench/hub/run.py [--cameras 20] [--seconds 20] [--concurrency 8]
+
+The stack is the real one, each service its own process as ``zenith dev``
+runs them: nats-server, ``zenith run auth``, ``network``, ``web`` and
+``capture`` (``ZENITH_CAPTURE_HUB_INGEST=true``). ``--cameras`` cameras are
+registered and given keys; half upload live images in the AllSkyKamera
+dialect (``/api/v1/image_upload.php``: fullhd 1920 px, mobile, thumb), half
+in Zenith's (``/api/ingest/v1/<camera>/frames`` with metadata and an
+idempotency key), as fast as ``--concurrency`` clients can for ``--seconds``.
+
+The baseline is a bare aiohttp handler in its own process that streams the
+same multipart upload to disk and answers ``{"ok": true}``: no key check,
+no decoding, no bus.
+
+Measured: ingest latency p50/p99 and uploads/s for both; CPU seconds per
+upload of the hub's processes (from /proc), and from it the share of one
+core that 100 cameras at one frame per 2 minutes need; and the count
+check: every acknowledged upload is indexed as a frame (FRAMES holds one
+event per acknowledged upload) once capture caught up. Results go to
+``bench/results/hub.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import cv2
+import numpy as np
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULT = ROOT / "bench" / "results" / "hub.json"
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def distinct(data: bytes, n: int) -> bytes:
+    """The same picture with a comment segment: other bytes, so no upload is a duplicate."""
+    note = f"upload {n}".encode()
+    return data[:2] + b"\xff\xfe" + (len(note) + 2).to_bytes(2, "big") + note + data[2:]
+
+
+def jpeg(width: int, height: int, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (height // 8, width // 8, 3), dtype=np.uint8)
+    pixels = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    ok, data = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    assert ok
+    return data.tobytes()
+
+
+# -- the baseline -----------------------------------------------------------------------
+
+
+async def bare_upload(request: web.Request) -> web.Response:
+    reader = await request.multipart()
+    folder = Path(request.app["dir"])
+    while (part := await reader.next()) is not None:
+        if getattr(part, "filename", None) is None:
+            await part.read()  # type: ignore[union-attr]
+            continue
+        with (folder / f"{uuid.uuid4().hex}.jpg").open("wb") as fh:
+            while chunk := await part.read_chunk(64 * 1024):  # type: ignore[union-attr]
+                fh.write(chunk)
+    return web.json_response({"ok": True})
+
+
+def serve_bare(port: int, folder: str) -> None:
+    app = web.Application()
+    app["dir"] = folder
+    app.router.add_post("/api/v1/image_upload.php", bare_upload)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# -- processes --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLK
+
+
+async def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as s:
+        while True:
+            try:
+                async with s.get(url) as r:
+                    if r.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not come up")
+            await asyncio.sleep(0.2)
+
+
+# -- the load -----------------------------------------------------------------------------
+
+
+class Camera:
+    def __init__(self, camera: str, key: str, dialect: str, seed: int) -> None:
+        self.camera, self.key, self.dialect = camera, key, dialect
+        self.seed = seed
+        self.n = 0
+
+    def request(self, base: str) -> tuple[str, aiohttp.FormData, dict[str, str]]:
+        self.n += 1
+        seed = self.seed * 100_000 + self.n
+        form = aiohttp.FormData()
+        if self.dialect == "allskykamera":
+            form.add_field("kamera", "X")
+            form.add_field("asset", "image")
+            for name, width in (("fullhd", 1920), ("mobile", 960), ("thumb", 480)):
+                form.add_field(name, distinct(IMAGES[width][seed % len(IMAGES[width])], seed),
+                               filename=f"image_{name}.jpg", content_type="image/jpeg")
+            return base + "/api/v1/image_upload.php", form, {"X-API-Key": self.key}
+        meta = {"taken_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "exposure_s": 10.0, "gain": 4.0}
+        form.add_field("meta", json.dumps(meta))
+        form.add_field("frame", distinct(IMAGES[1920][seed % len(IMAGES[1920])], seed),
+                       filename="frame.jpg", content_type="image/jpeg")
+        return (f"{base}/api/ingest/v1/{self.camera}/frames", form,
+                {"X-API-Key": self.key, "Idempotency-Key": f"{self.camera}-{seed}"})
+
+
+IMAGES: dict[int, list[bytes]] = {}
+
+
+async def load(base: str, cameras: list[Camera], seconds: float, concurrency: int
+               ) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    acknowledged = 0
+    stop = time.monotonic() + seconds
+    queue: asyncio.Queue[Camera] = asyncio.Queue()
+    for cam in cameras:
+        queue.put_nowait(cam)
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        nonlocal errors, acknowledged
+        while time.monotonic() < stop:
+            cam = await queue.get()
+            url, form, headers = cam.request(base)
+            started = time.perf_counter()
+            try:
+                async with session.post(url, data=form, headers=headers) as r:
+                    body = await r.json(content_type=None)
+                    if r.status == 200 and body.get("ok") is True:
+                        acknowledged += 1
+                        latencies.append(time.perf_counter() - started)
+                    else:
+                        errors += 1
+            except aiohttp.ClientError:
+                errors += 1
+            queue.put_nowait(cam)
+
+    began = time.monotonic()
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+    elapsed = time.monotonic() - began
+    latencies.sort()
+    return {
+        "uploads": acknowledged, "errors": errors, "seconds": round(elapsed, 2),
+        "uploads_per_s": round(acknowledged / elapsed, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 2) if latencies else None,
+        "p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 2)
+        if latencies else None,
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    from zenith.bus.client import BusClient
+    from zenith.bus.connect import connect
+    from zenith.cli.nats_server import NatsServer
+    from zenith.contracts import camerakeys, network
+
+    for width, height in ((1920, 1080), (960, 540), (480, 270)):
+        IMAGES[width] = [jpeg(width, height, seed) for seed in range(4)]
+    tmp = Path(tempfile.mkdtemp(prefix="zenith-bench-hub-"))
+    nats = NatsServer(tmp / "nats", free_port())
+    nats.start()
+    procs: list[subprocess.Popen[bytes]] = []
+    web_port, bare_port = free_port(), free_port()
+    env = {**os.environ, "ZENITH_NATS_URL": nats.url, "ZENITH_DATA_DIR": str(tmp / "data"),
+           "ZENITH_BLOB_DIR": str(tmp / "blobs"), "ZENITH_HTTP_PORT": str(web_port),
+           "ZENITH_WEB_LOCAL_NO_AUTH": "false", "ZENITH_CAPTURE_HUB_INGEST": "true",
+           "ZENITH_AUTH_CREATE_ADMIN": "false", "ZENITH_LOG_LEVEL": "WARNING",
+           "ZENITH_AUTH_CAMERA_KEY_PER_MIN": "100000", "ZENITH_AUTH_CAMERA_IP_PER_MIN": "1000000"}
+    zenith = str(ROOT / ".venv" / "bin" / "zenith")
+    try:
+        for name in ("auth", "network", "capture", "web"):
+            svc_env = {**env, "ZENITH_METADATA_URL":
+                       f"sqlite:///{tmp / 'data' / (name + '.db')}"}
+            procs.append(spawn([zenith, "run", name], svc_env))
+        bare_dir = tmp / "bare"
+        bare_dir.mkdir()
+        bare = spawn([sys.executable, __file__, "--serve-bare", str(bare_port),
+                      str(bare_dir)], dict(os.environ))
+        base = f"http://127.0.0.1:{web_port}"
+        await wait_http(base + "/api/openapi.json")
+        await wait_http(f"http://127.0.0.1:{bare_port}/")
+        nc = await connect(nats.url, name="bench-hub")
+        bus = BusClient(nc, timeout=10)
+        cameras = []
+        for i in range(args.cameras):
+            cam = f"cam{i:03d}"
+            await bus.request(network.CAMERA_ADD, {
+                "id": cam, "name": cam, "location": {"latitude": 40 + i % 20,
+                                                     "longitude": -10 + i % 40}})
+            key = (await bus.request(camerakeys.KEY_ISSUE, {"camera": cam})).key
+            cameras.append(Camera(cam, key, "allskykamera" if i % 2 == 0 else "zenith", i))
+        hub_pids = [p.pid for p in procs]
+        bare_cams = [Camera(c.camera, c.key, "allskykamera", c.seed) for c in cameras]
+        await load(f"http://127.0.0.1:{bare_port}", bare_cams, 2, args.concurrency)  # warm
+        baseline = await load(f"http://127.0.0.1:{bare_port}", bare_cams, args.seconds,
+                              args.concurrency)
+        cpu_before = cpu_seconds(hub_pids)
+        hub = await load(base, cameras, args.seconds, args.concurrency)
+        # capture catches up: every acknowledged upload becomes one frame event
+        js = nc.jetstream()
+        deadline = time.monotonic() + 300
+        indexed = 0
+        while time.monotonic() < deadline:
+            try:
+                indexed = (await js.stream_info("FRAMES")).state.messages
+            except Exception:
+                indexed = 0
+            if indexed >= hub["uploads"]:
+                break
+            await asyncio.sleep(1)
+        cpu = cpu_seconds(hub_pids) - cpu_before
+        await nc.close()
+        per_upload = cpu / max(1, hub["uploads"])
+        bare.terminate()
+        return {
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "cameras": args.cameras, "concurrency": args.concurrency,
+            "baseline_bare_aiohttp": baseline, "hub": hub,
+            "p50_ratio": round(hub["p50_ms"] / baseline["p50_ms"], 2)
+            if hub["p50_ms"] and baseline["p50_ms"] else None,
+            "cpu_s_per_upload": round(per_upload, 4),
+            "cores_for_100_cameras_every_2_min": round(per_upload * 100 / 120, 3),
+            "indexed": indexed, "count_check": indexed == hub["uploads"],
+        }
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        nats.stop()
+
+
+def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve-bare":
+        serve_bare(int(sys.argv[2]), sys.argv[3])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cameras", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
