@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from aiohttp import web
 
-from zenith.contracts import auth, capture, focuser, gpio
+from zenith.contracts import auth, capture, focuser, gpio, sensors
 from zenith.contracts.base import Endpoint
 from zenith.contracts.web import (
     AllskyAction,
@@ -37,6 +37,7 @@ from zenith_web.views import focuser as focuser_views
 from zenith_web.views import gpio as gpio_views
 from zenith_web.views import health, meta, pages
 from zenith_web.views.ingest_routes import INGEST_ROUTES
+from zenith_web.views.site_routes import SITE_ROUTES
 
 PUBLIC, PAGE, API, NO_COOKIE = Access.PUBLIC, Access.PAGE, Access.API, Access.NO_COOKIE
 
@@ -134,7 +135,20 @@ ROUTES: tuple[RouteSpec, ...] = (
               "A fresh frame as JPEG; focus metrics in X-Focus-HFR, X-Focus-Stars, "
               "X-Focus-Sharpness headers.", "focuser", endpoint=capture.SNAPSHOT,
               content_type="image/jpeg", query_model=FrameQuery),
+    # sensors, dew heater and fan
+    RouteSpec("GET", "/sensors/current", "sensors-current", forward(sensors.CURRENT),
+              "The latest reading of every sensor.", "sensors", endpoint=sensors.CURRENT),
+    RouteSpec("GET", "/sensors/status", "sensors-status", forward(sensors.STATUS),
+              "Sensors' health, heater and fan state with their rules, active alerts.",
+              "sensors", endpoint=sensors.STATUS),
+    RouteSpec("POST", "/sensors/override", "sensors-override", forward(sensors.OVERRIDE),
+              "Force a heater or fan on or off until an expiry (state auto ends it).",
+              "sensors", endpoint=sensors.OVERRIDE, statuses=(404,)),
+    RouteSpec("POST", "/sensors/series", "sensors-series", forward(sensors.SERIES),
+              "A camera's readings in a time range, downsampled (every_s, aggregate).",
+              "sensors", endpoint=sensors.SERIES),
     *INGEST_ROUTES,
+    *SITE_ROUTES,
 )
 
 
