@@ -11,6 +11,7 @@ local or a remote client for real.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +31,12 @@ from zenith.testing.require import missing
 def remote_host() -> Iterator[str]:
     with remote_address() as address:
         yield address
+
+
+@pytest.fixture(scope="package")
+def blob_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The BlobStore the services share (one volume in production too)."""
+    return tmp_path_factory.mktemp("blobs")
 
 
 @pytest.fixture(scope="package")
@@ -94,14 +101,14 @@ async def gpio_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def capture_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory
-                          ) -> AsyncIterator[None]:
+async def capture_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory,
+                          blob_dir: Path) -> AsyncIterator[None]:
     """capture with the simulator camera, small frames, slow loop (2 cores are shared)."""
     from zenith_capture.service import serve
     from zenith_capture.settings import CaptureSettings
 
     settings = CaptureSettings(nats_url=nats_url, camera=CAMERA,
-                               data_dir=tmp_path_factory.mktemp("capture"),
+                               data_dir=tmp_path_factory.mktemp("capture"), blob_dir=blob_dir,
                                capture_width=320, capture_height=240, capture_interval_s=20,
                                capture_sim_faint_stars=300, capture_sim_focus_position=1000)
     async with service_context("capture", settings, serve):
@@ -109,23 +116,26 @@ async def capture_service(nats_url: str, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def products_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory
-                           ) -> AsyncIterator[None]:
+async def products_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory,
+                           blob_dir: Path) -> AsyncIterator[Any]:
+    """The products service; yields its settings (its index is in them)."""
     from zenith_products.service import serve
     from zenith_products.settings import ProductsSettings
 
     settings = ProductsSettings(nats_url=nats_url, camera=CAMERA,
-                                data_dir=tmp_path_factory.mktemp("products"))
+                                data_dir=tmp_path_factory.mktemp("products"),
+                                blob_dir=blob_dir)
     async with service_context("products", settings, serve):
-        yield
+        yield settings
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def web(nats_url: str, remote_host: str, auth_service: None
+async def web(nats_url: str, remote_host: str, auth_service: None, blob_dir: Path
               ) -> AsyncIterator[WebUnderTest]:
     # the services these tests run (sensors and network are tested on their own)
     health = ["auth", "gpio", "capture", "products", "web"]
-    async with start_web(nats_url, remote_host, web_health_services=health) as under_test:
+    async with start_web(nats_url, remote_host, web_health_services=health,
+                         blob_dir=blob_dir) as under_test:
         yield under_test
 
 

@@ -153,3 +153,13 @@ DELETE = Endpoint(service="capture", name="frames-delete",
 FRAME_CAPTURED = Event(name="frame.captured", subject="zenith.frames.{camera}", stream="FRAMES",
                        payload=FrameCaptured,
                        summary="A frame was saved to the BlobStore and indexed.")
+
+
+class LatestFrames(Message):
+    limit: int = Field(1, ge=1, le=100)
+
+
+LATEST = Endpoint(service="capture", name="frames-latest",
+                  subject="zenith.node.{camera}.frames.latest",
+                  request=LatestFrames, reply=Frames, permission=READ,
+                  summary="The camera's newest frames, newest first (the live image).")

@@ -190,3 +190,24 @@ PRODUCT_READY = Event(name="product.ready", subject="zenith.products.{camera}.{k
 STATUS = Endpoint(service="products", name="status", subject="zenith.node.{camera}.products.status",
                   request=Empty, reply=CameraProducts, permission=("products", "read"),
                   summary="Which worker builds this camera's products, and how far it is.")
+
+
+class ProductQuery(Message):
+    kinds: list[ProductKind] = Field(default_factory=list, max_length=len(KINDS),
+                                     description="Only these kinds (empty: every kind).")
+    from_night: NightDate | None = Field(None, description="First night (inclusive).")
+    to_night: NightDate | None = Field(None, description="Last night (inclusive).")
+    limit: int = Field(100, ge=1, le=2000)
+
+
+class ProductList(Message):
+    products: list[ProductDoc] = Field(description="Newest night first.")
+
+
+LIST = Endpoint(service="products", name="list", subject="zenith.node.{camera}.products.list",
+                request=ProductQuery, reply=ProductList, permission=("products", "read"),
+                summary="A camera's products from the index, newest night first.")
+LATEST = Endpoint(service="products", name="latest",
+                  subject="zenith.node.{camera}.products.latest",
+                  request=Empty, reply=ProductList, permission=("products", "read"),
+                  summary="The newest product of each kind the camera has.")

@@ -20,6 +20,7 @@ from typing import Any
 from zenith.bus.service import BusService, Call
 from zenith.contracts import frames
 from zenith.contracts.frames import FRAMES_INDEX, FrameDoc
+from zenith.ids import validate_camera_id
 from zenith.storage.blob import BlobStore
 from zenith.storage.metadata import MetadataStore
 from zenith.timefmt import to_iso
@@ -51,6 +52,12 @@ class FrameIndex:
                                     limit=req.limit + 1)
         found = [FRAMES_INDEX.from_doc(d) for d in docs[:req.limit]]
         return frames.Frames(frames=found, more=len(docs) > req.limit)
+
+    async def latest(self, camera: str, req: frames.LatestFrames) -> frames.Frames:
+        """The newest frames of ``camera`` (on a hub any camera; on a node its own)."""
+        docs = await self.meta.find(FRAMES_INDEX.name, {"camera": camera},
+                                    sort=[("taken_at", -1)], limit=req.limit)
+        return frames.Frames(frames=[FRAMES_INDEX.from_doc(d) for d in docs], more=False)
 
     async def nights(self, req: frames.NightsQuery) -> frames.Nights:
         out: list[frames.NightSummary] = []
@@ -111,8 +118,14 @@ class FrameIndex:
         return size
 
 
-async def serve_index(svc: BusService, index: FrameIndex) -> None:
-    """Serve the index's endpoints on ``svc`` (the capture micro service)."""
+async def serve_index(svc: BusService, index: FrameIndex, hub: bool = False) -> None:
+    """Serve the index's endpoints on ``svc`` (the capture micro service); on a
+    hub (``hub``) the newest frames of every uploading camera too."""
+    position = frames.LATEST.subject.split(".").index("{camera}")
+
+    async def latest(call: Call[frames.LatestFrames]) -> frames.Frames:
+        camera = validate_camera_id(call.subject.split(".")[position])
+        return await index.latest(camera, call.body)
 
     async def list_frames(call: Call[frames.FrameList]) -> frames.Frames:
         return await index.list(call.body)
@@ -126,3 +139,7 @@ async def serve_index(svc: BusService, index: FrameIndex) -> None:
     await svc.serve(frames.LIST, list_frames)
     await svc.serve(frames.NIGHTS, nights)
     await svc.serve(frames.DELETE, delete)
+    if hub:
+        await svc.serve(frames.LATEST, latest, camera="*")
+    else:
+        await svc.serve(frames.LATEST, latest)

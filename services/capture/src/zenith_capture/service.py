@@ -126,7 +126,7 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
         await svc.serve(endpoint, handler)
     # concurrent: the latest frame is served while a new exposure is in hand
     await svc.serve(capture.SNAPSHOT, _snapshot(app), concurrent=True)
-    await serve_index(svc, index)
+    await serve_index(svc, index, hub=settings.capture_hub_ingest)
 
     async def shutdown() -> None:
         await svc.stop()

@@ -19,6 +19,7 @@ from zenith.ids import validate_camera_id
 from zenith.runner import ServiceContext
 from zenith.storage.factory import open_blobs, open_metadata
 from zenith_products.lease import read
+from zenith_products.listing import serve_listing
 from zenith_products.publisher import Publisher
 from zenith_products.retention import Retention
 from zenith_products.settings import ProductsSettings
@@ -74,6 +75,7 @@ async def serve(ctx: ServiceContext[ProductsSettings]) -> None:
             finished=list(rec.finished))
 
     await svc.serve(STATUS, status)
+    await serve_listing(svc, meta)
     ctx.stack.push_async_callback(svc.stop)
 
     if s.products_retention_interval_s > 0:

@@ -35,6 +35,12 @@ ERRORS = {
     503: "The service that owns this operation does not answer.",
     504: "The service did not answer in time.",
 }
+WITHOUT_BODY = {  # a route's own statuses that answer no JSON (files sent with validators)
+    206: "Part of the file (a Range request).",
+    304: "Not modified since the ETag or date the request names (If-None-Match, "
+         "If-Modified-Since).",
+    416: "The Range asked for is not in the file.",
+}
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
                                "schema": {"type": "integer", "minimum": 0}}}
@@ -116,6 +122,9 @@ def _operation(spec: RouteSpec, refs: dict[Any, Any]) -> dict[str, Any]:
                                          "content": _content(spec, reply_schema)}}
     error = {"content": {"application/json": {"schema": refs[(ErrorReply, "serialization")]}}}
     for code in statuses(spec):
+        if code in WITHOUT_BODY:
+            responses[str(code)] = {"description": WITHOUT_BODY[code]}
+            continue
         responses[str(code)] = {"description": ERRORS[code], **error}
         if code == 429:
             responses[str(code)]["headers"] = RETRY_AFTER

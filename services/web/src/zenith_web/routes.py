@@ -37,6 +37,7 @@ from zenith_web.views import focuser as focuser_views
 from zenith_web.views import gpio as gpio_views
 from zenith_web.views import health, meta, pages
 from zenith_web.views.ingest_routes import INGEST_ROUTES
+from zenith_web.views.site_routes import SITE_ROUTES
 
 PUBLIC, PAGE, API, NO_COOKIE = Access.PUBLIC, Access.PAGE, Access.API, Access.NO_COOKIE
 
@@ -147,6 +148,7 @@ ROUTES: tuple[RouteSpec, ...] = (
               "A camera's readings in a time range, downsampled (every_s, aggregate).",
               "sensors", endpoint=sensors.SERIES),
     *INGEST_ROUTES,
+    *SITE_ROUTES,
 )
 
 
