@@ -49,7 +49,8 @@ PUBLISHERS: dict[str, tuple[str, ...]] = {
     "frame.captured": ("capture",),
     "network.camera-status": ("network",),
     "product.ready": ("products",),
-    "sensor.reading": ("sensors", "capture"),  # capture's are the sky metrics
+    "sensor.reading": ("sensors", "capture", "web"),  # capture: sky metrics; web: uploads
+    "ingest.upload": ("web",),
     "sensor.status": ("sensors",),
 }
 
@@ -62,6 +63,7 @@ CALLS: dict[str, tuple[str, ...]] = {
                  "network.camera-list", "network.highlights-referenced"),
     "sensors": ("gpio.pwm-set", "gpio.digital-set", "capture.start", "capture.stop"),
     "network": ("auth.user-list", "auth.camera-key-check"),
+    "capture": ("network.camera-get",),  # a hub files uploaded frames by the camera's site
 }
 
 # A KV bucket is read and written by its owner only: ``zenith-<service>``,
