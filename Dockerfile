@@ -72,8 +72,8 @@ LABEL org.opencontainers.image.title="zenith" \
 RUN groupadd --system --gid 10001 zenith \
     && useradd --system --uid 10001 --gid 10001 --home-dir /home/zenith --create-home \
         --shell /usr/sbin/nologin zenith \
-    && mkdir -p /var/lib/zenith/data /var/lib/zenith/blobs \
-    && chown -R 10001:10001 /var/lib/zenith
+    && mkdir -p /var/lib/zenith/data /var/lib/zenith/blobs /var/lib/zenith/auth-keys \
+    && chown -R 10001:10001 /var/lib/zenith && chmod 0700 /var/lib/zenith/auth-keys
 
 COPY --from=builder /app/.venv /app/.venv
 COPY LICENSE THIRD_PARTY_NOTICES.md /usr/share/doc/zenith/

@@ -15,8 +15,10 @@ import pytest
 import yaml
 
 from tests.deploy.webroutes import public_pages
+from zenith.bus.credentials import deployment_config, password_variable, user_of
 from zenith.cli.health import build_parser
 from zenith.config import Settings, load_settings
+from zenith.contracts.services import service_names
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -254,7 +256,9 @@ def test_every_variable_is_documented_in_env_example(raw: str, example) -> None:
 
 def test_required_variables_stop_compose_when_missing(raw: str, example) -> None:
     required = {m.group(1) for m in INTERPOLATION.finditer(raw) if m.group(2) == ":?"}
-    assert required == {"ZENITH_INFLUX_TOKEN", "ZENITH_INFLUX_PASSWORD", "ZENITH_GRAFANA_PASSWORD"}
+    bus = {password_variable(n) for n in ("admin", *service_names())}
+    assert required == {"ZENITH_INFLUX_TOKEN", "ZENITH_INFLUX_PASSWORD",
+                        "ZENITH_GRAFANA_PASSWORD", *bus}
     for name in required:
         env = {k: v or "set" for k, v in example.items()}
         env[name] = ""
@@ -269,7 +273,7 @@ def test_no_secret_is_written_in_the_files(raw: str, example, services) -> None:
     plain = yaml.safe_load(raw)["services"]
     for svc_name, svc in plain.items():
         for key, value in environment(svc).items():
-            if SECRET_NAME.search(key):
+            if SECRET_NAME.search(key) and not key.endswith("_FILE"):  # a path is no secret
                 assert INTERPOLATION.fullmatch(value), f"{svc_name}: {key} is written in the file"
 
 
@@ -327,3 +331,23 @@ def test_grafana_provisions_influxql_with_the_token_from_its_environment(service
     assert match, "the token is read from Grafana's environment, not written in the file"
     assert environment(grafana)[match.group(1)] == \
         environment(services["influxdb"])["DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"]
+
+
+def test_each_service_is_its_own_bus_user_and_nats_loads_the_users(services) -> None:
+    """The bus has credentials: nats-server includes deploy/nats/auth.conf (current with
+    the contracts), and every Zenith service connects as its own user."""
+    assert (ROOT / "deploy" / "nats" / "auth.conf").read_text() == deployment_config(), \
+        "deploy/nats/auth.conf is stale: python -m zenith.bus.credentials > deploy/nats/auth.conf"
+    nats = services["nats"]
+    assert "include ./auth.conf" in (ROOT / "deploy" / "nats" / "nats-server.conf").read_text()
+    assert any(t == "/etc/nats/auth.conf" for _, t in mounts(nats))
+    for name in ("admin", *service_names()):
+        assert password_variable(name) in environment(nats)
+    for name, svc in zenith(services).items():
+        env = environment(svc)
+        assert env["ZENITH_NATS_USER"] == user_of(name), name
+        assert password_variable(name).lower() in env["ZENITH_NATS_PASSWORD"].lower(), name
+    key = environment(services["auth"])["ZENITH_AUTH_SIGNING_KEY_FILE"]
+    volume = next(s for s, t in mounts(services["auth"]) if t == str(Path(key).parent))
+    holders = [n for n, svc in services.items() if any(s == volume for s, _ in mounts(svc))]
+    assert holders == ["auth"]  # only auth mounts the signing key's volume

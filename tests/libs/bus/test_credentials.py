@@ -22,10 +22,12 @@ from zenith.bus.credentials import (
     PUBLISHERS,
     bucket_owner,
     ensure_credentials,
+    password_variable,
     permissions_for,
     read_credentials,
 )
 from zenith.bus.jetstream import bucket, ensure_jetstream
+from zenith.cli.nats_server import NatsServer, free_port
 from zenith.contracts import ENDPOINTS, EVENTS, auth, gpio
 from zenith.contracts.services import service_names
 from zenith.contracts.streams import BUCKETS
@@ -35,6 +37,7 @@ from zenith_auth.main import serve as auth_serve
 from zenith_auth.settings import AuthSettings
 
 GPIO_SET = gpio.DIGITAL_SET.subject_for(camera="demo")
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class Client_:
@@ -229,3 +232,18 @@ async def test_services_work_as_themselves(secured_nats_server: SecuredNats,
             assert (await bus.request(auth.JWKS, {})).keys
         finally:
             await web.close()
+
+
+async def test_the_deployment_config_takes_the_passwords_from_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """deploy/nats/auth.conf (compose, Kubernetes) on a real nats-server."""
+    (tmp_path / "auth.conf").write_text((ROOT / "deploy" / "nats" / "auth.conf").read_text())
+    (tmp_path / "nats.conf").write_text("include ./auth.conf\n")
+    for name in ("admin", *service_names()):
+        monkeypatch.setenv(password_variable(name), f"pw-{name}")
+    with NatsServer(tmp_path / "nats", free_port(), config=tmp_path / "nats.conf") as server:
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(server.url, user="zenith-web", password="pw-gpio",
+                               allow_reconnect=False, max_reconnect_attempts=0)
+        nc = await connect(server.url, name="test", credential=("zenith-web", "pw-web"))
+        await nc.close()
