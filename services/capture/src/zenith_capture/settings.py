@@ -21,7 +21,7 @@ class CaptureSettings(Settings):
         False, description="On a hub: index the frames cameras upload (the INGEST stream) "
         "instead of running a camera.")
     capture_driver: str = Field(
-        "simulator", description="Camera driver: simulator, folder, opencv or rpicam "
+        "simulator", description="Camera driver: simulator, folder, opencv, rpicam or indi "
         "(or one registered under the zenith_capture.drivers entry point group).")
     capture_autostart: bool = Field(
         True, description="Desired state on the very first start (later: the last start/stop).")
@@ -130,6 +130,20 @@ class CaptureSettings(Settings):
     capture_rpicam_binary: str = Field("rpicam-still", description="Still-capture program.")
     capture_rpicam_args: list[str] = Field(default_factory=list,
                                            description="Extra arguments for it.")
+    # indi
+    capture_indi_host: str = Field("localhost", description="INDI server host.")
+    capture_indi_port: int = Field(7624, ge=1, le=65535, description="INDI server port.")
+    capture_indi_device: str = Field(
+        "", description="INDI camera device name (e.g. 'ZWO CCD ASI178MC'); empty: the "
+        "server's only camera.")
+    capture_indi_binning: int = Field(1, ge=1, le=8, description="Binning (both axes).")
+    capture_indi_offset: float | None = Field(
+        None, ge=0, description="Sensor offset in the camera's units; empty: leave as is.")
+    capture_indi_cooling_target_c: float | None = Field(
+        None, ge=-60, le=40, description="Cooler target, °C (cooled cameras); empty: off.")
+    capture_indi_gain_db_step: float | None = Field(
+        None, gt=0, description="Camera gain unit in dB (ZWO: 0.1): linear gain sent as "
+        "20 log10(gain)/step; empty: sent as it is.")
 
     @field_validator("capture_driver")
     @classmethod

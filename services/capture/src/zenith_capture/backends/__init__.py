@@ -2,7 +2,7 @@
 
 Only a driver's own module imports its hardware library, and only when
 that driver is chosen. Built in: ``simulator``, ``folder``, ``opencv``,
-``rpicam``. Other packages add drivers through the entry point group
+``rpicam``, ``indi``. Other packages add drivers through the entry point group
 ``zenith_capture.drivers`` (name = "module:Class"), and code (tests) with
 :func:`register_driver`.
 """
@@ -26,6 +26,7 @@ BUILTIN = {
     "folder": "zenith_capture.backends.folder:FolderDriver",
     "opencv": "zenith_capture.backends.opencv:OpenCVDriver",
     "rpicam": "zenith_capture.backends.rpicam:RpicamDriver",
+    "indi": "zenith_capture.backends.indi:IndiDriver",
 }
 ENTRY_POINT_GROUP = "zenith_capture.drivers"
 _registered: dict[str, type[CameraDriver]] = {}
