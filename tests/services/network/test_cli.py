@@ -60,3 +60,21 @@ async def test_without_a_running_stack_it_says_so(monkeypatch, capsys):
 async def test_uplink_status_without_a_hub(network, nats_server, monkeypatch, capsys):
     code, out, _ = await run_cli(monkeypatch, capsys, nats_server.url, "uplink", "status")
     assert code == 0 and "uplink: off" in out
+
+
+async def test_hub_simulate_uploads_from_both_dialects(hub, nats_server, nc, monkeypatch,
+                                                       capsys):
+    from .test_ingest_allskykamera import ingest_messages
+
+    code, out, err = await run_cli(monkeypatch, capsys, nats_server.url, "hub", "simulate",
+                                   "--hub", hub.url, "--cameras", "2", "--ask", "1",
+                                   "--every", "1", "--duration", "2.5")
+    assert code == 0, err
+    assert "3 cameras" in out
+    events = await ingest_messages(nc)
+    cameras = {e["camera"] for e in events if e["kind"] == "frame"}
+    assert cameras == {"sim-0", "sim-1", "sim-ask-0"}
+    products = sorted(e["asset"] for e in events if e["kind"] == "product")
+    assert products == ["keogram", "startrail", "video"]
+    info = await nc.jetstream().stream_info("SENSORS")
+    assert info.state.messages >= 3

@@ -36,6 +36,16 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("status", help="queued, sent and dropped items; last success and error")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_command(_uplink_status))
+    hub = subparsers.add_parser("hub", help="tools for a hub")
+    sub = hub.add_subparsers(dest="hub_command", required=True, metavar="ACTION")
+    p = sub.add_parser("simulate", help="simulated cameras uploading to a running hub "
+                       "(Zenith dialect, and AllSkyKamera clients)")
+    p.add_argument("--hub", default="http://127.0.0.1:8080", help="the hub's base URL")
+    p.add_argument("--cameras", type=int, default=4, help="Zenith cameras (default 4)")
+    p.add_argument("--ask", type=int, default=1, help="AllSkyKamera cameras (default 1)")
+    p.add_argument("--every", type=float, default=60.0, help="seconds between rounds")
+    p.add_argument("--duration", type=float, default=None, help="stop after this many s")
+    p.set_defaults(func=_command(_hub_simulate))
 
 
 def _camera_fields(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -273,4 +283,14 @@ async def _uplink_status(bus: BusClient, args: argparse.Namespace) -> int:
         when = status.last_error_at.strftime("%Y-%m-%d %H:%M:%SZ") if status.last_error_at \
             else "?"
         print(f"  last error ({when}): {status.last_error}")
+    return 0
+
+
+async def _hub_simulate(bus: BusClient, args: argparse.Namespace) -> int:
+    from zenith_network.simulate import simulate
+
+    done = await simulate(bus, args.hub.rstrip("/"), cameras=args.cameras, ask=args.ask,
+                          every_s=args.every, duration_s=args.duration)
+    print(f"{len(done['cameras'])} cameras, {done['rounds']} rounds: "
+          f"{', '.join(done['cameras'])}")
     return 0
