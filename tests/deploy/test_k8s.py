@@ -454,3 +454,27 @@ def test_the_documented_overlay_example_renders(tmp_path: Path) -> None:
     assert not zenith_deployments(docs), "the overlay's image replaces zenith:<version>"
     images = {c["image"] for d in of_kind(docs, "Deployment").values() for c in containers(d)}
     assert "registry.example.org/zenith:0.1.0" in images
+
+
+def test_the_bus_has_a_user_per_service_and_only_auth_holds_the_signing_key(rendered) -> None:
+    """nats-server loads auth.conf (the contracts' users, as deploy/nats/auth.conf) with
+    the passwords of the zenith-nats Secret; each service is its own bus user; the
+    token signing key is a Secret only the auth replicas mount."""
+    from zenith.bus.credentials import deployment_config, password_variable, user_of
+
+    docs = rendered["everything"]
+    config = of_kind(docs, "ConfigMap")["nats-config"]["data"]
+    assert config["auth.conf"] == deployment_config(), \
+        "k8s/base/nats.yaml's auth.conf is stale: copy python -m zenith.bus.credentials into it"
+    assert "include ./auth.conf" in config["nats-server.conf"]
+    [nats] = containers(of_kind(docs, "StatefulSet")["nats"])
+    assert {"secretRef": {"name": "zenith-nats"}} in nats["envFrom"]
+    for name, deployment in zenith_deployments(docs).items():
+        env = {e["name"]: e for e in containers(deployment)[-1].get("env", [])}
+        assert env["ZENITH_NATS_USER"]["value"] == user_of(name), name
+        ref = env["ZENITH_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "zenith-nats", "key": password_variable(name)}, name
+    holders = [name for name, d in of_kind(docs, "Deployment").items()
+               if any((v.get("secret") or {}).get("secretName") == "zenith-auth-signing-key"
+                      for v in pod_spec(d).get("volumes", []))]
+    assert holders == ["auth"]

@@ -25,16 +25,22 @@ a service is given its file by ``ZENITH_NATS_CREDENTIALS``.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import zenith.contracts
 from zenith.contracts import ENDPOINTS, EVENTS
 from zenith.contracts.services import service_names
 from zenith.contracts.streams import BUCKETS, STREAMS
 from zenith.errors import ConfigError
+
+for _module in pkgutil.iter_modules(zenith.contracts.__path__):  # every declaration counts
+    importlib.import_module(f"zenith.contracts.{_module.name}")
 
 ADMIN = "zenith-admin"
 CONF_FILE = "auth.conf"
