@@ -87,3 +87,22 @@ async def test_three_nightly_products_and_a_meteor(hub, hub_products):
     assert meteor["_id"] == "alpha:2026-11-09:m1" and meteor["day"] == "2026-11-09"
     assert meteor["candidate"]["length_px"] == 120
     assert all((hub.blob_dir / key).is_file() for key in meteor["parts"].values())
+
+
+async def test_meteor_candidates_are_listed_by_day(hub, hub_products, bus):
+    from .media import jpeg as make
+
+    files = {"candidate_json": ("c.json", json.dumps({"id": "m2"}), "application/json"),
+             "day_index": ("i.json", "[]", "application/json"),
+             **{n: (f"{n}.jpg", make(480, 270, seed=i), "image/jpeg")
+                for i, n in enumerate(("current_small", "previous_small", "diff_small",
+                                       "boxed_small"))},
+             "current_fullhd": ("f.jpg", make(1920, 1080), "image/jpeg")}
+    r = await post(hub.url + "/api/v1/meteor_upload.php", headers={"X-API-Key": hub.key},
+                   files=files, data={"day": "20261110", "candidate_id": "m2"})
+    assert r.status_code == 200
+    await wait_docs(hub_products, ingest.METEORS.name, 1)
+    listed = await bus.request(ingest.METEORS_LIST, {"camera": "alpha", "day": "2026-11-10"})
+    assert [m.candidate_id for m in listed.candidates] == ["m2"]
+    empty = await bus.request(ingest.METEORS_LIST, {"camera": "alpha", "day": "2026-11-11"})
+    assert empty.candidates == []

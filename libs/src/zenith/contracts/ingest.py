@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from zenith.contracts.base import Collection, Document, Event, Message
+from zenith.contracts.base import Collection, Document, Endpoint, Event, Message
 from zenith.contracts.common import NightDate
 from zenith.ids import CameraId
 
@@ -124,6 +124,23 @@ class MeteorDoc(Document):
 METEORS = Collection("meteor_candidates", "products", MeteorDoc,
                      "Meteor candidates uploaded by cameras, by camera and day.",
                      indexes=(("camera", "day"),))
+
+
+class MeteorQuery(Message):
+    camera: CameraId
+    day: NightDate
+
+
+class MeteorList(Message):
+    camera: str
+    day: str
+    candidates: list[MeteorDoc]
+
+
+METEORS_LIST = Endpoint(service="products", name="meteors-list",
+                        subject="zenith.hub.meteors.list", request=MeteorQuery,
+                        reply=MeteorList, permission=("products", "read"),
+                        summary="A camera's uploaded meteor candidates of one day.")
 
 
 # --- Zenith's own dialect (a node's uplink), under ZENITH_PREFIX ---------------------------

@@ -53,7 +53,7 @@ async def serve(ctx: ServiceContext[ProductsSettings]) -> None:
     if s.products_hub_ingest:
         from zenith_products.uploads import start_product_uploads
 
-        await start_product_uploads(ctx, meta, blobs)
+        uploads = await start_product_uploads(ctx, meta, blobs)
 
     supervisor = Supervisor(env, worker_id(s))
     await supervisor.start()
@@ -75,6 +75,8 @@ async def serve(ctx: ServiceContext[ProductsSettings]) -> None:
             finished=list(rec.finished))
 
     await svc.serve(STATUS, status)
+    if s.products_hub_ingest:
+        await uploads.serve(svc)
     await serve_listing(svc, meta)
     ctx.stack.push_async_callback(svc.stop)
 

@@ -28,6 +28,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
+from zenith.bus.service import BusService, Call
 from zenith.contracts import ingest
 from zenith.contracts.products import PRODUCTS_INDEX, ProductDoc
 from zenith.runner import ServiceContext
@@ -113,6 +114,16 @@ class UploadedProducts:
                                received_at=to_iso(upload.received_at))
         await self.meta.put(ingest.METEORS.name, ingest.METEORS.to_doc(doc))
         return doc
+
+    async def meteors(self, call: Call[ingest.MeteorQuery]) -> ingest.MeteorList:
+        q = call.body
+        docs = await self.meta.find(ingest.METEORS.name, {"camera": q.camera, "day": q.day},
+                                    sort=[("received_at", 1)], limit=1000)
+        return ingest.MeteorList(camera=q.camera, day=q.day,
+                                 candidates=[ingest.METEORS.from_doc(d) for d in docs])
+
+    async def serve(self, svc: BusService) -> None:
+        await svc.serve(ingest.METEORS_LIST, self.meteors)
 
     async def apply(self, upload: ingest.UploadReceived) -> None:
         if upload.kind == "product":
