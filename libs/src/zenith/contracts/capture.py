@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from zenith.contracts.base import Collection, Document, Empty, Endpoint, Event, Message
-from zenith.contracts.common import NightDate
+from zenith.contracts.common import NightDate, StoredTime
 
 CaptureState = Literal["running", "stopped", "starting", "paused", "error"]
 READ = ("allsky", "read")
@@ -124,3 +124,56 @@ class IngestDoc(Document):
 INGEST_LEDGER = Collection("capture_ingest", "capture", IngestDoc,
                            "Which files the folder driver ingested or rejected.",
                            indexes=(("camera", "sha256"),))
+
+
+# --- dark frames ----------------------------------------------------------------------------
+
+class DarksRecord(Message):
+    """Record a dark (lens capped or a cloudy, dark sky: nothing but the sensor's own signal),
+    the average of ``frames`` exposures. Exposure and gain default to the loop's current
+    ones; the sensor temperature is what the camera reports."""
+
+    frames: int = Field(10, ge=1, le=100, description="Exposures averaged.")
+    exposure_s: float | None = Field(None, gt=0, le=600)
+    gain: float | None = Field(None, gt=0, le=10000)
+
+
+class DarkDoc(Document):
+    """A dark of the library (``_id`` = the dark's id)."""
+
+    camera: str
+    exposure_s: float
+    gain: float
+    temperature_c: float | None = Field(None, description="Sensor temperature, °C "
+                                        "(None: the camera does not say).")
+    frames: int
+    width: int
+    height: int
+    channels: int
+    bit_depth: int
+    hot_pixels: int = Field(description="Pixels far above the dark's median.")
+    key: str = Field(description="Blob key of the averaged dark (NumPy .npy, float32, "
+                     "full scale 1).")
+    created_at: StoredTime
+
+
+class Darks(Message):
+    camera: str
+    darks: list[DarkDoc]
+
+
+def dark_key(camera: str, dark_id: str) -> str:
+    return f"darks/{camera}/{dark_id}.npy"
+
+
+DARKS = Collection("capture_darks", "capture", DarkDoc,
+                   "The dark-frame library: averaged darks by exposure, gain, temperature.",
+                   indexes=(("camera",),))
+DARKS_RECORD = Endpoint(service="capture", name="darks_record",
+                        subject="zenith.node.{camera}.capture.darks.record",
+                        request=DarksRecord, reply=DarkDoc, permission=UPDATE,
+                        summary="Record a dark into the library (cap the lens first).")
+DARKS_LIST = Endpoint(service="capture", name="darks_list",
+                      subject="zenith.node.{camera}.capture.darks.list",
+                      request=Empty, reply=Darks, permission=READ,
+                      summary="The dark library, newest first.")

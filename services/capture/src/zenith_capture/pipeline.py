@@ -1,7 +1,8 @@
 """One frame from pixels to everywhere it goes.
 
-:meth:`FrameProcessor.analyse` (CPU, run in a thread) decodes nothing
-twice: from the driver's pixels it makes the linear grey frame for the sky
+:meth:`FrameProcessor.analyse` (CPU, run in a thread) subtracts the
+nearest dark from a night frame (:mod:`zenith_capture.darks`), then
+decodes nothing twice: from the driver's pixels it makes the linear grey frame for the sky
 metrics and the 8-bit picture (16-bit data scaled by its real depth) for
 the JPEG and the thumbnail. :meth:`FrameProcessor.save` then writes, in
 this order: the JPEG and thumbnail to the BlobStore
@@ -30,6 +31,7 @@ from zenith.storage.blob import BlobStore
 from zenith.storage.series import Point, SeriesStore
 from zenith.timefmt import utcnow
 from zenith_capture.backends.base import RawFrame
+from zenith_capture.darks import DarkLibrary
 from zenith_capture.frames_index import FrameIndex
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.skymetrics import SkyMeter, SkyMetrics
@@ -59,8 +61,9 @@ class FrameContext:
 class FrameProcessor:
     def __init__(self, settings: CaptureSettings, driver_name: str, meter: SkyMeter,
                  index: FrameIndex, series: SeriesStore, blobs: BlobStore,
-                 js: JetStreamContext) -> None:
+                 js: JetStreamContext, darks: DarkLibrary | None = None) -> None:
         self.settings = settings
+        self.darks = darks
         self.camera = settings.camera
         self.driver_name = driver_name
         self.meter = meter
@@ -71,6 +74,8 @@ class FrameProcessor:
 
     def analyse(self, raw: RawFrame, ctx: FrameContext) -> Analysed:
         s = self.settings
+        if ctx.is_night and self.darks is not None:
+            raw = self.darks.subtract(raw)  # before any metric or product sees it
         image = image_from_array(raw.pixels, raw.bit_depth)
         metrics = self.meter.measure(image, raw.taken_at, raw.exposure_s, raw.gain,
                                      ctx.sun_altitude)

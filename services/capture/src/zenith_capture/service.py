@@ -1,7 +1,8 @@
 """Wiring: stores, driver host, loop, bus endpoints and their handlers.
 
 Serves (micro service ``capture``): ``capture.START``, ``STOP``,
-``RESTART``, ``STATUS`` and ``SNAPSHOT`` on ``zenith.node.<camera>.capture.*``.
+``RESTART``, ``STATUS``, ``SNAPSHOT``, ``DARKS_RECORD`` and ``DARKS_LIST``
+on ``zenith.node.<camera>.capture.*``.
 The desired state (running or stopped) lives in the ``zenith-capture`` KV
 bucket, so a restarted service resumes what it was told last; on the very
 first start ``capture_autostart`` decides.
@@ -23,6 +24,8 @@ from zenith.storage.factory import open_from_settings
 from zenith.timefmt import to_iso
 from zenith_capture.backends import driver_class
 from zenith_capture.backends.base import CameraDriver, DriverContext
+from zenith_capture.darks import DarkLibrary
+from zenith_capture.darks_endpoints import serve_darks
 from zenith_capture.focus import FocusTracker
 from zenith_capture.frames_index import FrameIndex, serve_index
 from zenith_capture.host import DriverHost
@@ -49,6 +52,7 @@ class CaptureApp:
     focus: FocusTracker
     state: CaptureState
     max_payload: int
+    darks: DarkLibrary | None = None
 
 
 def _clock(settings: CaptureSettings, resume: datetime | None) -> Clock:
@@ -99,8 +103,10 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
 
         host.on_open = on_open
     meter = SkyMeter(settings)
+    darks = DarkLibrary(metadata, blobs, camera)
+    await darks.setup()
     processor = FrameProcessor(settings, settings.capture_driver, meter, index, series,
-                               blobs, ctx.js)
+                               blobs, ctx.js, darks)
 
     async def publish_status(status: capture.Status) -> None:
         await try_publish(ctx.js, capture.STATUS_EVENT, status, camera=camera)
@@ -118,7 +124,7 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
     elif settings.capture_auto_exposure:
         loop.first_guess()
     app = CaptureApp(settings, loop, host, meter, clock, focus, state,
-                     max_payload=int(ctx.nc.max_payload or 1024 * 1024))
+                     max_payload=int(ctx.nc.max_payload or 1024 * 1024), darks=darks)
     svc = await BusService.start(ctx.nc, "capture", "Camera capture loop, exposure, sky metrics",
                                  camera=camera)
     for endpoint, handler in ((capture.START, _start(app)), (capture.STOP, _stop(app)),
@@ -127,6 +133,7 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
     # concurrent: the latest frame is served while a new exposure is in hand
     await svc.serve(capture.SNAPSHOT, _snapshot(app), concurrent=True)
     await serve_index(svc, index, hub=settings.capture_hub_ingest)
+    await serve_darks(svc, darks, host, loop, settings, clock)
 
     async def shutdown() -> None:
         await svc.stop()

@@ -77,8 +77,8 @@ ROUTES: tuple[RouteSpec, ...] = (
               PUBLIC, endpoint=auth.LOGOUT, request=LogoutRequest, reply=LoggedOut, form=True,
               statuses=(401, 403)),
     # pages
-    RouteSpec("GET", "/", "dashboard", pages.dashboard, "Dashboard: capture and pins.", "pages",
-              PAGE, content_type="text/html"),
+    RouteSpec("GET", "/dashboard", "dashboard", pages.dashboard, "Dashboard: capture and pins.",
+              "pages", PAGE, content_type="text/html"),
     RouteSpec("GET", "/focuser", "focuser-page", pages.focuser_page,
               "Focuser: live frame, moves and autofocus.", "pages", PAGE,
               content_type="text/html"),
@@ -94,6 +94,13 @@ ROUTES: tuple[RouteSpec, ...] = (
                     "Stop capturing."),
     *_allsky_action("/allsky/stopallsky", "allsky-stopallsky", allsky_views.stop,
                     capture.STOP, "Stop capturing (the web service keeps running)."),
+    # dark frames
+    RouteSpec("POST", "/api/capture/darks", "capture-darks",
+              forward(capture.DARKS_RECORD), "Record a dark into the library (cap the lens "
+              "first): the average of `frames` exposures.", "capture",
+              endpoint=capture.DARKS_RECORD),
+    RouteSpec("GET", "/api/capture/darks", "capture-darks", forward(capture.DARKS_LIST),
+              "The dark-frame library.", "capture", endpoint=capture.DARKS_LIST),
     # GPIO (Allsky)
     RouteSpec("GET", "/gpio/all", "gpio-all", gpio_views.all_pins,
               "Every pin D0..D27 with its mode and state.", "gpio", endpoint=gpio.ALL,

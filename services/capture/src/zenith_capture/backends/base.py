@@ -3,7 +3,7 @@
 A driver is synchronous: the capture loop runs each call in the driver's
 own worker thread, with a time limit (the watchdog). A subclass must
 implement :meth:`CameraDriver.capture`; it may override :meth:`open`,
-:meth:`close`, :meth:`abort`, :meth:`snapshot`, and for drivers that
+:meth:`close`, :meth:`abort`, :meth:`snapshot`, :meth:`capture_dark`, and for drivers that
 ingest files :meth:`skip_known` and :meth:`mark_done`.
 
 Errors: raise :class:`DriverError` when the camera fails (counted; after
@@ -61,6 +61,7 @@ class RawFrame:
     signature: tuple[int, int] | None = None  # (size, mtime_ns) of that file
     digest: str | None = None  # sha256 of the file
     encoded: bytes | None = None  # the original JPEG, stored as is when possible
+    temperature_c: float | None = None  # sensor temperature, when the camera says
 
 
 @dataclass
@@ -102,6 +103,12 @@ class CameraDriver(abc.ABC):
             raise DriverError(f"the {self.name} camera has no frame to show yet",
                               code="no_frame")
         return frame
+
+    def capture_dark(self, exposure_s: float, gain: float) -> RawFrame | None:
+        """A frame for the dark library: the owner has capped the lens, so by
+        default a normal capture. A driver that can shut the light out itself
+        (the simulator) overrides this."""
+        return self.capture(exposure_s, gain)
 
     def abort(self) -> None:
         """Called from another thread: end a capture in progress early."""

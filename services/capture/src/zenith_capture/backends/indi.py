@@ -301,7 +301,8 @@ class IndiDriver(CameraDriver):
         self.temperature_c = float(temp) if isinstance(temp, int | float) else None
         return RawFrame(pixels=pixels, taken_at=taken_at,
                         exposure_s=float(header.get("EXPTIME", exposure_s)), gain=gain,
-                        bit_depth=bits, focus_position=self.context.focus())
+                        bit_depth=bits, focus_position=self.context.focus(),
+                        temperature_c=self.temperature_c)
 
     def _abort_exposure(self) -> None:
         try:

@@ -40,13 +40,20 @@ class SimulatorDriver(CameraDriver):
         self.renderer = SkyRenderer(sim_config(self.settings))
 
     def capture(self, exposure_s: float, gain: float) -> RawFrame | None:
+        return self._take(exposure_s, gain, dark=False)
+
+    def capture_dark(self, exposure_s: float, gain: float) -> RawFrame | None:
+        """The lens capped: only the sensor (hot pixels, noise)."""
+        return self._take(exposure_s, gain, dark=True)
+
+    def _take(self, exposure_s: float, gain: float, dark: bool) -> RawFrame | None:
         if self.renderer is None:
             self.open()
         assert self.renderer is not None
         started = time.monotonic()
         taken_at = self.clock.now()
         focus = self.context.focus()
-        pixels = self.renderer.render(taken_at, exposure_s, gain, focus)
+        pixels = self.renderer.render(taken_at, exposure_s, gain, focus, dark=dark)
         # the exposure lasts its (simulated) time
         remaining = self.clock.real_seconds(exposure_s) - (time.monotonic() - started)
         if remaining > 0 and self.wait(remaining):

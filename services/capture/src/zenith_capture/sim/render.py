@@ -239,17 +239,21 @@ class SkyRenderer:
 
     # -- the frame -------------------------------------------------------
     def render(self, when: datetime, exposure_s: float, gain: float,
-               focus_position: int | None = None) -> np.ndarray:
-        """A frame (``uint8`` or ``uint16``, HxWx3 BGR) exposed from ``when``."""
+               focus_position: int | None = None, dark: bool = False) -> np.ndarray:
+        """A frame (``uint8`` or ``uint16``, HxWx3 BGR) exposed from ``when``;
+        ``dark``: the lens capped (only hot pixels and noise)."""
         cfg = self.config
         when = when.astimezone(UTC)
         ms = round(when.timestamp() * 1000)
         rng = np.random.default_rng([cfg.seed & 0xFFFFFFFF, ms & 0xFFFFFFFF, ms >> 32])
-        sky, _, _ = self.sky(when)
-        points = self.psf(self.point_sources(when, exposure_s, rng), focus_position)
-        points *= self.inside[:, :, None]
         scale = np.float32(exposure_s * gain)
-        signal = (sky + points) * scale
+        if dark:
+            signal = np.zeros((*self.alt.shape, 3), dtype=np.float32)
+        else:
+            sky, _, _ = self.sky(when)
+            points = self.psf(self.point_sources(when, exposure_s, rng), focus_position)
+            points *= self.inside[:, :, None]
+            signal = (sky + points) * scale
         if cfg.hot_pixels:
             signal[self.hot_y, self.hot_x, :] += (self.hot_rate * exposure_s * gain)[:, None]
         electrons = np.maximum(signal, 0.0) * np.float32(FULL_WELL_E / gain)
