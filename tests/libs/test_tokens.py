@@ -93,7 +93,7 @@ async def test_a_real_token_verifies(verifier, bus):
     principal = verifier.verify(pair.access_token)
     assert isinstance(principal, Principal)
     assert principal.username == "alice" and principal.role == "viewer"
-    assert principal.can("camera", "read") and not principal.can("gpio", "update")
+    assert principal.can("allsky", "read") and not principal.can("gpio", "update")
     assert principal.token_id and principal.issued_at.tzinfo is not None
 
 
