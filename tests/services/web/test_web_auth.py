@@ -417,18 +417,18 @@ async def test_cookie_session_expired_access_token(web: WebUnderTest, bus: BusCl
     assert status == 401
     assert body["error"]["code"] == "token_expired"
     # a page renews the session from the refresh cookie, server side
-    async with client.get("/", allow_redirects=False) as resp:
+    async with client.get("/dashboard", allow_redirects=False) as resp:
         assert resp.status == 200
         assert "zenith_session" in resp.cookies
     assert (await status_of(client, "GET", GPIO_READ))[0] == 200
 
 
 async def test_pages_redirect_remote_strangers_to_login(web: WebUnderTest) -> None:
-    for path in ("/", "/focuser"):
+    for path in ("/dashboard", "/focuser"):
         async with web.remote().get(path, allow_redirects=False) as resp:
             assert resp.status == 302
             assert resp.headers["Location"] == f"/login?next={path}"
-    async with web.local().get("/", allow_redirects=False) as resp:
+    async with web.local().get("/dashboard", allow_redirects=False) as resp:
         assert resp.status == 200
 
 
@@ -474,11 +474,11 @@ async def test_signing_in_on_this_machine_shows_the_user_on_pages(web: WebUnderT
                                                                   admin: Any) -> None:
     """Local pages need no login, but one who signed in sees who and can log out."""
     async with web.local() as client:
-        async with client.get("/") as anonymous:
+        async with client.get("/dashboard") as anonymous:
             assert anonymous.status == 200
             assert "local access" in await anonymous.text()
         await login(client, admin, session=True)
-        async with client.get("/") as signed_in:
+        async with client.get("/dashboard") as signed_in:
             text = await signed_in.text()
         assert signed_in.status == 200
         assert admin.username in text and "Log out" in text and "local access" not in text

@@ -49,7 +49,7 @@ async def test_a_rebound_host_name_gets_no_local_access(web: WebUnderTest) -> No
                              json={"pin": 11, "state": "on"})
     assert status == 403
     assert await pin_mode(web, 11) == "unused"
-    async with web.local().get("/", headers=host, allow_redirects=False) as resp:
+    async with web.local().get("/dashboard", headers=host, allow_redirects=False) as resp:
         assert resp.status == 302
         assert resp.headers["Location"].startswith("/login")
     # names of this machine are local, with or without a port
@@ -94,7 +94,7 @@ async def test_own_pages_and_links_from_elsewhere_still_work_locally(web: WebUnd
     assert (await answer(web.local(), "GET", "/gpio/digital/9", headers=typed))[0] == 200
     # following a link from another site to a page only shows the page
     link = {"Sec-Fetch-Site": "cross-site", "Referer": f"{EVIL}/"}
-    async with web.local().get("/", headers=link, allow_redirects=False) as resp:
+    async with web.local().get("/dashboard", headers=link, allow_redirects=False) as resp:
         assert resp.status == 200
 
 

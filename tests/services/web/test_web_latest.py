@@ -60,12 +60,14 @@ async def test_latest_image_is_the_newest_frame_with_validators_and_cors(
 async def test_latest_products_ranges_and_empty_states(
         web: WebUnderTest, products_service: Any, blob_dir: Path, bus: BusClient) -> None:
     client = web.remote()
-    async with client.get("/cameras/nothing-yet/latest/keogram.jpg") as resp:
-        assert resp.status == 404  # a node: only its own camera exists
-    async with client.get(f"/cameras/{CAMERA}/latest/startrails.jpg") as resp:
-        assert resp.status == 404
-        assert (await resp.json())["error"]["code"] == "not_yet"
+    for file in ("keogram.jpg", "image.jpg"):
+        async with client.get(f"/cameras/nothing-yet/latest/{file}") as resp:
+            assert resp.status == 404
+            assert (await resp.json())["error"]["code"] == "not_yet"
     await seed_products(products_service, blob_dir, CAMERA,
+                        [("2026-11-02", "keogram"), ("2026-11-02", "timelapse")])
+    seeded = "seeded"  # a camera only these products belong to
+    await seed_products(products_service, blob_dir, seeded,
                         [("2026-11-01", "keogram"), ("2026-11-02", "keogram"),
                          ("2026-11-02", "timelapse"), ("2026-11-01", "startrails")])
     async with client.get(f"/cameras/{CAMERA}/latest/keogram.jpg") as resp:
@@ -85,14 +87,14 @@ async def test_latest_products_ranges_and_empty_states(
         async with client.get(path) as resp:
             assert resp.status == 404, path
     # the products endpoints behind it
-    latest = await bus.request(products.LATEST, {}, camera=CAMERA)
+    latest = await bus.request(products.LATEST, {}, camera=seeded)
     assert {p.kind: p.night for p in latest.products} == {
         "keogram": "2026-11-02", "timelapse": "2026-11-02", "startrails": "2026-11-01"}
     listed = await bus.request(products.LIST, products.ProductQuery(kinds=["keogram"]),
-                               camera=CAMERA)
+                               camera=seeded)
     assert [p.night for p in listed.products] == ["2026-11-02", "2026-11-01"]
     ranged = await bus.request(products.LIST, products.ProductQuery(
-        from_night="2026-11-02", to_night="2026-11-02"), camera=CAMERA)
+        from_night="2026-11-02", to_night="2026-11-02"), camera=seeded)
     assert sorted(p.kind for p in ranged.products) == ["keogram", "timelapse"]
     with pytest.raises(BadRequest):
-        await bus.request(products.LIST, {"kinds": ["nonsense"]}, camera=CAMERA)
+        await bus.request(products.LIST, {"kinds": ["nonsense"]}, camera=seeded)

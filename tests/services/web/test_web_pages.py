@@ -51,7 +51,8 @@ async def page(web: WebUnderTest, chromium: str) -> AsyncIterator[Any]:
             errors
 
 
-async def log_in(page: Any, web: WebUnderTest, user: User, next_path: str = "/") -> None:
+async def log_in(page: Any, web: WebUnderTest, user: User,
+                 next_path: str = "/dashboard") -> None:
     await page.goto(web.remote_url + next_path)
     assert "/login" in page.url
     await page.fill("input[name=username]", user.username)
@@ -62,7 +63,7 @@ async def log_in(page: Any, web: WebUnderTest, user: User, next_path: str = "/")
 
 async def test_login_page_refuses_a_wrong_password(page: Any, web: WebUnderTest,
                                                    admin: User) -> None:
-    await page.goto(web.remote_url + "/")
+    await page.goto(web.remote_url + "/dashboard")
     await page.screenshot(path=str(SHOTS / "zenith-web-login.png"))
     await page.fill("input[name=username]", admin.username)
     await page.fill("input[name=password]", "not the password")
@@ -147,5 +148,5 @@ async def test_logout(page: Any, web: WebUnderTest, admin: User) -> None:
     await log_in(page, web, admin)
     await page.click("text=Log out")
     await page.wait_for_url("**/login")
-    await page.goto(web.remote_url + "/")
+    await page.goto(web.remote_url + "/dashboard")
     assert "/login" in page.url

@@ -115,11 +115,11 @@ async def test_dashboard_sensors_card(web: WebUnderTest, admin: User, chromium: 
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         try:
-            await page.goto(web.remote_url + "/")
+            await page.goto(web.remote_url + "/dashboard")
             await page.fill("input[name=username]", admin.username)
             await page.fill("input[name=password]", admin.password)
             await page.click("button[type=submit]")
-            await page.wait_for_url(web.remote_url + "/")
+            await page.wait_for_url(web.remote_url + "/dashboard")
             row = page.locator("#sensors-body tr[data-sensor=dome]")
             await expect(row).to_contain_text("temp")
             await expect(row).to_contain_text("ok")

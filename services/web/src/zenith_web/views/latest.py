@@ -1,6 +1,7 @@
 """Stable URLs for embedding: ``/cameras/<id>/latest/<file>``.
 
-``image.jpg`` is the camera's newest frame (capture's ``frames.latest``);
+``image.jpg`` is the camera's newest frame, ``thumb.jpg`` its thumbnail
+(capture's ``frames.latest``);
 ``keogram.jpg``, ``startrails.jpg``, ``timelapse.mp4`` and
 ``mini-timelapse.mp4`` its newest product of that kind (products'
 ``products.latest``). The file is sent from the shared BlobStore with an
@@ -22,7 +23,7 @@ from zenith_web.views.ingest import BLOBS
 from zenith_web.views.sitebus import camera_of, latest_frame, latest_products
 
 MAX_AGE_S = 60
-LatestFile = Literal["image.jpg", "keogram.jpg", "startrails.jpg", "timelapse.mp4",
+LatestFile = Literal["image.jpg", "thumb.jpg", "keogram.jpg", "startrails.jpg", "timelapse.mp4",
                      "mini-timelapse.mp4"]
 LATEST_FILES: tuple[str, ...] = LatestFile.__args__  # type: ignore[attr-defined]
 PRODUCT_OF: dict[str, str] = {"keogram.jpg": "keogram", "startrails.jpg": "startrails",
@@ -32,7 +33,8 @@ PRODUCT_OF: dict[str, str] = {"keogram.jpg": "keogram", "startrails.jpg": "start
 
 class LatestPath(Message):
     camera: CameraId = Field(description="The camera's id.")
-    file: LatestFile = Field(description="image.jpg (the live image), or the newest "
+    file: LatestFile = Field(description="image.jpg (the live image; thumb.jpg: small), "
+                             "or the newest "
                              "keogram, startrails, timelapse or mini timelapse.")
 
 
@@ -44,9 +46,11 @@ def embed_headers(response: web.StreamResponse) -> None:
 
 
 async def latest_key(request: web.Request, camera: str, file: str) -> str | None:
-    if file == "image.jpg":
+    if file in ("image.jpg", "thumb.jpg"):
         frame = await latest_frame(request, camera)
-        return frame.key if frame is not None else None
+        if frame is None:
+            return None
+        return frame.key if file == "image.jpg" else frame.thumb_key
     product = (await latest_products(request, camera)).get(PRODUCT_OF[file])
     return product.key if product is not None else None
 

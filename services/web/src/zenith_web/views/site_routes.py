@@ -4,12 +4,35 @@ map, calendars, sensors): public, server-rendered, read only."""
 from __future__ import annotations
 
 from zenith_web.spec import Access, RouteSpec
-from zenith_web.views import latest
+from zenith_web.views import hub, latest, site
+from zenith_web.views.hub import HomeQuery, MapData
 from zenith_web.views.latest import LatestPath
+from zenith_web.views.site import LiveImage
 
 PUBLIC = Access.PUBLIC
 
+HTML = "text/html"
+
 SITE_ROUTES: tuple[RouteSpec, ...] = (
+    RouteSpec("GET", "/", "home", hub.home, "Home: a hub's cameras (filtered, newest "
+              "activity first), or a node's own camera page.", "site", PUBLIC,
+              content_type=HTML, query_model=HomeQuery),
+    RouteSpec("GET", "/map", "map", hub.map_page, "The network's cameras on a map.", "site",
+              PUBLIC, content_type=HTML),
+    RouteSpec("GET", "/map/cameras.json", "map-data", hub.map_json,
+              "Every enabled camera with a public location (rounded to its owner's "
+              "precision), its status and links.", "site", PUBLIC, reply=MapData,
+              statuses=(503, 504)),
+    RouteSpec("GET", "/cameras/{camera}", "camera-page", site.camera_page,
+              "A camera's page: live image, values, location, last night's products.",
+              "site", PUBLIC, content_type=HTML, statuses=(404,)),
+    RouteSpec("GET", "/cameras/{camera}/live.json", "camera-live", site.live,
+              "The camera's newest frame (the live image's refresh).", "site", PUBLIC,
+              reply=LiveImage, statuses=(404, 503, 504)),
+    RouteSpec("GET", "/cameras/{camera}/products/{night}/{kind}", "camera-product",
+              site.product_file, "One product of a night (thumb=1: its thumbnail).", "site",
+              PUBLIC, content_type="application/octet-stream",
+              statuses=(206, 304, 404, 416, 503, 504)),
     RouteSpec("GET", "/cameras/{camera}/latest/{file}", "camera-latest", latest.latest,
               "The camera's newest image.jpg, keogram.jpg, startrails.jpg, timelapse.mp4 "
               "or mini-timelapse.mp4, for embedding: ETag, Last-Modified, a short max-age, "

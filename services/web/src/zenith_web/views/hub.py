@@ -1,0 +1,130 @@
+"""A hub's home page (a card per camera, filtered and sorted) and its map.
+
+Both read the network registry over the bus; positions are the registry's
+public locations (grid-rounded to the precision the owner chose, none when
+hidden), so no page or JSON ever holds a blurred camera's exact place.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from aiohttp import web
+from pydantic import Field, ValidationError
+from yarl import URL
+
+from zenith.contracts import network
+from zenith.contracts.base import Message
+from zenith_web import keys
+from zenith_web.bridge import model_response
+from zenith_web.middlewares import PAGE_CSP
+from zenith_web.views.site import camera_response, gather, html_page
+from zenith_web.views.sitebus import cameras
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class HomeQuery(Message):
+    q: str = Field("", max_length=64, description="Part of a name, site or display code.")
+    status: Literal["", "online", "offline"] = Field("", description="Only online or offline.")
+    region: str = Field("", max_length=64, description="Only this region (of the time zone).")
+    sort: Literal["activity", "name"] = Field("activity", description="Newest activity "
+                                              "first, or by name.")
+
+
+class MapCamera(Message):
+    id: str
+    name: str
+    code: str
+    online: bool
+    latitude: float
+    longitude: float
+    precision: str
+    url: str
+    thumb: str
+    last_upload_at: datetime | None = None
+
+
+class MapData(Message):
+    cameras: list[MapCamera]
+    hidden: int = Field(description="Cameras whose owners keep the location private.")
+
+
+def region_of(camera: network.Camera) -> str:
+    """The region of a camera: the first part of its time zone (``Europe``)."""
+    zone = camera.location.timezone
+    return zone.split("/", 1)[0] if "/" in zone else ""
+
+
+def home_query(request: web.Request) -> HomeQuery:
+    try:
+        return HomeQuery.model_validate(dict(request.query))
+    except ValidationError:
+        return HomeQuery()  # a page shows everything rather than an error
+
+
+def select(found: list[network.Camera], query: HomeQuery) -> list[network.Camera]:
+    needle = query.q.strip().lower()
+    shown = [c for c in found
+             if (not needle or needle in f"{c.name} {c.site} {c.code} {c.id}".lower())
+             and (not query.status or c.online == (query.status == "online"))
+             and (not query.region or region_of(c) == query.region)]
+    if query.sort == "name":
+        return sorted(shown, key=lambda c: c.name.lower())
+    return sorted(shown, key=lambda c: (c.last_upload_at or EPOCH, c.name), reverse=True)
+
+
+async def home(request: web.Request) -> web.Response:
+    """A hub's list of cameras; a node's own camera page."""
+    found = await cameras(request)
+    if found is None:
+        camera = request.app[keys.SETTINGS].camera
+        return await camera_response(request, await gather(request, camera))
+    return await hub_home(request, found)
+
+
+async def hub_home(request: web.Request, found: list[network.Camera]) -> web.Response:
+    query = home_query(request)
+    regions = sorted({r for r in (region_of(c) for c in found) if r})
+    shown = select(found, query)
+    return html_page(request, "site/home.html", "home", cameras=shown, total=len(found),
+                     query=query, regions=regions, online=sum(c.online for c in found))
+
+
+def map_data(found: list[network.Camera]) -> MapData:
+    out, hidden = [], 0
+    for cam in found:
+        where = network.public_location(cam.location)
+        if where is None:
+            hidden += 1
+            continue
+        out.append(MapCamera(id=cam.id, name=cam.name, code=cam.code, online=cam.online,
+                             latitude=where.latitude, longitude=where.longitude,
+                             precision=where.precision, url=f"/cameras/{cam.id}",
+                             thumb=f"/cameras/{cam.id}/latest/thumb.jpg",
+                             last_upload_at=cam.last_upload_at))
+    return MapData(cameras=out, hidden=hidden)
+
+
+def tile_origin(template: str) -> str:
+    url = URL(template.replace("{s}", "a"))
+    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.explicit_port else "")
+
+
+async def map_page(request: web.Request) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    found = await cameras(request) or []
+    data = map_data(found)
+    response = html_page(request, "site/map.html", "map", data=data,
+                         tiles=settings.web_map_tiles,
+                         attribution=settings.web_map_attribution)
+    # the map's tiles are the one thing a page loads from another site
+    origin = tile_origin(settings.web_map_tiles)
+    response.headers["Content-Security-Policy"] = PAGE_CSP.replace(
+        "img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
+    return response
+
+
+async def map_json(request: web.Request) -> web.Response:
+    return model_response(map_data(await cameras(request) or []))

@@ -1,0 +1,182 @@
+"""The public website: a camera's page, the hub's home, live values as JSON.
+
+Every page is server-rendered and complete without JavaScript (``site.js``
+adds the live refresh, relative times and sharing). The data comes over the
+bus from the services that own it (see :mod:`zenith_web.views.sitebus`);
+files are sent from the shared BlobStore. On a node (no network service
+answering) the home page is the node camera's page; on a hub it lists the
+network's cameras.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import Field
+
+from zenith.contracts import capture, frames, network, products
+from zenith.contracts.base import Empty, Message
+from zenith.errors import NotFound, ZenithError
+from zenith_web import keys
+from zenith_web.bridge import model_response
+from zenith_web.templating import render
+from zenith_web.views.ingest import BLOBS
+from zenith_web.views.latest import embed_headers
+from zenith_web.views.sitebus import (
+    ask,
+    camera_of,
+    latest_frame,
+    latest_products,
+    list_products,
+    registry,
+)
+
+LONGTERM = ("monthly-keogram", "monthly-timelapse", "yearly-timelapse")
+
+
+class LiveImage(Message):
+    camera: str
+    frame_id: str | None = Field(None, description="The newest frame; None: none yet.")
+    taken_at: datetime | None = None
+    width: int | None = None
+    height: int | None = None
+    url: str | None = Field(None, description="The image, changing with each frame.")
+    exposure_s: float | None = None
+    gain: float | None = None
+    stars: int | None = None
+    sqm: float | None = None
+    cloud_cover: float | None = None
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    """``5 minutes ago``: what a visitor reads beside a time."""
+    if when is None:
+        return "never"
+    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+@dataclass
+class CameraView:
+    """What a camera's page shows, gathered from registry, capture and products."""
+
+    id: str
+    name: str
+    code: str | None = None
+    site: str = ""
+    online: bool | None = None
+    last_upload_at: datetime | None = None
+    location: network.PublicLocation | None = None
+    hardware: network.Hardware | None = None
+    frame: frames.FrameDoc | None = None
+    status: capture.Status | None = None
+    products: dict[str, products.ProductDoc] = field(default_factory=dict)
+    is_node: bool = False
+
+    @property
+    def taken_at(self) -> datetime | None:
+        return self.frame.taken_at if self.frame is not None else None
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.frame.metrics if self.frame is not None else {}
+
+
+def live_of(camera: str, frame: frames.FrameDoc | None) -> LiveImage:
+    if frame is None:
+        return LiveImage(camera=camera)
+    m = frame.metrics
+    return LiveImage(camera=camera, frame_id=frame.id, taken_at=frame.taken_at,
+                     width=frame.width, height=frame.height,
+                     url=f"/cameras/{camera}/latest/image.jpg?v={frame.id}",
+                     exposure_s=frame.exposure_s, gain=frame.gain,
+                     stars=m.get("stars"), sqm=m.get("sqm"), cloud_cover=m.get("cloud_cover"))
+
+
+async def gather(request: web.Request, camera: str) -> CameraView:
+    settings = request.app[keys.SETTINGS]
+    reg = await registry(request, camera)
+    if reg is not None and not reg.enabled:
+        raise NotFound(f"no camera {camera!r}", code="camera_not_found")
+    view = CameraView(id=camera, name=reg.name if reg else settings.site_name,
+                      is_node=reg is None)
+    if reg is not None:
+        view.code, view.site, view.online = reg.code, reg.site, reg.online
+        view.last_upload_at = reg.last_upload_at
+        view.location = network.public_location(reg.location)
+        view.hardware = reg.hardware
+    else:
+        try:
+            view.status = await ask(request, capture.STATUS, Empty(), camera=camera)
+            view.online = view.status.state in ("running", "starting", "paused")
+        except ZenithError:
+            view.status = None
+    view.frame = await latest_frame(request, camera)
+    view.products = await latest_products(request, camera)
+    return view
+
+
+def html_page(request: web.Request, template: str, name: str, status: int = 200,
+              **context: Any) -> web.Response:
+    text = render(request.app, template, request=request, ago=ago, now=datetime.now(UTC),
+                  page=name, **context)
+    return web.Response(text=text, status=status, content_type="text/html")
+
+
+def not_found(request: web.Request, message: str) -> web.Response:
+    return html_page(request, "site/missing.html", "missing", status=404, message=message)
+
+
+async def camera_page(request: web.Request) -> web.Response:
+    try:
+        camera = camera_of(request)
+        view = await gather(request, camera)
+    except NotFound as exc:
+        return not_found(request, exc.message)
+    return await camera_response(request, view)
+
+
+async def camera_response(request: web.Request, view: CameraView) -> web.Response:
+    share_url = str(request.url.with_path(f"/cameras/{view.id}").with_query(None))
+    return html_page(request, "site/camera.html", "camera", view=view,
+                     live=live_of(view.id, view.frame), share_url=share_url,
+                     longterm=[k for k in LONGTERM if k in view.products])
+
+
+async def live(request: web.Request) -> web.Response:
+    camera = camera_of(request)
+    await registry(request, camera)
+    response = model_response(live_of(camera, await latest_frame(request, camera)))
+    return response
+
+
+async def product_file(request: web.Request) -> web.StreamResponse:
+    """One product of a night (``/cameras/<id>/products/<night>/<kind>``), or its
+    thumbnail with ``?thumb=1``."""
+    camera = camera_of(request)
+    kind, night = request.match_info["kind"], request.match_info["night"]
+    if kind not in products.KIND:
+        raise NotFound(f"no product kind {kind!r}")
+    try:
+        query = products.ProductQuery(kinds=[kind], from_night=night, to_night=night, limit=1)
+    except ValueError:
+        raise NotFound(f"no night {night!r}") from None
+    found = await list_products(request, camera, query)
+    if not found:
+        raise NotFound(f"camera {camera} has no {kind} of {night}", code="not_yet")
+    key = found[0].thumb_key if request.query.get("thumb") == "1" else found[0].key
+    target = request.app[BLOBS].path(key) if key else None
+    if target is None or not target.is_file():
+        raise NotFound(f"camera {camera} has no {kind} of {night}", code="not_yet")
+    response = web.FileResponse(target)
+    embed_headers(response)
+    return response
