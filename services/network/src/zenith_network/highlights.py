@@ -8,6 +8,7 @@ highlights alike (hiding a highlight keeps what it names).
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from zenith.contracts import network as c
@@ -68,7 +69,7 @@ class Highlights:
         if not await self.store.delete(COLLECTION, {"_id": highlight}):
             raise _not_found(highlight)
 
-    async def referenced(self, keys: list[str]) -> list[str]:
+    async def referenced(self, keys: builtins.list[str]) -> builtins.list[str]:
         wanted = sorted(set(keys))
         found: set[str] = set()
         for start in range(0, len(wanted), 200):

@@ -11,6 +11,7 @@ change, and exactly one of them reports an online/offline transition.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -194,7 +195,7 @@ class Registry:
                 return from_doc(updated), bool(came_online)
         raise Unavailable(f"camera {camera!r} is changing too often", code="busy")
 
-    async def went_silent(self, offline_after_s: float) -> list[c.Camera]:
+    async def went_silent(self, offline_after_s: float) -> builtins.list[c.Camera]:
         """Mark offline every online camera without a frame for ``offline_after_s``
         (and every disabled one); returns those this call changed."""
         cutoff = to_iso(utcnow() - timedelta(seconds=offline_after_s))

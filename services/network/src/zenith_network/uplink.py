@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -259,7 +260,8 @@ class Uplink:
             groups = [msgs] if batch > 1 else [[m] for m in msgs]
             for group in groups:
                 started = time.monotonic()
-                done = await self._with_retry(lambda g=group: handle(g), stop, lane.name)
+                done = await self._with_retry(functools.partial(handle, group), stop,
+                                              lane.name)
                 if not done and stop.is_set():
                     return  # not acknowledged: sent again after the restart
                 for msg in group:

@@ -164,13 +164,13 @@ async def _stage(request: web.Request, camera: str, upload: Upload,
             content_type=content_type, width=width, height=height, codec=codec)))
     staged: dict[str, ingest.StagedPart] = {}
     new: list[str] = []
-    for name, part, info in checked:
-        target = blobs.path(info.key)
+    for name, part, staged_part in checked:
+        target = blobs.path(staged_part.key)
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            new.append(info.key)
+            new.append(staged_part.key)
         os.replace(part.path, target)
-        staged[name] = info
+        staged[name] = staged_part
     return staged, new
 
 
@@ -299,7 +299,7 @@ async def nightly_upload(request: web.Request) -> web.Response:
         return ingest.UploadReceived(
             upload_id=ingest.upload_id(camera, "product", asset, _primary_digest(staged),
                                        night),
-            camera=camera, kind="product", asset=asset, dialect="allskykamera",  # type: ignore[arg-type]
+            camera=camera, kind="product", asset=asset, dialect="allskykamera",
             received_at=now, taken_at=now, night=night, parts=staged,
             meta={"publish_last": upload.fields.get("publish_last") == "1"})
 

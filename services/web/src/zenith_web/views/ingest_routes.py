@@ -100,7 +100,7 @@ _MULTIPART: dict[str, dict[str, Any]] = {
         "required": ["day", "candidate_id", *views.METEOR_JSON, *views.METEOR_IMAGES]},
 }
 _FAILED = {"content": {"application/json": {"schema": ingest.UploadFailed.model_json_schema()}}}
-_INFLUX_ERROR = {"content": {"application/json": {"schema": {
+_INFLUX_ERROR: dict[str, Any] = {"content": {"application/json": {"schema": {
     "type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
     "required": ["code", "message"]}}}}
 

@@ -109,7 +109,7 @@ async def product(request: web.Request) -> web.Response:
         now = utcnow()
         return ingest.UploadReceived(
             upload_id=_upload_id(cam, "product", idem), camera=cam, kind="product",
-            asset=ingest.ZENITH_KINDS[fields["kind"]], dialect="zenith",  # type: ignore[arg-type]
+            asset=ingest.ZENITH_KINDS[fields["kind"]], dialect="zenith",
             received_at=now, taken_at=now, night=fields["night"], parts=staged)
 
     limits = {"file": settings.web_ingest_max_video, "thumb": settings.web_ingest_max_image}
