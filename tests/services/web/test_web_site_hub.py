@@ -145,6 +145,9 @@ async def test_home_cards_filters_and_the_map_data(hub: WebUnderTest, bus: BusCl
         assert "keeps this camera's location private" in await resp.text()
     async with client.get("/cameras/nobody") as resp:
         assert resp.status == 404
+    async with client.get("/cameras/north/sensors") as resp:  # nothing measured yet
+        assert resp.status == 200
+        assert "No data in this range: this sensor has sent nothing yet." in await resp.text()
     async with client.get("/map") as resp:
         csp = resp.headers["Content-Security-Policy"]
         assert "img-src 'self' data: blob: http://127.0.0.1:" in csp
@@ -165,6 +168,8 @@ async def test_home_and_map_in_chromium(hub: WebUnderTest, bus: BusClient,
             await check_page(page, hub.remote_url + "/", "site-hub-home")
             await check_page(page, hub.remote_url + "/?status=online", "site-hub-online")
             await check_page(page, hub.remote_url + f"/cameras/{CAMERA}", "site-hub-camera")
+            await check_page(page, hub.remote_url + "/cameras/north/sensors",
+                             "site-sensors-empty")
             await check_page(page, hub.remote_url + "/map", "site-map", full_page=False)
             await expect(page.locator("#map")).to_have_attribute("data-ready", "2")
             assert await page.locator("path.marker-online").count() == 1

@@ -4,9 +4,10 @@ map, calendars, sensors): public, server-rendered, read only."""
 from __future__ import annotations
 
 from zenith_web.spec import Access, RouteSpec
-from zenith_web.views import hub, latest, site
+from zenith_web.views import hub, latest, sensorpage, site
 from zenith_web.views.hub import HomeQuery, MapData
 from zenith_web.views.latest import LatestPath
+from zenith_web.views.sensorpage import SensorQuery
 from zenith_web.views.site import LiveImage
 
 PUBLIC = Access.PUBLIC
@@ -26,6 +27,10 @@ SITE_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("GET", "/cameras/{camera}", "camera-page", site.camera_page,
               "A camera's page: live image, values, location, last night's products.",
               "site", PUBLIC, content_type=HTML, statuses=(404,)),
+    RouteSpec("GET", "/cameras/{camera}/sensors", "camera-sensors", sensorpage.sensor_page,
+              "A chart per sensor value, downsampled by the store, over 24 h, 7 d, 30 d "
+              "or 1 y.", "site", PUBLIC, content_type=HTML, query_model=SensorQuery,
+              statuses=(404,)),
     RouteSpec("GET", "/cameras/{camera}/live.json", "camera-live", site.live,
               "The camera's newest frame (the live image's refresh).", "site", PUBLIC,
               reply=LiveImage, statuses=(404, 503, 504)),

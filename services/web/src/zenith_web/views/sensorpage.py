@@ -1,0 +1,126 @@
+"""A camera's sensor page: one chart per sensor value over 24 h, 7 d, 30 d or
+a year, downsampled by the sensors service's store (``sensors.series`` with
+``every_s``: InfluxQL ``GROUP BY time`` or the same buckets in SQLite),
+never sent raw. The sky metrics capture measures on every frame are charted
+for every camera; a node's own sensors (``sensors.current``) beside them.
+Each chart's summary (last, lowest, highest) is in the HTML; ``charts.js``
+draws the series with the vendored uPlot.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from aiohttp import web
+from pydantic import Field, ValidationError
+
+from zenith.contracts import sensors
+from zenith.contracts.base import Empty, Message
+from zenith.errors import NotFound, ZenithError
+from zenith_web import keys
+from zenith_web.views.site import html_page, not_found
+from zenith_web.views.sitebus import ask, camera_of, registry
+
+RangeName = Literal["24h", "7d", "30d", "1y"]
+# range -> (length, bucket): at most ~400 points a chart
+RANGES: dict[str, tuple[timedelta, int]] = {
+    "24h": (timedelta(hours=24), 300), "7d": (timedelta(days=7), 1800),
+    "30d": (timedelta(days=30), 7200), "1y": (timedelta(days=365), 86400)}
+# (measurement field) -> (title, unit)
+LABELS: dict[str, tuple[str, str]] = {  # the values worth a chart, by field name
+    "temp": ("Temperature", "°C"), "hum": ("Humidity", "%"), "press": ("Pressure", "hPa"),
+    "dewpoint": ("Dew point", "°C"), "sqm": ("Sky brightness (SQM)", "mag/arcsec²"),
+    "cloud_cover": ("Cloud cover", "0–1"), "stars": ("Stars", ""),
+    "SQM_RAW": ("Sky brightness (SQM)", "mag/arcsec²"), "Lux": ("Light", "lx"),
+    "Tsky": ("Sky temperature", "°C"), "DeltaSimple": ("Cloud score (sky − ambient)", "K"),
+    "Ambient": ("Ambient temperature", "°C"), "raspiTemp": ("Pi temperature", "°C"),
+    "raspiDiskPercent": ("Disk used", "%"),
+}
+SKY_FIELDS = ("sqm", "cloud_cover", "stars")
+
+
+class SensorQuery(Message):
+    range: RangeName = Field("24h", description="24h, 7d, 30d or 1y.")
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    unit: str
+    sensor: str
+    measurement: str
+    value: str
+    times: list[float] = field(default_factory=list)
+    values: list[float | None] = field(default_factory=list)
+
+    @property
+    def present(self) -> list[float]:
+        return [v for v in self.values if v is not None and math.isfinite(v)]
+
+    @property
+    def data(self) -> str:
+        return json.dumps([self.times, self.values], separators=(",", ":"))
+
+
+def channels(current: list[sensors.Reading]) -> list[tuple[str, str, str]]:
+    """(sensor, measurement, field) of the sky metrics and of each sensor's values."""
+    out = [(sensors.SKY_SENSOR, sensors.SKY_SENSOR, f) for f in SKY_FIELDS]
+    for reading in sorted(current, key=lambda r: r.sensor):
+        if reading.sensor == sensors.SKY_SENSOR:
+            continue
+        out.extend((reading.sensor, reading.measurement, f) for f in sorted(reading.fields)
+                   if f in LABELS)
+    return out
+
+
+async def series(request: web.Request, camera: str, chart: Chart, start: datetime,
+                 every_s: int) -> None:
+    body = sensors.SeriesRequest(camera=camera, measurement=chart.measurement,
+                                 fields=[chart.value], start=start, every_s=every_s,
+                                 aggregate="mean", max_points=1000,
+                                 sensor=None if chart.sensor == sensors.SKY_SENSOR
+                                 else chart.sensor)
+    try:
+        reply = await ask(request, sensors.SERIES, body)
+    except ZenithError:
+        return
+    for row in reply.rows:
+        chart.times.append(row.time.timestamp())
+        chart.values.append(row.values.get(chart.value))
+
+
+async def sensor_page(request: web.Request) -> web.Response:
+    try:
+        camera = camera_of(request)
+        reg = await registry(request, camera)
+    except NotFound as exc:
+        return not_found(request, exc.message)
+    try:
+        query = SensorQuery.model_validate(dict(request.query))
+    except ValidationError:
+        query = SensorQuery()
+    length, every_s = RANGES[query.range]
+    start = datetime.now(UTC) - length
+    try:
+        current = (await ask(request, sensors.CURRENT, Empty(), camera=camera)).readings
+    except ZenithError:
+        current = []
+    charts = []
+    for n, (sensor, measurement, name) in enumerate(channels(current)):
+        title, unit = LABELS.get(name, (name.replace("_", " ").capitalize(), ""))
+        if sensor != sensors.SKY_SENSOR:
+            title = f"{title} · {sensor}"
+        chart = Chart(id=f"chart-{n}", title=title, unit=unit, sensor=sensor,
+                      measurement=measurement, value=name)
+        await series(request, camera, chart, start, every_s)
+        charts.append(chart)
+    name = reg.name if reg is not None else request.app[keys.SETTINGS].site_name
+    return html_page(request, "site/sensors.html", "sensors", camera_id=camera,
+                     camera_name=name, charts=charts, range=query.range,
+                     ranges=list(RANGES), every_s=every_s, start=int(start.timestamp()),
+                     end=int(datetime.now(UTC).timestamp()))
