@@ -4,7 +4,8 @@ map, calendars, sensors): public, server-rendered, read only."""
 from __future__ import annotations
 
 from zenith_web.spec import Access, RouteSpec
-from zenith_web.views import hub, latest, sensorpage, site
+from zenith_web.views import calendar, hub, latest, sensorpage, site
+from zenith_web.views.calendar import CalendarQuery
 from zenith_web.views.hub import HomeQuery, MapData
 from zenith_web.views.latest import LatestPath
 from zenith_web.views.sensorpage import SensorQuery
@@ -31,6 +32,13 @@ SITE_ROUTES: tuple[RouteSpec, ...] = (
               "A chart per sensor value, downsampled by the store, over 24 h, 7 d, 30 d "
               "or 1 y.", "site", PUBLIC, content_type=HTML, query_model=SensorQuery,
               statuses=(404,)),
+    RouteSpec("GET", "/cameras/{camera}/calendar/{group}", "camera-calendar",
+              calendar.calendar_page, "A calendar of the camera's videos, keograms or "
+              "startrails: month grids, newest first.", "site", PUBLIC, content_type=HTML,
+              query_model=CalendarQuery, statuses=(404,)),
+    RouteSpec("GET", "/cameras/{camera}/view/{night}/{kind}", "camera-view",
+              calendar.viewer_page, "One night's product large, with the previous and next "
+              "night and slow playback.", "site", PUBLIC, content_type=HTML, statuses=(404,)),
     RouteSpec("GET", "/cameras/{camera}/live.json", "camera-live", site.live,
               "The camera's newest frame (the live image's refresh).", "site", PUBLIC,
               reply=LiveImage, statuses=(404, 503, 504)),

@@ -1,0 +1,170 @@
+"""Calendars of a camera's videos, keograms and startrails, and the viewer.
+
+A calendar shows months as grids (newest first), each day a tile with the
+product's thumbnail when it exists and quick links to that night's other
+products; "from month" / "to month" choose the months (default: the three
+up to the newest product). The viewer opens one product large, steps to
+the previous or next night that has one, and plays videos slowly
+(``viewer.js``: 0.25x, 0.5x, frame steps). Everything comes from products'
+``products.list``.
+"""
+
+from __future__ import annotations
+
+import calendar as cal
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+from aiohttp import web
+from pydantic import Field, ValidationError
+
+from zenith.contracts import products
+from zenith.contracts.base import Message
+from zenith.errors import NotFound
+from zenith_web import keys
+from zenith_web.views.site import html_page, not_found
+from zenith_web.views.sitebus import camera_of, list_products, registry
+
+Group = Literal["videos", "keograms", "startrails"]
+KIND_OF: dict[str, str] = {"videos": "timelapse", "keograms": "keogram",
+                           "startrails": "startrails"}
+GROUP_OF: dict[str, str] = {v: k for k, v in KIND_OF.items()}
+TITLES = {"videos": "Videos", "keograms": "Keograms", "startrails": "Startrails"}
+QUICK = (("timelapse", "Video"), ("keogram", "Keogram"), ("startrails", "Startrails"))
+MAX_MONTHS = 24
+Month = str  # YYYY-MM
+
+
+class CalendarQuery(Message):
+    from_month: str = Field("", alias="from", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$",
+                            description="First month, YYYY-MM.")
+    to_month: str = Field("", alias="to", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$",
+                          description="Last month, YYYY-MM.")
+
+
+@dataclass
+class Day:
+    day: int
+    night: str
+    product: products.ProductDoc | None
+    others: list[tuple[str, str]]  # (kind, label) of the night's other products
+
+
+@dataclass
+class MonthGrid:
+    month: Month
+    title: str
+    weeks: list[list[Day | None]]
+    count: int
+
+
+def month_add(month: Month, n: int) -> Month:
+    year, mon = int(month[:4]), int(month[5:7])
+    index = year * 12 + (mon - 1) + n
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_days(month: Month) -> int:
+    return cal.monthrange(int(month[:4]), int(month[5:7]))[1]
+
+
+def months_between(first: Month, last: Month) -> list[Month]:
+    out: list[Month] = []
+    month = last
+    while month >= first and len(out) < MAX_MONTHS:
+        out.append(month)
+        month = month_add(month, -1)
+    return out  # newest first
+
+
+async def camera_name(request: web.Request, camera: str) -> str:
+    reg = await registry(request, camera)
+    return reg.name if reg is not None else request.app[keys.SETTINGS].site_name
+
+
+async def calendar_page(request: web.Request) -> web.Response:
+    group = request.match_info["group"]
+    try:
+        camera = camera_of(request)
+        if group not in KIND_OF:
+            raise NotFound(f"no calendar of {group!r}")
+        name = await camera_name(request, camera)
+    except NotFound as exc:
+        return not_found(request, exc.message)
+    try:
+        query = CalendarQuery.model_validate(dict(request.query))
+    except ValidationError:
+        query = CalendarQuery()
+    kind = KIND_OF[group]
+    newest = await list_products(request, camera, products.ProductQuery(kinds=[kind], limit=1))
+    default_last = newest[0].night[:7] if newest else datetime.now(UTC).strftime("%Y-%m")
+    last = query.to_month or default_last
+    first = query.from_month or month_add(last, -2)
+    if first > last:
+        first, last = last, first
+    months = months_between(first, last)
+    found = await list_products(request, camera, products.ProductQuery(
+        kinds=[k for k, _ in QUICK], from_night=f"{months[-1]}-01",
+        to_night=f"{months[0]}-{month_days(months[0]):02d}", limit=2000))
+    by_night: dict[str, dict[str, products.ProductDoc]] = {}
+    for p in found:
+        by_night.setdefault(p.night, {})[p.kind] = p
+    grids = []
+    for month in months:
+        year, mon = int(month[:4]), int(month[5:7])
+        weeks: list[list[Day | None]] = []
+        count = 0
+        for week in cal.Calendar(firstweekday=0).monthdayscalendar(year, mon):
+            row: list[Day | None] = []
+            for day in week:
+                if day == 0:
+                    row.append(None)
+                    continue
+                night = f"{month}-{day:02d}"
+                have = by_night.get(night, {})
+                product = have.get(kind)
+                count += product is not None
+                row.append(Day(day=day, night=night, product=product,
+                               others=[(k, label) for k, label in QUICK
+                                       if k != kind and k in have]))
+            weeks.append(row)
+        grids.append(MonthGrid(month=month, title=date(year, mon, 1).strftime("%B %Y"),
+                               weeks=weeks, count=count))
+    return html_page(request, "site/calendar.html", "calendar", camera_id=camera,
+                     camera_name=name, group=group, kind=kind, title=TITLES[group],
+                     grids=grids, first=first, last=last, groups=TITLES,
+                     weekdays=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+
+
+async def viewer_page(request: web.Request) -> web.Response:
+    night, kind = request.match_info["night"], request.match_info["kind"]
+    try:
+        camera = camera_of(request)
+        if kind not in products.KIND or products.KIND[kind].period != "nightly":
+            raise NotFound(f"no nightly product {kind!r}")
+        try:
+            day = date.fromisoformat(night)
+        except ValueError:
+            raise NotFound(f"no night {night!r}") from None
+        name = await camera_name(request, camera)
+        this = await list_products(request, camera, products.ProductQuery(
+            kinds=[kind], from_night=night, to_night=night, limit=1))
+        if not this:
+            raise NotFound(f"{name} has no {kind} of the night {night}")
+    except NotFound as exc:
+        return not_found(request, exc.message)
+    before = await list_products(request, camera, products.ProductQuery(
+        kinds=[kind], to_night=(day - timedelta(days=1)).isoformat(), limit=1))
+    after = await list_products(request, camera, products.ProductQuery(
+        kinds=[kind], from_night=(day + timedelta(days=1)).isoformat(),
+        to_night=(day + timedelta(days=400)).isoformat(), limit=400))
+    others = await list_products(request, camera, products.ProductQuery(
+        kinds=[k for k, _ in QUICK if k != kind], from_night=night, to_night=night))
+    return html_page(request, "site/viewer.html", "viewer", camera_id=camera,
+                     camera_name=name, product=this[0], kind=kind,
+                     group=GROUP_OF.get(kind, "videos"),
+                     previous=before[0].night if before else None,
+                     next=after[-1].night if after else None,
+                     others=[(p.kind, dict(QUICK).get(p.kind, p.kind)) for p in others],
+                     is_video=products.KIND[kind].content_type.startswith("video/"))
