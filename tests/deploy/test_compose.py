@@ -24,9 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").is_file())
-HUB = {"products", "auth", "web", "sensors", "network"}
+HUB = {"products", "capture-ingest", "auth", "web", "sensors", "network"}
 NODE = {"gpio", "capture"}
 INFRA = {"nats", "mongo", "influxdb", "grafana"}
+# compose services that run a service under another name (capture on the hub)
+SERVICE_OF = {"capture-ingest": "capture"}
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
 INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
@@ -80,6 +82,10 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return compose["services"]
 
 
+def service_of(name: str) -> str:
+    return SERVICE_OF.get(name, name)
+
+
 def zenith(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {n: s for n, s in services.items() if (s.get("command") or [None])[0] == "run"}
 
@@ -111,10 +117,10 @@ def test_compose_parses_and_runs_the_expected_services(services) -> None:
 
 
 def test_each_zenith_service_runs_a_service_that_exists(services) -> None:
-    assert set(zenith(services)) == set(SERVICES)
+    assert {service_of(n) for n in zenith(services)} == set(SERVICES)
     for name, svc in zenith(services).items():
-        assert svc["command"] == ["run", name]
-        assert (ROOT / "services" / name / "pyproject.toml").is_file()
+        assert svc["command"] == ["run", service_of(name)]
+        assert (ROOT / "services" / service_of(name) / "pyproject.toml").is_file()
 
 
 def test_hub_services_always_start_and_pi_services_need_the_node_profile(services) -> None:
@@ -122,6 +128,14 @@ def test_hub_services_always_start_and_pi_services_need_the_node_profile(service
         assert "profiles" not in services[name], name
     for name in NODE:
         assert services[name]["profiles"] == ["node"], name
+
+
+def test_the_hub_runs_capture_as_frame_ingest_and_the_node_as_its_camera(services) -> None:
+    hub = environment(services["capture-ingest"])
+    assert hub["ZENITH_CAPTURE_HUB_INGEST"] == "true"
+    assert "ZENITH_CAPTURE_HUB_INGEST" not in environment(services["capture"])
+    blobs = dict(mounts(services["capture-ingest"]))
+    assert blobs["blobs"] == hub["ZENITH_BLOB_DIR"]  # where web stages the uploads
 
 
 def test_zenith_services_build_the_one_dockerfile(services) -> None:
@@ -150,7 +164,7 @@ def test_zenith_healthchecks_run_the_health_module_for_their_own_service(service
         test = svc["healthcheck"]["test"]
         assert test[:4] == ["CMD", "python", "-m", "zenith.cli.health"], name
         args = parser.parse_args(test[4:])
-        assert args.service == name
+        assert args.service == service_of(name)
         assert not args.skip_bus
 
 
@@ -337,7 +351,7 @@ def test_each_service_is_its_own_bus_user_and_nats_loads_the_users(services) -> 
     """The bus has credentials: nats-server includes deploy/nats/auth.conf (current with
     the contracts), and every Zenith service connects as its own user."""
     assert (ROOT / "deploy" / "nats" / "auth.conf").read_text() == deployment_config(), \
-        "deploy/nats/auth.conf is stale: python -m zenith.bus.credentials > deploy/nats/auth.conf"
+        "deploy/nats/auth.conf is stale: run python -m zenith.bus.credentials --write"
     nats = services["nats"]
     assert "include ./auth.conf" in (ROOT / "deploy" / "nats" / "nats-server.conf").read_text()
     assert any(t == "/etc/nats/auth.conf" for _, t in mounts(nats))
@@ -345,8 +359,9 @@ def test_each_service_is_its_own_bus_user_and_nats_loads_the_users(services) -> 
         assert password_variable(name) in environment(nats)
     for name, svc in zenith(services).items():
         env = environment(svc)
-        assert env["ZENITH_NATS_USER"] == user_of(name), name
-        assert password_variable(name).lower() in env["ZENITH_NATS_PASSWORD"].lower(), name
+        assert env["ZENITH_NATS_USER"] == user_of(service_of(name)), name
+        assert password_variable(service_of(name)).lower() in \
+            env["ZENITH_NATS_PASSWORD"].lower(), name
     key = environment(services["auth"])["ZENITH_AUTH_SIGNING_KEY_FILE"]
     volume = next(s for s, t in mounts(services["auth"]) if t == str(Path(key).parent))
     holders = [n for n, svc in services.items() if any(s == volume for s, _ in mounts(svc))]

@@ -32,8 +32,10 @@ COMPONENTS = K8S / "components"
 SECRETS_EXAMPLE = K8S / "secrets.example.yaml"
 KUBERNETES_VERSION = "1.30"
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").is_file())
-HUB = {"products", "auth", "web", "sensors", "network"}
+HUB = {"products", "capture-ingest", "auth", "web", "sensors", "network"}
 NODE = {"gpio", "capture"}
+# Deployments that run a service under another name (capture on the hub)
+SERVICE_OF = {"capture-ingest": "capture"}
 
 COMPOSITIONS: dict[str, list[str]] = {
     "base": [],
@@ -148,7 +150,20 @@ def test_no_kustomization_creates_a_secret(rendered) -> None:
 def test_base_runs_the_hub_services_and_node_adds_the_pi_services(rendered) -> None:
     assert set(zenith_deployments(rendered["base"])) == HUB
     assert set(zenith_deployments(rendered["node"])) == HUB | NODE
-    assert set(zenith_deployments(rendered["everything"])) == set(SERVICES)
+    assert {SERVICE_OF.get(n, n) for n in zenith_deployments(rendered["everything"])} == \
+        set(SERVICES)
+
+
+def test_the_hub_runs_capture_as_frame_ingest_on_the_shared_blobs(rendered) -> None:
+    dep = zenith_deployments(rendered["base"])["capture-ingest"]
+    (c,) = pod_spec(dep)["containers"]
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert env["ZENITH_CAPTURE_HUB_INGEST"] == "true"
+    assert env["ZENITH_NATS_USER"] == "zenith-capture"
+    assert "nodeSelector" not in pod_spec(dep)  # anywhere in the cluster, unlike the Pi's
+    node = zenith_deployments(rendered["node"])["capture"]
+    names = {e["name"] for e in pod_spec(node)["containers"][0]["env"]}
+    assert "ZENITH_CAPTURE_HUB_INGEST" not in names
 
 
 def test_databases_are_opt_in_components(rendered) -> None:
@@ -178,7 +193,7 @@ def test_each_deployment_runs_its_own_service_from_the_one_image(deployments) ->
         (container,) = pod_spec(dep)["containers"]
         images.add(container["image"])
         assert container["name"] == name
-        assert container["args"] == ["run", name]
+        assert container["args"] == ["run", SERVICE_OF.get(name, name)]
         assert "command" not in container  # the image's ENTRYPOINT is `zenith`
         assert [list(ref) for ref in container["envFrom"]] == [["configMapRef"], ["secretRef"]]
         assert container["envFrom"][0]["configMapRef"]["name"] == "zenith-settings"
@@ -228,7 +243,7 @@ def test_zenith_containers_have_a_read_only_root_and_a_writable_tmp(deployments)
 
 def test_services_that_keep_images_share_the_blob_volume(deployments, rendered) -> None:
     settings = of_kind(rendered["base"], "ConfigMap")["zenith-settings"]["data"]
-    for name in ("capture", "products", "web"):
+    for name in ("capture", "capture-ingest", "products", "web"):
         pod = pod_spec(deployments[name])
         mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
         claims = {v["name"]: v["persistentVolumeClaim"]["claimName"]
@@ -250,7 +265,7 @@ def test_services_are_probed_with_the_health_module(deployments) -> None:
             command = c[probe]["exec"]["command"]
             assert command[:3] == ["python", "-m", "zenith.cli.health"], (name, probe)
             args = parser.parse_args(command[3:])
-            assert args.service == name
+            assert args.service == SERVICE_OF.get(name, name)
             # A NATS outage must not restart every service: liveness stays local.
             assert args.skip_bus is (probe != "readinessProbe"), (name, probe)
 
@@ -465,15 +480,16 @@ def test_the_bus_has_a_user_per_service_and_only_auth_holds_the_signing_key(rend
     docs = rendered["everything"]
     config = of_kind(docs, "ConfigMap")["nats-config"]["data"]
     assert config["auth.conf"] == deployment_config(), \
-        "k8s/base/nats.yaml's auth.conf is stale: copy python -m zenith.bus.credentials into it"
+        "k8s/base/nats.yaml's auth.conf is stale: run python -m zenith.bus.credentials --write"
     assert "include ./auth.conf" in config["nats-server.conf"]
     [nats] = containers(of_kind(docs, "StatefulSet")["nats"])
     assert {"secretRef": {"name": "zenith-nats"}} in nats["envFrom"]
     for name, deployment in zenith_deployments(docs).items():
         env = {e["name"]: e for e in containers(deployment)[-1].get("env", [])}
-        assert env["ZENITH_NATS_USER"]["value"] == user_of(name), name
+        service = SERVICE_OF.get(name, name)
+        assert env["ZENITH_NATS_USER"]["value"] == user_of(service), name
         ref = env["ZENITH_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]
-        assert ref == {"name": "zenith-nats", "key": password_variable(name)}, name
+        assert ref == {"name": "zenith-nats", "key": password_variable(service)}, name
     holders = [name for name, d in of_kind(docs, "Deployment").items()
                if any((v.get("secret") or {}).get("secretName") == "zenith-auth-signing-key"
                       for v in pod_spec(d).get("volumes", []))]

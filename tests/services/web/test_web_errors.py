@@ -134,3 +134,15 @@ async def test_no_server_version_and_static_404_is_json(web: WebUnderTest) -> No
     async with web.local().get("/healthz") as resp:
         assert "aiohttp" not in resp.headers.get("Server", "").lower()
         assert "python" not in resp.headers.get("Server", "").lower()
+
+
+async def test_too_many_requests_say_when_to_come_back() -> None:
+    """A 429 (failed logins, a busy camera) carries Retry-After from its details."""
+    from zenith.errors import TooManyRequests
+    from zenith_web.httperrors import from_zenith
+
+    answer = from_zenith(TooManyRequests("too many failed logins: try again in 42 s",
+                                         code="too_many_attempts",
+                                         details={"retry_after": 42}))
+    assert answer.status == 429 and answer.headers["Retry-After"] == "42"
+    assert "Retry-After" not in from_zenith(TooManyRequests("busy")).headers
