@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").is_file())
 CONTAINER_HTTP_PORT = 8080
 START_DEADLINE_S = 120.0
+# processes beside the services' own: the hub's capture, which indexes uploads
+EXTRA = {"capture-ingest": ("capture", {"ZENITH_CAPTURE_HUB_INGEST": "true"})}
+PROCESSES = [*SERVICES, *EXTRA]
 
 
 @dataclass
@@ -42,9 +45,9 @@ class Running:
 
 def probe_commands(http_port: int) -> dict[str, list[list[str]]]:
     """Every health command per service: compose healthchecks and k8s exec probes."""
-    out: dict[str, list[list[str]]] = {name: [] for name in SERVICES}
+    out: dict[str, list[list[str]]] = {name: [] for name in PROCESSES}
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    for name in SERVICES:
+    for name in PROCESSES:
         test = compose[name]["healthcheck"]["test"]
         assert test[0] == "CMD"
         out[name].append(test[1:])
@@ -76,7 +79,8 @@ def stack(tmp_path: Path) -> Iterator[tuple[dict[str, Running], int]]:
     http_port = free_port()
     running: dict[str, Running] = {}
     try:
-        for name in SERVICES:
+        for name in PROCESSES:
+            service, extra = EXTRA.get(name, (name, {}))
             env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith("ZENITH_")},
                 "ZENITH_NATS_URL": nats.url,
@@ -90,10 +94,11 @@ def stack(tmp_path: Path) -> Iterator[tuple[dict[str, Running], int]]:
                 "ZENITH_GPIO_PIN_FACTORY": "mock",
                 "ZENITH_CAPTURE_AUTOSTART": "false",
                 "PYTHONUNBUFFERED": "1",
+                **extra,
             }
             log = tmp_path / f"{name}.log"
             with log.open("wb") as fh:
-                proc = subprocess.Popen([sys.executable, "-m", "zenith", "run", name], env=env,
+                proc = subprocess.Popen([sys.executable, "-m", "zenith", "run", service], env=env,
                                         stdin=subprocess.DEVNULL, stdout=fh,
                                         stderr=subprocess.STDOUT, start_new_session=True)
             running[name] = Running(name, proc, env, log)
@@ -126,6 +131,7 @@ def wait_until_probes_pass(svc: Running, commands: list[list[str]]) -> None:
         time.sleep(1)
 
 
+@pytest.mark.timeout(900)  # eight processes and three probes each, on a shared machine
 def test_every_declared_probe_passes_on_a_running_service_and_fails_once_stopped(stack) -> None:
     running, http_port = stack
     commands = probe_commands(http_port)
@@ -138,4 +144,5 @@ def test_every_declared_probe_passes_on_a_running_service_and_fails_once_stopped
         for cmd in commands[name]:
             result = run_probe(cmd, svc.env)
             assert result.returncode == 1, (name, cmd, result.stdout)
-            assert f"{name}: unhealthy" in result.stderr
+            service = EXTRA[name][0] if name in EXTRA else name
+            assert f"{service}: unhealthy" in result.stderr

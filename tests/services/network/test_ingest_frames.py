@@ -61,6 +61,16 @@ async def test_an_uploaded_image_is_a_frame_and_the_camera_is_online(hub, hub_ca
     assert (hub.blob_dir / frame["thumb_key"]).is_file()
     beta = await bus.request(c.CAMERA_GET, {"camera": "beta"})
     assert not beta.online
+    # the hub's capture serves each camera's frames index on the bus
+    from zenith.contracts import frames as f
+
+    listed = await bus.request(f.LIST, {"night": frame["night"]}, camera="alpha")
+    assert [x.id for x in listed.frames] == [frame["frame_id"]]
+    latest = await bus.request(f.LATEST, {"limit": 1}, camera="alpha")
+    assert [x.id for x in latest.frames] == [frame["frame_id"]]
+    nights = await bus.request(f.NIGHTS, {}, camera="alpha")
+    assert [n.night for n in nights.nights] == [frame["night"]]
+    assert (await bus.request(f.LIST, {"night": frame["night"]}, camera="beta")).frames == []
 
 
 async def test_nights_are_cut_at_each_cameras_own_sun(hub, hub_capture, nc, bus):

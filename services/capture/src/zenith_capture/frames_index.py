@@ -120,26 +120,36 @@ class FrameIndex:
 
 async def serve_index(svc: BusService, index: FrameIndex, hub: bool = False) -> None:
     """Serve the index's endpoints on ``svc`` (the capture micro service); on a
-    hub (``hub``) the newest frames of every uploading camera too."""
+    hub (``hub``) those of every uploading camera, the camera taken from the
+    subject."""
     position = frames.LATEST.subject.split(".").index("{camera}")
+
+    def index_of(call: Call[Any]) -> FrameIndex:
+        if not hub:
+            return index
+        camera = validate_camera_id(call.subject.split(".")[position])
+        return FrameIndex(index.meta, index.blobs, camera)
 
     async def latest(call: Call[frames.LatestFrames]) -> frames.Frames:
         camera = validate_camera_id(call.subject.split(".")[position])
         return await index.latest(camera, call.body)
 
     async def list_frames(call: Call[frames.FrameList]) -> frames.Frames:
-        return await index.list(call.body)
+        return await index_of(call).list(call.body)
 
     async def nights(call: Call[frames.NightsQuery]) -> frames.Nights:
-        return await index.nights(call.body)
+        return await index_of(call).nights(call.body)
 
     async def delete(call: Call[frames.FrameDelete]) -> frames.FramesDeleted:
-        return await index.delete(call.body)
+        return await index_of(call).delete(call.body)
 
-    await svc.serve(frames.LIST, list_frames)
-    await svc.serve(frames.NIGHTS, nights)
-    await svc.serve(frames.DELETE, delete)
     if hub:
+        await svc.serve(frames.LIST, list_frames, camera="*")
+        await svc.serve(frames.NIGHTS, nights, camera="*")
+        await svc.serve(frames.DELETE, delete, camera="*")
         await svc.serve(frames.LATEST, latest, camera="*")
     else:
+        await svc.serve(frames.LIST, list_frames)
+        await svc.serve(frames.NIGHTS, nights)
+        await svc.serve(frames.DELETE, delete)
         await svc.serve(frames.LATEST, latest)

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from zenith.bus.client import BusClient
 from zenith.bus.events import try_publish
+from zenith.bus.service import BusService
 from zenith.contracts import frames, ingest, network, sensors
 from zenith.contracts.frames import FRAMES_INDEX
 from zenith.errors import NotFound
@@ -44,6 +45,7 @@ from zenith.storage.metadata import MetadataStore
 from zenith.storage.series import Point, SeriesStore
 from zenith.timefmt import utcnow
 from zenith_capture.astro import Site, is_night, night_of, sun_altitude
+from zenith_capture.frames_index import FrameIndex, serve_index
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.skymetrics import SkyMeter
 
@@ -212,6 +214,10 @@ async def start_uploads(ctx: ServiceContext[CaptureSettings]) -> UploadIndexer:
     for fields in FRAMES_INDEX.indexes:
         await meta.ensure_index(FRAMES_INDEX.name, list(fields))
     indexer = UploadIndexer(ctx.settings, meta, series, blobs, ctx.js, ctx.bus)
+    # the frames index of every uploading camera, on the bus (and answering pings)
+    svc = await BusService.start(ctx.nc, "capture", "Frames uploaded to the hub: the index")
+    ctx.stack.push_async_callback(svc.stop)
+    await serve_index(svc, FrameIndex(meta, blobs, ""), hub=True)
     sub = await open_uploads_consumer(ctx.js)
     stop = asyncio.Event()
     task = asyncio.create_task(indexer.run(sub, stop), name="capture-uploads")
