@@ -379,7 +379,9 @@ def memory_child(args: argparse.Namespace) -> None:
     """Runs in its own process: render (or build live) a night of ``--count``
     frames, print the peak RSS and an RSS curve."""
     from zenith.storage.blob import BlobStore
+    from zenith_products.allocator import tune_allocator
 
+    tune_allocator()  # as `zenith run products` and `zenith products render` do
     blobs = BlobStore(args.blob_dir)
     paths = sorted(blobs.path("frames/bench/all").glob("*.jpg"))
     curve: list[float] = []

@@ -59,6 +59,9 @@ def _settings() -> ProductsSettings:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from zenith.ids import validate_camera_id
+    from zenith_products.allocator import tune_allocator
+
+    tune_allocator()
 
     try:
         settings = _settings()

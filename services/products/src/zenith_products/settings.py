@@ -76,7 +76,8 @@ class ProductsSettings(Settings):
         640, ge=64, le=4096, description="Mini-timelapse width in pixels.")
 
     # Images.
-    products_jpeg_quality: int = Field(95, ge=10, le=100, description="JPEG quality of products.")
+    products_jpeg_quality: int = Field(
+        95, ge=10, le=100, description="JPEG quality of products (Allsky's default).")
     products_thumb_width: int = Field(320, ge=32, le=2048, description="Thumbnail width, px.")
 
     # End of night.

@@ -91,26 +91,34 @@ class Supervisor:
         value = json.dumps({"expires_at": time.time() + self.ttl}).encode()
         await self.env.kv.put(WORKER_PREFIX + self.worker_id, value)
 
+    async def _worker_keys(self) -> list[str]:
+        """Heartbeat keys in the bucket, from its stream's subjects: unlike a
+        KV watch (an ordered consumer per call, which outlives its
+        unsubscribe for minutes) this leaves nothing behind on the server, so
+        frequent discovery rounds cannot run into the consumer limit."""
+        status = await self.env.kv.status()
+        prefix = f"$KV.{status.bucket}."
+        info = await self.env.js.stream_info(status.stream_info.config.name or "",
+                                             subjects_filter=prefix + WORKER_PREFIX + "*")
+        return sorted(s[len(prefix):] for s in (info.state.subjects or {}))
+
     async def live_workers(self) -> int:
-        watcher = await self.env.kv.watch(WORKER_PREFIX + "*", ignore_deletes=True)
         now = time.time()
         live = {self.worker_id}
         gone = []
-        try:
-            while True:
-                entry = await watcher.updates(timeout=5)
-                if entry is None:
-                    break
-                try:
-                    expires = float(json.loads(entry.value or b"{}")["expires_at"])
-                except (ValueError, KeyError, TypeError):
-                    expires = 0.0
-                if expires > now:
-                    live.add(entry.key[len(WORKER_PREFIX):])
-                elif expires < now - STALE_WORKER_S:
-                    gone.append(entry.key)
-        finally:
-            await watcher.stop()
+        for key in await self._worker_keys():
+            try:
+                entry = await self.env.kv.get(key)
+            except KeyNotFoundError:  # deleted
+                continue
+            try:
+                expires = float(json.loads(entry.value or b"{}")["expires_at"])
+            except (ValueError, KeyError, TypeError):
+                expires = 0.0
+            if expires > now:
+                live.add(key[len(WORKER_PREFIX):])
+            elif expires < now - STALE_WORKER_S:
+                gone.append(key)
         for key in gone:  # heartbeats of workers long dead (each restart is a new id)
             with contextlib.suppress(Exception):
                 await self.env.kv.delete(key)
