@@ -42,9 +42,9 @@ class DevStack:
         context = json.loads((self.data_dir / "secrets" / "nats" / "zenith.json").read_text())
         return {"user": context["user"], "password": context["password"]}
 
-    def start(self) -> DevStack:
+    def start(self, *args: str) -> DevStack:
         self.proc = subprocess.Popen(
-            [ZENITH, "dev", "--data-dir", str(self.data_dir)], env=self.env, text=True,
+            [ZENITH, "dev", "--data-dir", str(self.data_dir), *args], env=self.env, text=True,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True)
         threading.Thread(target=self._read, daemon=True).start()

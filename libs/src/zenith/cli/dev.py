@@ -11,6 +11,14 @@ The bus has credentials (:mod:`zenith.bus.credentials`): the first start
 writes them to ``<data_dir>/secrets/nats`` (mode 0700, files 0600), one user
 per service and an admin context for the NATS CLI; nats-server loads the
 users, and each service gets its own file in ``ZENITH_NATS_CREDENTIALS``.
+
+``zenith dev --hub`` (or ``ZENITH_DEV_HUB=true``) starts the ``hub`` rows
+instead, as a network's server: capture and products index what cameras
+upload (``ZENITH_CAPTURE_HUB_INGEST``, ``ZENITH_PRODUCTS_HUB_INGEST``),
+products' retention waits for the network's highlights. Once web answers,
+``zenith hub simulate`` runs as one more supervised child (as the admin):
+``dev_hub_cameras`` simulated Zenith cameras at different places and one
+AllSkyKamera client upload to the hub every ``dev_hub_every_s``.
 """
 
 from __future__ import annotations
@@ -40,12 +48,27 @@ class DevSettings(Settings):
     nats_port: int = Field(4222, ge=1, le=65535, description="Port of the dev nats-server.")
     http_host: str = Field("127.0.0.1", description="Address the web service listens on.")
     http_port: int = Field(8080, ge=1, le=65535, description="Port of the web service.")
+    dev_hub: bool = Field(False, description="Run the hub profile with simulated cameras "
+                          "uploading to it (zenith dev --hub).")
+    dev_hub_cameras: int = Field(4, ge=0, le=100, description="Simulated Zenith cameras "
+                                 "of zenith dev --hub (and one AllSkyKamera client).")
+    dev_hub_every_s: float = Field(60.0, gt=0, le=3600, description="Seconds between the "
+                                   "simulated cameras' uploads (zenith dev --hub).")
+
+# What a hub's services are told (compose and k8s say the same).
+HUB_ENV = {
+    "ZENITH_CAPTURE_HUB_INGEST": "true",
+    "ZENITH_PRODUCTS_HUB_INGEST": "true",
+    "ZENITH_PRODUCTS_HIGHLIGHTS_REQUIRED": "true",
+}
+SIMULATE = "simulate"
 
 
 @dataclass
 class Child:
     name: str
     env: dict[str, str]
+    argv: list[str] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
@@ -61,8 +84,10 @@ def _pump(name: str, stream: object) -> None:
 
 
 class Supervisor:
-    def __init__(self, settings: DevSettings, services: tuple[str, ...]) -> None:
+    def __init__(self, settings: DevSettings, services: tuple[str, ...],
+                 hub: bool = False) -> None:
         self.settings = settings
+        self.hub = hub
         self.data_dir = settings.data_dir.resolve()
         self.secrets = credentials_dir(self.data_dir)
         self.nats = NatsServer(self.data_dir / "nats", settings.nats_port,
@@ -82,11 +107,23 @@ class Supervisor:
             "ZENITH_HTTP_PORT": str(self.settings.http_port),
             "PYTHONUNBUFFERED": "1",
         })
+        if self.hub:
+            env.update(HUB_ENV)
+            env["ZENITH_WEB_HEALTH_SERVICES"] = ",".join(self.services)
         return env
+
+    def simulator(self, url: str) -> Child:
+        """``zenith hub simulate`` against this hub, as the admin (it registers cameras)."""
+        env = self.child_env(SIMULATE)
+        env["ZENITH_NATS_CREDENTIALS"] = str(self.secrets / CONTEXT_FILE)
+        argv = [sys.executable, "-m", "zenith", "hub", "simulate", "--hub", url,
+                "--cameras", str(self.settings.dev_hub_cameras), "--ask", "1",
+                "--every", f"{self.settings.dev_hub_every_s:g}"]
+        return Child(SIMULATE, env, argv)
 
     def spawn(self, child: Child) -> None:
         child.proc = subprocess.Popen(
-            [sys.executable, "-m", "zenith", "run", child.name],
+            child.argv or [sys.executable, "-m", "zenith", "run", child.name],
             env=child.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -137,6 +174,13 @@ class Supervisor:
             if not announced and _answers(url + "/healthz"):
                 announced = True
                 print(f"zenith dev: Zenith is running at {url}  (Ctrl-C stops it)", flush=True)
+                if self.hub:
+                    sim = self.simulator(url)
+                    self.children.append(sim)
+                    self.spawn(sim)
+                    print(f"zenith dev: a hub; {self.settings.dev_hub_cameras} simulated "
+                          f"Zenith cameras and 1 AllSkyKamera client upload to {url} every "
+                          f"{self.settings.dev_hub_every_s:g}s", flush=True)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -184,7 +228,8 @@ def run_dev(args: argparse.Namespace) -> int:
         {"data_dir": Path(args.data_dir)} if getattr(args, "data_dir", None) else {})
     try:
         settings = load_settings(DevSettings, **overrides)
-        services = service_names("dev")
+        hub = bool(getattr(args, "hub", False)) or settings.dev_hub
+        services = service_names("hub" if hub else "dev")
         if getattr(args, "only", None):
             services = tuple(s.strip() for s in args.only.split(",") if s.strip())
             unknown = set(services) - set(service_names())
@@ -194,7 +239,7 @@ def run_dev(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"zenith dev: {exc}", file=sys.stderr)
         return 2
-    sup = Supervisor(settings, services)
+    sup = Supervisor(settings, services, hub=hub)
 
     def on_signal(signum: int, frame: object) -> None:
         sup.stopping.set()

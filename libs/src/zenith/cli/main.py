@@ -79,6 +79,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("dev", help="run the whole stack on embedded defaults")
     p.add_argument("--data-dir", help="where data lives (default: ./var, ZENITH_DATA_DIR)")
     p.add_argument("--only", help="comma-separated services to start (default: all)")
+    p.add_argument("--hub", action="store_true", help="a network hub with simulated cameras "
+                   "uploading to it (ZENITH_DEV_HUB)")
     p.set_defaults(func=_cmd_dev)
 
     p = sub.add_parser("health", help="probe one service (exit 0 when healthy)", add_help=False)

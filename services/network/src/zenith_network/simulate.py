@@ -180,6 +180,10 @@ async def ask_round(session: aiohttp.ClientSession, hub: str, cam: SimCamera) ->
 async def simulate(bus: BusClient, hub: str, *, cameras: int, ask: int, every_s: float,
                    duration_s: float | None) -> dict[str, Any]:
     sims = await register(bus, cameras, ask)
+    for n, sim in enumerate(sims):
+        place = PLACES[n % len(PLACES)]
+        print(f"simulated camera {sim.id}: {sim.dialect} dialect at {place[0]} "
+              f"({place[1]:+.2f}, {place[2]:+.2f})", flush=True)
     loop = asyncio.get_running_loop()
     end = None if duration_s is None else loop.time() + duration_s
     rounds = 0
