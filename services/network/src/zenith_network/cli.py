@@ -46,6 +46,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--every", type=float, default=60.0, help="seconds between rounds")
     p.add_argument("--duration", type=float, default=None, help="stop after this many s")
     p.set_defaults(func=_command(_hub_simulate))
+    p = sub.add_parser("seed", help="fill a data dir with synthetic history (stack stopped)")
+    p.add_argument("--cameras", type=int, default=100, help="cameras (default 100)")
+    p.add_argument("--days", type=int, default=365, help="nights of history (default 365)")
+    p.add_argument("--data-dir", help="the data dir (default: ZENITH_DATA_DIR, ./var)")
+    p.set_defaults(func=_hub_seed)
 
 
 def _camera_fields(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -293,4 +298,25 @@ async def _hub_simulate(bus: BusClient, args: argparse.Namespace) -> int:
                           every_s=args.every, duration_s=args.duration)
     print(f"{len(done['cameras'])} cameras, {done['rounds']} rounds: "
           f"{', '.join(done['cameras'])}")
+    return 0
+
+
+def _hub_seed(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from zenith_network.seed import seed
+
+    if args.cameras < 1 or args.days < 1:
+        print("zenith: --cameras and --days must be at least 1", file=sys.stderr)
+        return 2
+    overrides: dict[str, Any] = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
+    try:
+        settings = load_settings(Settings, **overrides)
+    except ConfigError as exc:
+        print(f"zenith: {exc}", file=sys.stderr)
+        return 2
+    done = asyncio.run(seed(settings, cameras=args.cameras, days=args.days))
+    print(f"seeded {done['cameras']} cameras x {done['days']} nights into "
+          f"{settings.data_dir}: {done['files']} files, {done['readings']} readings "
+          f"in {done['seconds']} s")
     return 0
