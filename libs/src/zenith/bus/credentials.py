@@ -66,7 +66,8 @@ CALLS: dict[str, tuple[str, ...]] = {
     "web": tuple(service_names()),
     "gpio": ("capture.snapshot",),
     "products": ("capture.frames-list", "capture.frames-nights", "capture.frames-delete",
-                 "network.camera-list", "network.highlights-referenced"),
+                 "network.camera-list", "network.camera-get",  # nights by the camera's site
+                 "network.highlights-referenced"),
     "sensors": ("gpio.pwm-set", "gpio.digital-set", "capture.start", "capture.stop"),
     "network": ("auth.user-list", "auth.camera-key-check"),
     "capture": ("network.camera-get",),  # a hub files uploaded frames by the camera's site

@@ -23,6 +23,7 @@ from zenith_products.listing import serve_listing
 from zenith_products.publisher import Publisher
 from zenith_products.retention import Retention
 from zenith_products.settings import ProductsSettings
+from zenith_products.sites import Sites
 from zenith_products.supervisor import Supervisor
 from zenith_products.worker import Env
 
@@ -49,7 +50,8 @@ async def serve(ctx: ServiceContext[ProductsSettings]) -> None:
     kv = await bucket(ctx.nc, BUCKET)
     publisher = Publisher(meta, ctx.js)
     await publisher.ensure_indexes()
-    env = Env(settings=s, js=ctx.js, kv=kv, meta=meta, blobs=blobs, publisher=publisher)
+    env = Env(settings=s, js=ctx.js, kv=kv, meta=meta, blobs=blobs, publisher=publisher,
+              sites=Sites(ctx.bus, s))
     if s.products_hub_ingest:
         from zenith_products.uploads import start_product_uploads
 

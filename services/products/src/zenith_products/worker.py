@@ -12,8 +12,8 @@ checkpoint, so a duplicate event (same frame_id) adds nothing either.
 
 The night ends at the first day frame (``is_night`` false) after night
 frames, at the first frame of a later night, or, for a camera that went
-silent, once the sun has risen above the angle (ephem, on the camera's
-clock: last event time plus the silence since).
+silent, once the sun has risen above the angle at the camera's own site (ephem, on
+the camera's clock: last event time plus the silence since).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from zenith_products.metrics import CHECKPOINTS, FRAME_SECONDS, NIGHTS, count_fr
 from zenith_products.night import NightBuilder
 from zenith_products.publisher import Publisher
 from zenith_products.settings import ProductsSettings
+from zenith_products.sites import Site, Sites
 from zenith_products.sun import sunrise_after
 from zenith_products.work import WorkDir
 
@@ -63,6 +64,7 @@ class Env:
     meta: MetadataStore
     blobs: BlobStore
     publisher: Publisher
+    sites: Sites | None = None  # each camera's own site (a hub); None: the settings'
 
 
 def _load_or_none(blobs: BlobStore, key: str) -> Decoded | None:
@@ -306,8 +308,11 @@ class CameraWorker:
             return
         if self._deadline is None or self._deadline[0] != self.last_at:
             s = self.s
-            sunrise = await asyncio.to_thread(sunrise_after, self.last_at, s.latitude,
-                                              s.longitude, s.elevation, s.products_sun_angle)
+            site = (await self.env.sites.site(self.camera) if self.env.sites is not None
+                    else Site(s.latitude, s.longitude, s.elevation))
+            sunrise = await asyncio.to_thread(sunrise_after, self.last_at, site.latitude,
+                                              site.longitude, site.elevation,
+                                              s.products_sun_angle)
             self._deadline = (self.last_at, sunrise)
         if self.last_at + silence >= self._deadline[1]:
             log.info("%s: no frame for %.0f s and the sun is up: night %s ends", self.camera,
