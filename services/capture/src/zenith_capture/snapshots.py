@@ -87,7 +87,14 @@ class Snapshots:
 
     async def _exposure(self, exposure: float) -> RawFrame:
         host = self.host
-        async with host.lock:
+        # behind the loop's exposure (or a dark being recorded): a bounded wait, then 429
+        wait = self.clock.real_seconds(self.loop.exposure_s) + capture.LATEST_WAIT_S
+        try:
+            await asyncio.wait_for(host.lock.acquire(), wait)
+        except TimeoutError:
+            raise TooManyRequests("the camera is busy; try again shortly", code="camera_busy",
+                                  details={"retry_after": max(1, math.ceil(wait))}) from None
+        try:
             if not await host.ensure_open():
                 raise Unavailable(f"camera unavailable: {host.last_error}",
                                   code="camera_unavailable")
@@ -102,6 +109,8 @@ class Snapshots:
                 raise Unavailable(str(exc), code="camera_stalled") from None
             except DriverError as exc:
                 raise Unavailable(exc.message, code=exc.code) from None
+        finally:
+            host.lock.release()
 
     async def _encode(self, raw: RawFrame, req: capture.Snapshot,
                       latest: bool) -> capture.SnapshotReply:

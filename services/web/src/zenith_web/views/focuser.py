@@ -50,15 +50,15 @@ async def frame(request: web.Request) -> web.Response:
     body = query.to_snapshot()
     settings = request.app[keys.SETTINGS]
     status = await call(request, capture.STATUS, Empty())
-    running = status.state in ("running", "starting", "paused")
+    running = status.state in ("running", "starting", "paused", "error")
+    loop_exposure = status.exposure_s or 0.0
     if running and not body.fresh:  # the latest frame (the first one: after its exposure)
-        first = (status.exposure_s or 0.0) if status.last_frame_at is None else 0.0
-        timeout = settings.request_timeout + capture.LATEST_WAIT_S + first
-    else:
-        loop_exposure = status.exposure_s or 0.0
+        first = loop_exposure if status.last_frame_at is None else 0.0
+        timeout = settings.request_timeout * 2 + capture.LATEST_WAIT_S + first
+    else:  # a new exposure: behind the loop's own (or a dark's) and the snapshot queue
         exposure = body.exposure_s or loop_exposure
         timeout = settings.request_timeout * 2 + capture.SNAPSHOT_QUEUE * exposure \
-            + (loop_exposure if running else 0.0)
+            + loop_exposure + capture.LATEST_WAIT_S
     shot = await call(request, capture.SNAPSHOT, body, timeout=timeout)
     if not shot.image_b64:
         raise Internal("capture answered without an image", code="no_image")
