@@ -65,7 +65,8 @@ def _schemas(routes: tuple[RouteSpec, ...]) -> tuple[dict[Any, Any], dict[str, A
         if spec.reply_model is not None:
             wanted.append((spec.reply_model, "serialization"))
     unique = list(dict.fromkeys(wanted))
-    refs, top = models_json_schema(unique, ref_template=REF)
+    # by field name: replies are sent so (model_dump_json), a Document's "_id" as "id"
+    refs, top = models_json_schema(unique, ref_template=REF, by_alias=False)
     return refs, top.get("$defs", {})
 
 
