@@ -132,6 +132,8 @@ def _operation(spec: RouteSpec, refs: dict[Any, Any]) -> dict[str, Any]:
     if spec.path == "/healthz":
         responses["503"] = {"description": "A service does not answer.",
                             "content": _content(spec, reply_schema)}
+    if spec.content_type == "text/html" and "404" in responses:  # a page's own 404 page
+        responses["404"] = {"description": ERRORS[404], "content": _content(spec, None)}
     if spec.access is Access.PAGE:
         responses = {"200": responses["200"],
                      "302": {"description": "Not logged in: to the login page."},

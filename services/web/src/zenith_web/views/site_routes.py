@@ -4,7 +4,7 @@ map, calendars, sensors): public, server-rendered, read only."""
 from __future__ import annotations
 
 from zenith_web.spec import Access, RouteSpec
-from zenith_web.views import calendar, hub, latest, sensorpage, site
+from zenith_web.views import calendar, hub, images, latest, sensorpage, site
 from zenith_web.views.calendar import CalendarQuery
 from zenith_web.views.hub import HomeQuery, MapData
 from zenith_web.views.latest import LatestPath
@@ -39,6 +39,13 @@ SITE_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("GET", "/cameras/{camera}/view/{night}/{kind}", "camera-view",
               calendar.viewer_page, "One night's product large, with the previous and next "
               "night and slow playback.", "site", PUBLIC, content_type=HTML, statuses=(404,)),
+    RouteSpec("GET", "/cameras/{camera}/images/{night}", "camera-images",
+              images.images_page, "A night's frames as thumbnails, opened large, stepped "
+              "frame by frame (after: the page after this time).", "site", PUBLIC,
+              content_type=HTML, statuses=(404,)),
+    RouteSpec("GET", "/cameras/{camera}/frames/{night}/{stamp}", "camera-frame",
+              images.frame_file, "One frame's JPEG (thumb=1: its thumbnail).", "site", PUBLIC,
+              content_type="image/jpeg", statuses=(304, 404)),
     RouteSpec("GET", "/cameras/{camera}/live.json", "camera-live", site.live,
               "The camera's newest frame (the live image's refresh).", "site", PUBLIC,
               reply=LiveImage, statuses=(404, 503, 504)),
