@@ -139,9 +139,11 @@ ROUTES: tuple[RouteSpec, ...] = (
               "Sweep, score frames, fit and move to the best focus (answers when done).",
               "focuser", endpoint=focuser.AUTOFOCUS),
     RouteSpec("GET", "/focuser/frame.jpg", "focuser-frame", focuser_views.frame,
-              "A fresh frame as JPEG; focus metrics in X-Focus-HFR, X-Focus-Stars, "
-              "X-Focus-Sharpness headers.", "focuser", endpoint=capture.SNAPSHOT,
-              content_type="image/jpeg", query_model=FrameQuery),
+              "The capture loop's latest frame as JPEG (a new exposure when it is stopped, "
+              "or with fresh=true for focuser:update; 429 while the camera is busy); focus "
+              "metrics in X-Focus-HFR, X-Focus-Stars, X-Focus-Sharpness headers.", "focuser",
+              endpoint=capture.SNAPSHOT, content_type="image/jpeg", query_model=FrameQuery,
+              statuses=(429,)),
     # sensors, dew heater and fan
     RouteSpec("GET", "/sensors/current", "sensors-current", forward(sensors.CURRENT),
               "The latest reading of every sensor.", "sensors", endpoint=sensors.CURRENT),
