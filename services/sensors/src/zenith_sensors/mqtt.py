@@ -27,6 +27,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 from zenith.contracts import alerts, sensors
 from zenith_sensors import homeassistant as ha
 from zenith_sensors.settings import SensorsSettings
+from zenith_sensors.tasks import stop_task
 
 log = logging.getLogger("zenith.sensors")
 
@@ -132,9 +133,7 @@ class MqttBridge:
         self._task = asyncio.create_task(self._run(), name="mqtt")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop_task(self._task)
 
     async def _run(self) -> None:
         try:

@@ -26,6 +26,7 @@ from zenith.timefmt import utcnow
 from zenith_sensors.backends import Sensor
 from zenith_sensors.errors import SensorError
 from zenith_sensors.metrics import READS
+from zenith_sensors.tasks import stop_task
 
 log = logging.getLogger("zenith.sensors")
 
@@ -52,9 +53,7 @@ class SensorLoop:
         self._task = asyncio.create_task(self._run(), name=f"sensor-{self.sensor.spec.name}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop_task(self._task)
         await asyncio.to_thread(self.sensor.close)
 
     async def _set(self, **changes: object) -> None:

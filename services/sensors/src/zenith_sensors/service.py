@@ -9,7 +9,6 @@ SeriesStore writer and the series endpoint.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from zenith_sensors.mqtt import MqttBridge
 from zenith_sensors.poller import SensorLoop, emit
 from zenith_sensors.settings import SensorsSettings
 from zenith_sensors.store import StoreWriter
+from zenith_sensors.tasks import stop_task
 
 log = logging.getLogger("zenith.sensors")
 PI_MODEL = Path("/proc/device-tree/model")
@@ -191,12 +191,7 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
 
     task = asyncio.create_task(ticker(), name="sensors-tick")
 
-    async def stop_ticker() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    ctx.stack.push_async_callback(stop_ticker)
+    ctx.stack.push_async_callback(stop_task, task)
     log.info("%d sensors (%s), %d heaters, %d fans, %d alert rules", len(node.loops),
              "simulated" if simulated else "hardware", len(heaters), len(fans), len(rules))
     return node

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from zenith.contracts import sensors
 from zenith.storage.series import Point, SeriesStore
 from zenith_sensors.metrics import STORED
+from zenith_sensors.tasks import stop_task
 
 log = logging.getLogger("zenith.sensors")
 
@@ -58,10 +59,13 @@ class StoreWriter:
         self._task = asyncio.create_task(self._run(), name="sensors-store")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
+        # Unsubscribe before the connection drains: a pull subscription whose
+        # fetch was cancelled can hold delivered messages nobody will take,
+        # and draining would wait for them (unacked, they are redelivered).
+        with contextlib.suppress(Exception):
+            await self._sub.unsubscribe()
 
     async def _run(self) -> None:
         while True:
