@@ -21,12 +21,13 @@ import math
 import time
 from dataclasses import dataclass
 
+from zenith.contracts.auth import LOGIN_FAILURES, LOGIN_KNOWN
 from zenith.errors import DuplicateKey, TooManyRequests, Unavailable
 from zenith.ids import new_id
 from zenith.storage.metadata import MetadataStore
 
-COLLECTION = "login_failures"
-KNOWN = "login_known"
+COLLECTION = LOGIN_FAILURES.name
+KNOWN = LOGIN_KNOWN.name
 BUS_CALLER = "bus"  # a login over the bus that names no client address
 CAS_ATTEMPTS = 50
 

@@ -90,7 +90,8 @@ async def _nats(settings: ProductsSettings) -> Client | None:
     try:
         nc = await asyncio.wait_for(
             connect(settings.nats_url, name="zenith-products-cli", allow_reconnect=False,
-                    max_reconnect_attempts=0), CONNECT_TIMEOUT_S)
+                    max_reconnect_attempts=0, credential=settings.bus_credential(person=True)),
+            CONNECT_TIMEOUT_S)
         await ensure_jetstream(nc)
         return nc
     except Exception as exc:
