@@ -18,8 +18,15 @@ Measured: ingest latency p50/p99 and uploads/s for both; CPU seconds per
 upload of the hub's processes (from /proc), and from it the share of one
 core that 100 cameras at one frame per 2 minutes need; and the count
 check: every acknowledged upload is indexed as a frame (FRAMES holds one
-event per acknowledged upload) once capture caught up. Results go to
-``bench/results/hub.json``.
+event per acknowledged upload) once capture caught up.
+
+Then products on that pre-filled backlog (every indexed frame waiting in
+FRAMES): ``--products-workers`` (default 1 and 2) products processes
+(``ZENITH_PRODUCTS_HUB_INGEST=true``) are started, and the time from their
+start until every camera's consumer has delivered and acknowledged every
+frame gives frames/s, and frames/s per worker. Between runs the workers are
+stopped and their consumers, leases and index are dropped, so each run
+starts from the same backlog. Results go to ``bench/results/hub.json``.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -260,6 +268,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 break
             await asyncio.sleep(1)
         cpu = cpu_seconds(hub_pids) - cpu_before
+        backlog = {str(k): await products_run(js, zenith, env, tmp, k, args.cameras, indexed)
+                   for k in args.products_workers}
         await nc.close()
         per_upload = cpu / max(1, hub["uploads"])
         bare.terminate()
@@ -272,6 +282,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "cpu_s_per_upload": round(per_upload, 4),
             "cores_for_100_cameras_every_2_min": round(per_upload * 100 / 120, 3),
             "indexed": indexed, "count_check": indexed == hub["uploads"],
+            "products_backlog": backlog,
         }
     finally:
         for proc in procs:
@@ -284,6 +295,63 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         nats.stop()
 
 
+async def products_run(js: Any, zenith: str, env: dict[str, str], tmp: Path, workers: int,
+                       cameras: int, frames: int) -> dict[str, Any]:
+    """``workers`` products processes on the backlog; frames/s until all acknowledged."""
+    from zenith.contracts.frames import FRAME_CAPTURED
+    from zenith.contracts.products import BUCKET, WORK_ROOT
+
+    stream = FRAME_CAPTURED.stream
+    for info in await js.consumers_info(stream):  # the previous run's consumers
+        if info.name.startswith("products-"):
+            await js.delete_consumer(stream, info.name)
+    try:
+        await js.delete_key_value(BUCKET)
+    except Exception:
+        pass
+    shutil.rmtree(tmp / "blobs" / WORK_ROOT, ignore_errors=True)  # the nights being built
+    run_env = {**env, "ZENITH_PRODUCTS_HUB_INGEST": "true",
+               "ZENITH_PRODUCTS_CHECKPOINT_S": "1", "ZENITH_PRODUCTS_DISCOVER_INTERVAL_S": "1",
+               "ZENITH_METADATA_URL": f"sqlite:///{tmp / 'data' / f'products-{workers}.db'}"}
+    started = time.monotonic()
+    procs = [spawn([zenith, "run", "products"], {**run_env, "ZENITH_PRODUCTS_WORKER_ID":
+                                                 f"bench-{workers}-{n}"})
+             for n in range(workers)]
+    cpu_before = 0.0
+    done = False
+    first: float | None = None  # the first frame delivered: start-up is over
+    try:
+        deadline = started + 900
+        while time.monotonic() < deadline:
+            infos = [i for i in await js.consumers_info(stream) if i.name.startswith("products-")]
+            if first is None and any(i.delivered.stream_seq > 0 for i in infos):
+                first = time.monotonic()
+            if (len(infos) >= cameras and all(i.num_pending == 0 and i.num_ack_pending == 0
+                                              for i in infos)
+                    and sum(i.delivered.stream_seq > 0 for i in infos) >= cameras):
+                done = True
+                break
+            await asyncio.sleep(0.5)
+        seconds = time.monotonic() - started
+        working = time.monotonic() - (first or started)
+        cpu = cpu_seconds([p.pid for p in procs]) - cpu_before
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return {"workers": workers, "frames": frames, "done": done,
+            "seconds_with_start_up": round(seconds, 2), "seconds": round(working, 2),
+            "frames_per_s": round(frames / working, 2),
+            "frames_per_s_per_worker": round(frames / working / workers, 2),
+            "cpu_s_per_frame": round(cpu / max(1, frames), 4),
+            "note": "seconds: from the first frame delivered to the last acknowledged "
+                    "(checkpoints every 1 s); cpu includes start-up"}
+
+
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--serve-bare":
         serve_bare(int(sys.argv[2]), sys.argv[3])
@@ -292,6 +360,8 @@ def main() -> int:
     parser.add_argument("--cameras", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--products-workers", type=lambda v: [int(x) for x in v.split(",")],
+                        default=[1, 2], help="products worker counts on the backlog (1,2)")
     args = parser.parse_args()
     result = asyncio.run(run(args))
     RESULT.parent.mkdir(parents=True, exist_ok=True)
