@@ -104,10 +104,10 @@ def test_files_are_made_once_readable_by_the_owner_only(tmp_path: Path) -> None:
 
 
 def test_every_event_has_a_publisher_and_every_call_an_endpoint() -> None:
-    assert set(EVENTS) <= set(PUBLISHERS), "add the new event's publisher to PUBLISHERS"
+    assert set(EVENTS) <= set(PUBLISHERS), "an event declares its publishers"
     assert {w for who in PUBLISHERS.values() for w in who} <= set(service_names())
     for spec in BUCKETS:
-        assert bucket_owner(spec.name), f"name the owner of {spec.name} in BUCKET_OWNERS"
+        assert bucket_owner(spec.name), f"{spec.name}: its owner is not a service"
     for caller, refs in CALLS.items():
         for ref in refs:
             assert ref in service_names() or ref in ENDPOINTS, (caller, ref)

@@ -35,7 +35,7 @@ def packages() -> dict[str, Path]:
 
 
 def modules() -> Iterator[tuple[str, Path]]:
-    for name, folder in packages().items():
+    for folder in packages().values():
         for path in sorted(folder.rglob("*.py")):
             rel = path.relative_to(folder.parent).with_suffix("")
             parts = list(rel.parts)
@@ -93,7 +93,7 @@ def test_no_import_circle():
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                circle = stack[stack.index(nxt):] + [nxt]
+                circle = [*stack[stack.index(nxt):], nxt]
                 raise AssertionError("import circle: " + " -> ".join(circle))
             if nxt not in state:
                 visit(nxt)

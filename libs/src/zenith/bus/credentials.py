@@ -5,10 +5,12 @@ connected as itself can
 
 - subscribe to the subjects of the endpoints it serves (``Endpoint.service``)
   and publish requests only to the endpoints it calls (:data:`CALLS`);
-- publish only the events it emits (:data:`PUBLISHERS`), and hear every
-  event, live or from its stream (events are facts every service may know);
-- read and write only its own KV buckets (:func:`bucket_owner`); ``web`` may
-  read ``zenith-auth`` (the revocations) but not write it;
+- publish only the events it emits (``Event.publishers`` in the contracts),
+  and hear every event, live or from its stream (events are facts every
+  service may know);
+- read and write only its own KV buckets (``BucketSpec.owner``), and read
+  those that name it among their ``readers`` (``web`` reads the revocations
+  in ``zenith-auth``);
 - answer requests and ping (``_INBOX.>``, ``$SRV.>``) and create or update
   the declared streams and buckets (every service ensures them at start).
 
@@ -46,19 +48,8 @@ ADMIN = "zenith-admin"
 CONF_FILE = "auth.conf"
 CONTEXT_FILE = "zenith.json"
 
-# Who emits each event (the stream alone does not say: STATUS has four writers).
-PUBLISHERS: dict[str, tuple[str, ...]] = {
-    "alert": ("sensors",),
-    "capture.status": ("capture",),
-    "capture.watchdog": ("capture",),
-    "focuser.position": ("gpio",),
-    "frame.captured": ("capture",),
-    "network.camera-status": ("network",),
-    "product.ready": ("products",),
-    "sensor.reading": ("sensors", "capture", "web"),  # capture: sky metrics; web: uploads
-    "ingest.upload": ("web",),
-    "sensor.status": ("sensors",),
-}
+# Who emits each event: declared with the event (``Event.publishers``).
+PUBLISHERS: dict[str, tuple[str, ...]] = {name: ev.publishers for name, ev in EVENTS.items()}
 
 # Whose endpoints a service calls: a service name (all its endpoints) or
 # one endpoint as "service.name".
@@ -73,17 +64,15 @@ CALLS: dict[str, tuple[str, ...]] = {
     "capture": ("network.camera-get",),  # a hub files uploaded frames by the camera's site
 }
 
-# A KV bucket is read and written by its owner only: ``zenith-<service>``,
-# unless named here. Some others may read one (READS_BUCKETS).
-BUCKET_OWNERS: dict[str, str] = {"zenith-focuser": "gpio"}
+# A KV bucket is written by its owner only, and read by the services it names
+# (declared with the bucket: ``BucketSpec.owner`` and ``readers``).
 READS_BUCKETS: dict[str, tuple[str, ...]] = {
-    "web": ("zenith-auth",),  # the token verifier watches the revocations
-}
+    service: tuple(b.name for b in BUCKETS if service in b.readers) for service in service_names()}
 
 
 def bucket_owner(bucket: str) -> str | None:
-    owner = BUCKET_OWNERS.get(bucket, bucket.removeprefix("zenith-"))
-    return owner if owner in service_names() else None
+    spec = next((b for b in BUCKETS if b.name == bucket), None)
+    return spec.owner if spec is not None and spec.owner in service_names() else None
 
 
 def buckets_of(service: str) -> tuple[str, ...]:

@@ -29,4 +29,5 @@ class Alert(Message):
 
 
 ALERT = Event(name="alert", subject="zenith.alerts.{camera}", stream="ALERTS", payload=Alert,
+              publishers=("sensors",),
               summary="An alert started or ended (dew risk, sky clear, camera offline...).")

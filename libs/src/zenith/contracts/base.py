@@ -129,11 +129,14 @@ class Event(Generic[PayT]):
     stream: str
     payload: type[PayT]
     summary: str
+    publishers: tuple[str, ...] = ()  # the services that emit it (their bus users may)
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.name in EVENTS and EVENTS[self.name] is not self:
             raise ValueError(f"event {self.name} declared twice")
+        if not self.publishers:
+            raise ValueError(f"event {self.name} names no publisher")
         EVENTS[self.name] = self
 
     def subject_for(self, **params: str) -> str:

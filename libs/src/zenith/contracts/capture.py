@@ -9,6 +9,7 @@ from pydantic import Field
 
 from zenith.contracts.base import Collection, Document, Empty, Endpoint, Event, Message
 from zenith.contracts.common import NightDate, StoredTime
+from zenith.contracts.ingest import MeteorDoc, MeteorList
 
 CaptureState = Literal["running", "stopped", "starting", "paused", "error"]
 READ = ("allsky", "read")
@@ -100,9 +101,11 @@ SNAPSHOT = Endpoint(service="capture", name="snapshot",
                     summary="Take one frame now (not saved) and return it as JPEG.")
 STATUS_EVENT = Event(name="capture.status", subject="zenith.status.{camera}.capture",
                      stream="STATUS", payload=Status,
+                     publishers=("capture",),
                      summary="Capture status on every change (last value kept).")
 WATCHDOG = Event(name="capture.watchdog", subject="zenith.events.{camera}.watchdog",
                  stream="EVENTS", payload=Watchdog,
+                 publishers=("capture",),
                  summary="The capture watchdog restarted a stalled or failing camera.")
 
 
@@ -177,3 +180,40 @@ DARKS_LIST = Endpoint(service="capture", name="darks_list",
                       subject="zenith.node.{camera}.capture.darks.list",
                       request=Empty, reply=Darks, permission=READ,
                       summary="The dark library, newest first.")
+
+
+# --- meteor candidates ----------------------------------------------------------------------
+# A node's own candidates have the shape of those AllSkyKamera cameras upload to a hub
+# (ingest.MeteorDoc, parts under ingest.meteor_key), so the uplink sends them as they are.
+
+class MeteorRecord(Message):
+    """What the detector measured (``MeteorDoc.candidate`` on a node)."""
+
+    taken_at: datetime
+    frame_id: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    length_px: float
+    width_px: float
+    peak: float = Field(description="Brightest difference along the streak, of full scale.")
+    brightness: float = Field(description="Summed difference over the streak.")
+
+
+METEOR_PARTS = ("crop", "marked", "diff")
+"""JPEG parts of a candidate: the streak cut out, the frame with it marked, the
+difference image around it."""
+
+
+class MeteorNight(Message):
+    night: NightDate
+
+
+CAPTURE_METEORS = Collection("capture_meteors", "capture", MeteorDoc,
+                             "This node's meteor candidates, by night (day = night date).",
+                             indexes=(("camera", "day"),))
+METEORS = Endpoint(service="capture", name="meteors",
+                   subject="zenith.node.{camera}.capture.meteors",
+                   request=MeteorNight, reply=MeteorList, permission=READ,
+                   summary="The meteor candidates of a night, by time.")

@@ -172,4 +172,5 @@ AUTOFOCUS = Endpoint(service="gpio", name="focuser-autofocus",
                      summary="Sweep, score frames from capture, fit, move to the best focus.")
 POSITION = Event(name="focuser.position", subject="zenith.status.{camera}.focuser",
                  stream="STATUS", payload=Position,
+                 publishers=("gpio",),
                  summary="Focuser position after each change (last value kept).")

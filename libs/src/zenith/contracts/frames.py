@@ -152,6 +152,7 @@ DELETE = Endpoint(service="capture", name="frames-delete",
                   summary="Delete a night's frames (files and index), except those kept.")
 FRAME_CAPTURED = Event(name="frame.captured", subject="zenith.frames.{camera}", stream="FRAMES",
                        payload=FrameCaptured,
+                       publishers=("capture",),
                        summary="A frame was saved to the BlobStore and indexed.")
 
 

@@ -81,6 +81,7 @@ class UploadReceived(Message):
 
 UPLOAD_RECEIVED = Event(name="ingest.upload", subject="zenith.ingest.{camera}.{kind}",
                         stream="INGEST", payload=UploadReceived,
+                        publishers=("web",),
                         summary="An upload was staged and checked; consumers index it.")
 
 

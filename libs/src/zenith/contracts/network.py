@@ -294,6 +294,7 @@ HIGHLIGHTS_REFERENCED = _ep("highlights-referenced", "highlights.referenced", Ke
 
 CAMERA_STATUS = Event(name="network.camera-status", subject="zenith.status.{camera}.network",
                       stream="STATUS", payload=CameraStatus,
+                      publishers=("network",),
                       summary="A camera went online or offline, or was enabled, disabled "
                       "or removed.")
 

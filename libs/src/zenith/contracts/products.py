@@ -186,6 +186,7 @@ class CameraProducts(Message):
 
 PRODUCT_READY = Event(name="product.ready", subject="zenith.products.{camera}.{kind}",
                       stream="PRODUCTS", payload=ProductReady,
+                      publishers=("products",),
                       summary="A product was written (final at the end of the night).")
 STATUS = Endpoint(service="products", name="status", subject="zenith.node.{camera}.products.status",
                   request=Empty, reply=CameraProducts, permission=("products", "read"),

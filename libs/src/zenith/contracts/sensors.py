@@ -51,6 +51,7 @@ class Reading(Message):
 
 SENSOR_READING = Event(name="sensor.reading", subject="zenith.sensors.{camera}.{sensor}",
                        stream="SENSORS", payload=Reading,
+                       publishers=("sensors", "capture", "web"),
                        summary="A sensor or sky-metric reading.")
 
 
@@ -78,6 +79,7 @@ class SensorState(Message):
 
 SENSOR_STATUS = Event(name="sensor.status", subject="zenith.status.{camera}.sensor.{sensor}",
                       stream="STATUS", payload=SensorState,
+                      publishers=("sensors",),
                       summary="A sensor's health on every change (ok, failed; last kept).")
 
 

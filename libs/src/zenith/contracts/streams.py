@@ -24,6 +24,8 @@ class StreamSpec:
 class BucketSpec:
     name: str
     description: str
+    owner: str  # the service that writes it (the only one)
+    readers: tuple[str, ...] = ()  # other services that may read it
     history: int = 1
     ttl_s: float = 0
 
@@ -48,10 +50,16 @@ STREAMS: tuple[StreamSpec, ...] = (
 )
 
 BUCKETS: tuple[BucketSpec, ...] = (
-    BucketSpec("zenith-gpio", "Pin modes, values, names and PWM settings, per camera."),
-    BucketSpec("zenith-focuser", "Focuser position, limits, backlash and driver settings."),
-    BucketSpec("zenith-capture", "Capture loop desired state and exposure state, per camera."),
-    BucketSpec("zenith-products", "Products worker checkpoints, per camera and night."),
-    BucketSpec("zenith-auth", "Auth service state shared between replicas (signing keys)."),
-    BucketSpec("zenith-sensors", "Heater and fan overrides with their expiry, per camera."),
+    BucketSpec("zenith-gpio", "Pin modes, values, names and PWM settings, per camera.", "gpio"),
+    BucketSpec("zenith-focuser", "Focuser position, limits, backlash and driver settings.",
+               "gpio"),
+    BucketSpec("zenith-capture", "Capture loop desired state and exposure state, per camera.",
+               "capture"),
+    BucketSpec("zenith-products", "Products worker checkpoints, per camera and night.",
+               "products"),
+    BucketSpec("zenith-auth", "Revocations of users and sessions, which every token verifier "
+               "watches (never the signing key).", "auth",
+               readers=("web",)),
+    BucketSpec("zenith-sensors", "Heater and fan overrides with their expiry, per camera.",
+               "sensors"),
 )
