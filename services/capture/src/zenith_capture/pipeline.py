@@ -2,7 +2,9 @@
 
 :meth:`FrameProcessor.analyse` (CPU, run in a thread) subtracts the
 nearest dark from a night frame (:mod:`zenith_capture.darks`), then
-decodes nothing twice: from the driver's pixels it makes the linear grey frame for the sky
+decodes nothing twice (meteors are looked for in the same decode,
+:mod:`zenith_capture.meteor_store`): from the driver's pixels it makes the
+linear grey frame for the sky
 metrics and the 8-bit picture (16-bit data scaled by its real depth) for
 the JPEG and the thumbnail. :meth:`FrameProcessor.save` then writes, in
 this order: the JPEG and thumbnail to the BlobStore
@@ -33,6 +35,7 @@ from zenith.timefmt import utcnow
 from zenith_capture.backends.base import RawFrame
 from zenith_capture.darks import DarkLibrary
 from zenith_capture.frames_index import FrameIndex
+from zenith_capture.meteor_store import Finds, MeteorSearch
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.skymetrics import SkyMeter, SkyMetrics
 
@@ -47,6 +50,7 @@ class Analysed:
     metrics: SkyMetrics
     jpeg: bytes
     thumb: bytes
+    meteors: Finds | None = None
 
 
 @dataclass
@@ -61,9 +65,11 @@ class FrameContext:
 class FrameProcessor:
     def __init__(self, settings: CaptureSettings, driver_name: str, meter: SkyMeter,
                  index: FrameIndex, series: SeriesStore, blobs: BlobStore,
-                 js: JetStreamContext, darks: DarkLibrary | None = None) -> None:
+                 js: JetStreamContext, darks: DarkLibrary | None = None,
+                 meteors: MeteorSearch | None = None) -> None:
         self.settings = settings
         self.darks = darks
+        self.meteors = meteors
         self.camera = settings.camera
         self.driver_name = driver_name
         self.meter = meter
@@ -85,7 +91,9 @@ class FrameProcessor:
         else:
             jpeg = encode_jpeg(picture, s.capture_jpeg_quality)
         thumb = encode_jpeg(make_thumbnail(picture, s.capture_thumb_width), THUMB_QUALITY)
-        return Analysed(image, metrics, jpeg, thumb)
+        finds = None if self.meteors is None else \
+            self.meteors.find(image, picture, raw.taken_at, ctx.is_night)
+        return Analysed(image, metrics, jpeg, thumb, finds)
 
     async def save(self, raw: RawFrame, done: Analysed, ctx: FrameContext
                    ) -> frames.FrameCaptured:
@@ -105,6 +113,8 @@ class FrameProcessor:
             thumb_size=len(done.thumb), exposure_s=raw.exposure_s, gain=raw.gain,
             sun_altitude=round(ctx.sun_altitude, 3), source=self.driver_name, file=raw.source,
             focus_position=raw.focus_position, metrics=m.fields(), created_at=utcnow()))
+        if done.meteors is not None and self.meteors is not None:
+            await self.meteors.save(done.meteors, ctx.night, frame_id)
         fields = m.fields()
         fields["sun_altitude"] = round(ctx.sun_altitude, 3)
         if raw.exposure_s > 0:

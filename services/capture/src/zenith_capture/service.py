@@ -1,8 +1,8 @@
 """Wiring: stores, driver host, loop, bus endpoints and their handlers.
 
 Serves (micro service ``capture``): ``capture.START``, ``STOP``,
-``RESTART``, ``STATUS``, ``SNAPSHOT``, ``DARKS_RECORD`` and ``DARKS_LIST``
-on ``zenith.node.<camera>.capture.*``.
+``RESTART``, ``STATUS``, ``SNAPSHOT``, ``DARKS_RECORD``, ``DARKS_LIST`` and
+``METEORS`` on ``zenith.node.<camera>.capture.*``.
 The desired state (running or stopped) lives in the ``zenith-capture`` KV
 bucket, so a restarted service resumes what it was told last; on the very
 first start ``capture_autostart`` decides.
@@ -31,6 +31,7 @@ from zenith_capture.frames_index import FrameIndex, serve_index
 from zenith_capture.host import DriverHost
 from zenith_capture.ingest import IngestLedger
 from zenith_capture.loop import CaptureLoop
+from zenith_capture.meteor_store import MeteorSearch, serve_meteors
 from zenith_capture.pipeline import FrameProcessor
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.sim.clock import Clock, SimClock
@@ -105,8 +106,12 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
     meter = SkyMeter(settings)
     darks = DarkLibrary(metadata, blobs, camera)
     await darks.setup()
+    meteors: MeteorSearch | None = None
+    if settings.capture_meteors:
+        meteors = MeteorSearch(settings, metadata, blobs)
+        await meteors.setup()
     processor = FrameProcessor(settings, settings.capture_driver, meter, index, series,
-                               blobs, ctx.js, darks)
+                               blobs, ctx.js, darks, meteors)
 
     async def publish_status(status: capture.Status) -> None:
         await try_publish(ctx.js, capture.STATUS_EVENT, status, camera=camera)
@@ -134,6 +139,7 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
     await svc.serve(capture.SNAPSHOT, _snapshot(app), concurrent=True)
     await serve_index(svc, index, hub=settings.capture_hub_ingest)
     await serve_darks(svc, darks, host, loop, settings, clock)
+    await serve_meteors(svc, meteors or MeteorSearch(settings, metadata, blobs))
 
     async def shutdown() -> None:
         await svc.stop()

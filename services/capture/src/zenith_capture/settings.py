@@ -130,6 +130,12 @@ class CaptureSettings(Settings):
     capture_rpicam_binary: str = Field("rpicam-still", description="Still-capture program.")
     capture_rpicam_args: list[str] = Field(default_factory=list,
                                            description="Extra arguments for it.")
+    # meteors
+    capture_meteors: bool = Field(True, description="Look for meteors in every night frame.")
+    capture_meteor_mask: Path | None = Field(
+        None, description="PNG the frame's size marking static lights to ignore (white).")
+    capture_meteor_min_length_px: float = Field(
+        25.0, ge=5, description="Shortest streak kept as a meteor candidate, px.")
     # indi
     capture_indi_host: str = Field("localhost", description="INDI server host.")
     capture_indi_port: int = Field(7624, ge=1, le=65535, description="INDI server port.")

@@ -76,8 +76,22 @@ def _faint_field(count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return ra, dec, mag, bv
 
 
+@dataclass(frozen=True)
+class SimMeteor:
+    """A meteor the last frame drew (start and end, pixels; peak magnitude)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    mag: float
+
+
 class SkyRenderer:
-    """Precomputes the lens grid once; :meth:`render` draws a frame."""
+    """Precomputes the lens grid once; :meth:`render` draws a frame
+    (:attr:`meteors_drawn`: the meteors in it, for benchmarks)."""
+
+    meteors_drawn: list[SimMeteor]
 
     def __init__(self, config: SimConfig) -> None:
         self.config = config
@@ -97,6 +111,7 @@ class SkyRenderer:
                                 0.0).astype(np.float32)
         self.airglow = np.where(self.inside, skylight.van_rhijn(alt), 0.0).astype(np.float32)
         self.clouds = CloudField(config.seed, config.clouds, alt, az)
+        self.meteors_drawn = []
         cat = bright_stars()
         fra, fdec, fmag, fbv = _faint_field(config.faint_stars)
         self.ra = np.concatenate([cat.ra_deg, fra])
@@ -194,6 +209,7 @@ class SkyRenderer:
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cfg = self.config
         count = min(3, int(rng.poisson(cfg.meteor_rate * exposure_s / 3600.0)))
+        self.meteors_drawn = []
         xs: list[np.ndarray] = []
         ys: list[np.ndarray] = []
         fl: list[np.ndarray] = []
@@ -211,6 +227,9 @@ class SkyRenderer:
             profile = np.sin(np.pi * s) ** 0.7
             dwell = scale_deg / speed / 2.0  # seconds per half-pixel step
             peak = float(skylight.mag_to_flux(mag, cfg.zero_point)) * dwell / exposure_s
+            self.meteors_drawn.append(SimMeteor(
+                x0, y0, x0 + length * math.cos(direction), y0 + length * math.sin(direction),
+                mag))
             xs.append(x0 + s * length * math.cos(direction))
             ys.append(y0 + s * length * math.sin(direction))
             fl.append(peak * profile)
@@ -248,6 +267,7 @@ class SkyRenderer:
         rng = np.random.default_rng([cfg.seed & 0xFFFFFFFF, ms & 0xFFFFFFFF, ms >> 32])
         scale = np.float32(exposure_s * gain)
         if dark:
+            self.meteors_drawn = []
             signal = np.zeros((*self.alt.shape, 3), dtype=np.float32)
         else:
             sky, _, _ = self.sky(when)
