@@ -567,7 +567,7 @@ def main() -> int:
             ("floor", lambda: bench_floor(paths, max(3, repeats))),
             ("rerender", lambda: bench_rerender(paths, blobs, max(3, repeats), floor)),
             ("encode", lambda: bench_encode(paths[: min(120, frames)], repeats, tmp, floor)),
-            ("live", lambda: asyncio.run(_live(paths, repeats, tmp))),
+            ("live", lambda: asyncio.run(_live(paths, 1, tmp))),
             ("memory", lambda: bench_memory(blob_dir, (frames, frames * 4))),
             ("startup", lambda: bench_startup(tmp, paths, max(3, repeats))),
         ]
