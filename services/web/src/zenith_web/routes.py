@@ -33,6 +33,7 @@ from zenith_web.spec import Access, RouteSpec, View
 from zenith_web.templating import STATIC_DIR
 from zenith_web.views import allsky as allsky_views
 from zenith_web.views import auth as auth_views
+from zenith_web.views import darks as darks_views
 from zenith_web.views import focuser as focuser_views
 from zenith_web.views import gpio as gpio_views
 from zenith_web.views import health, meta, pages
@@ -95,10 +96,10 @@ ROUTES: tuple[RouteSpec, ...] = (
     *_allsky_action("/allsky/stopallsky", "allsky-stopallsky", allsky_views.stop,
                     capture.STOP, "Stop capturing (the web service keeps running)."),
     # dark frames
-    RouteSpec("POST", "/api/capture/darks", "capture-darks",
-              forward(capture.DARKS_RECORD), "Record a dark into the library (cap the lens "
-              "first): the average of `frames` exposures.", "capture",
-              endpoint=capture.DARKS_RECORD),
+    RouteSpec("POST", "/api/capture/darks", "capture-darks", darks_views.record,
+              "Record a dark into the library (cap the lens first): the average of `frames` "
+              "exposures, at most web_darks_max_s of exposure in all (longer: the CLI).",
+              "capture", endpoint=capture.DARKS_RECORD, request=capture.DarksRecord),
     RouteSpec("GET", "/api/capture/darks", "capture-darks", forward(capture.DARKS_LIST),
               "The dark-frame library.", "capture", endpoint=capture.DARKS_LIST),
     # GPIO (Allsky)

@@ -38,6 +38,9 @@ class WebSettings(IngestSettings):
         0.3, gt=0, le=5, description="How long /healthz gathers ping answers, s.")
     web_autofocus_timeout: float = Field(
         300.0, gt=0, description="How long POST /focuser/autofocus waits for the sweep, s.")
+    web_darks_max_s: float = Field(
+        300.0, gt=0, le=3600, description="Most exposure a dark recording over HTTP may take "
+        "in all, s (frames x exposure; longer ones: zenith capture darks record).")
     web_max_body: int = Field(
         1024 * 1024, ge=1024, description="Largest request body accepted, bytes.")
     web_map_tiles: str = Field(
