@@ -68,7 +68,8 @@ async def _ask(action: str, camera: str | None, body: dict[str, Any], timeout: f
     try:
         nc = await asyncio.wait_for(
             connect(settings.nats_url, name="zenith-capture-cli", allow_reconnect=False,
-                    max_reconnect_attempts=0), CONNECT_TIMEOUT_S)
+                    max_reconnect_attempts=0, credential=settings.bus_credential(person=True)),
+            CONNECT_TIMEOUT_S)
     except Exception as exc:
         return _fail(f"NATS at {settings.nats_url} unreachable ({exc or 'timeout'})", 1)
     try:
