@@ -42,7 +42,7 @@ def _font(band: int) -> tuple[float, int]:
     return float(scale), thickness
 
 
-def hour_marks(times: Sequence[float], tz: ZoneInfo, expand: int = 1,
+def hour_marks(times: Sequence[float] | np.ndarray, tz: ZoneInfo, expand: int = 1,
                band: int = 24, width: int | None = None) -> list[HourMark]:
     """Ticks where the local hour changes between consecutive frames.
 
@@ -103,7 +103,7 @@ def canvas(length: int, frames: int, expand: int, labels: bool) -> tuple[np.ndar
     return np.zeros((length + 2 * band, frames * expand, 3), np.uint8), band
 
 
-def draw_labels(out: np.ndarray, band: int, times: Sequence[float], *, expand: int,
+def draw_labels(out: np.ndarray, band: int, times: Sequence[float] | np.ndarray, *, expand: int,
                 tz: ZoneInfo, title: str) -> list[HourMark]:
     """Write the title band and the hour band of a :func:`canvas`."""
     height = out.shape[0] - 2 * band
@@ -114,7 +114,7 @@ def draw_labels(out: np.ndarray, band: int, times: Sequence[float], *, expand: i
     baseline = (band + text_h) // 2
     zone = datetime.fromtimestamp(float(times[0]), tz).tzname() if len(times) else ""
     left = max(2, band // 6)
-    text, title_scale = fit_title(title, zone, width - 2 * left, scale, thickness)
+    text, title_scale = fit_title(title, zone or "", width - 2 * left, scale, thickness)
     _, title_h = _text_size(text, title_scale, thickness)
     _put(out, text, left, (band + title_h) // 2, title_scale, thickness)
     top = band + height

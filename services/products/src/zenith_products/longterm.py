@@ -130,7 +130,7 @@ def _sample_frames(paths: Iterable[Path], width: int, height: int) -> Iterable[a
             continue
         if bgr.shape[1] != width or bgr.shape[0] != height:
             bgr = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
-        frame = av.VideoFrame.from_ndarray(bgr, format="bgr24")
+        frame = av.VideoFrame.from_ndarray(bgr.astype(np.uint8, copy=False), format="bgr24")
         yield frame.reformat(format="yuv420p", dst_colorspace="ITU601", dst_color_range="MPEG")
 
 

@@ -173,6 +173,7 @@ class _Joiner:
         with av.open(str(path)) as source:
             ist = source.streams.video[0]
             tb_in = ist.time_base
+            assert tb_in is not None, "a demuxed stream has a time base"
             for packet in source.demux(ist):
                 if packet.dts is None or packet.size == 0:
                     continue
@@ -213,6 +214,7 @@ def probe(path: Path) -> dict[str, Any]:
         stream = container.streams.video[0]
         ctx = stream.codec_context
         frames = stream.frames
-        duration = float(stream.duration * stream.time_base) if stream.duration else None
+        duration = (float(stream.duration * stream.time_base)
+                    if stream.duration and stream.time_base else None)
         return {"codec": ctx.name, "pix_fmt": ctx.pix_fmt, "width": ctx.width,
                 "height": ctx.height, "frames": frames, "duration_s": duration}

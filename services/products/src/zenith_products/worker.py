@@ -144,6 +144,7 @@ class CameraWorker:
                               "continues from the next frame", self.camera, rec.state, rec.night)
                 builder = None
             else:
+                assert builder is not None
                 await asyncio.to_thread(work.clean_temp)
                 await asyncio.to_thread(work.prune, builder.references() | {rec.state})
                 log.info("%s: resumed night %s at %d frames (stream seq %d)", self.camera,
