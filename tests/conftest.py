@@ -1,1 +1,1 @@
-pytest_plugins = ["zenith.testing.fixtures", "zenith.testing.storage_fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.storage_fixtures"]

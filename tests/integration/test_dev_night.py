@@ -13,8 +13,8 @@ import nats
 import pytest
 
 from tests.integration.devstack import DevStack
+from tests.support.browser import play_video, require_chromium
 from zenith.contracts.products import PRODUCT_READY, ProductReady
-from zenith.testing.browser import play_video, require_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 NIGHTLY = {"keogram", "startrails", "timelapse"}

@@ -15,6 +15,7 @@ import pytest
 from nats.aio.client import Client
 from nats.errors import TimeoutError as NatsTimeout
 
+from tests.support.fixtures import SecuredNats
 from zenith.bus.client import BusClient
 from zenith.bus.connect import connect
 from zenith.bus.credentials import (
@@ -32,7 +33,6 @@ from zenith.contracts import ENDPOINTS, EVENTS, auth, gpio
 from zenith.contracts.services import service_names
 from zenith.contracts.streams import BUCKETS
 from zenith.runner import service_context
-from zenith.testing.fixtures import SecuredNats
 from zenith_auth.main import serve as auth_serve
 from zenith_auth.settings import AuthSettings
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
+from tests.support.influx import Influxd
 from zenith.errors import BadRequest
 from zenith.storage import influxql
 from zenith.storage.influx_series import InfluxSeriesStore, parse_url
 from zenith.storage.series import Point
-from zenith.testing.influx import Influxd
 
 T0 = datetime(2026, 11, 21, tzinfo=UTC)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.mongo import NxServer
 from zenith.config import Settings
 from zenith.errors import ConfigError, Unavailable
 from zenith.storage.factory import open_from_settings, open_metadata, open_series
@@ -15,7 +16,6 @@ from zenith.storage.mongo_metadata import MongoMetadataStore
 from zenith.storage.series import Point
 from zenith.storage.sqlite_metadata import SqliteMetadataStore
 from zenith.storage.sqlite_series import SqliteSeriesStore
-from zenith.testing.mongo import NxServer
 
 T0 = datetime(2026, 11, 21, tzinfo=UTC)
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from astropy.io import fits  # type: ignore[import-untyped]
 
+from tests.support.require import missing
 from zenith.config import load_settings
 from zenith.imaging.decode import image_from_array
 from zenith.imaging.stretch import to_display
-from zenith.testing.require import missing
 from zenith_capture.backends import driver_class
 from zenith_capture.backends.base import DriverContext, DriverError
 from zenith_capture.backends.indi import IndiDriver, decode_fits

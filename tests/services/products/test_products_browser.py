@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.services.products.synth import SkySynth, jpeg_bytes
-from zenith.testing.browser import play_video, require_chromium
+from tests.support.browser import play_video, require_chromium
 from zenith_products.decode import decode
 from zenith_products.video import SegmentEncoder, VideoParams, concat
 

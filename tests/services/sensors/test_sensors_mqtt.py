@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from tests.services.gpio.gpiotest import GpioRunner
 from tests.services.sensors.mosquitto import PASSWORD, USER, Mosquitto, find_mosquitto
 from tests.services.sensors.sensorstest import CAMERA, SensorsRunner, eventually
-from zenith.testing.require import missing
+from tests.support.require import missing
 from zenith_gpio.backends.mock import mock_factory
 from zenith_gpio.settings import GpioSettings
 from zenith_sensors.config import HeaterRule, SensorSpec

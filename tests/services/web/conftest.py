@@ -19,12 +19,12 @@ import pytest_asyncio
 
 from tests.services.web.netpeer import remote_address
 from tests.services.web.webstack import CAMERA, User, WebUnderTest, add_user, start_web
+from tests.support.require import missing
 from zenith.bus.client import BusClient
 from zenith.bus.connect import connect
 from zenith.cli.nats_server import NatsServer, find_nats_server, free_port
 from zenith.errors import ConfigError
 from zenith.runner import service_context
-from zenith.testing.require import missing
 
 
 @pytest.fixture(scope="package")

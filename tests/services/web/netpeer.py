@@ -24,7 +24,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 
-from zenith.testing.require import missing
+from tests.support.require import missing
 
 VETH = ("zwebpeer0", "zwebpeer1")
 FALLBACK_ADDRESS = "198.18.99.1"

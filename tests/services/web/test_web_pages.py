@@ -15,7 +15,7 @@ import pytest_asyncio
 from playwright.async_api import async_playwright, expect
 
 from tests.services.web.webstack import User, WebUnderTest
-from zenith.testing.require import missing
+from tests.support.require import missing
 
 pytestmark = [pytest.mark.asyncio(loop_scope="package"), pytest.mark.browser,
               pytest.mark.usefixtures("gpio_service", "capture_service")]

@@ -13,8 +13,8 @@ import pytest
 import pytest_asyncio
 
 from tests.services.web.webstack import CAMERA, User, WebUnderTest
+from tests.support.require import missing
 from zenith.runner import service_context
-from zenith.testing.require import missing
 
 pytestmark = [pytest.mark.asyncio(loop_scope="package"),
               pytest.mark.usefixtures("gpio_service", "sensors_service")]

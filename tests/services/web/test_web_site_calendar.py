@@ -14,7 +14,7 @@ from playwright.async_api import async_playwright, expect
 from tests.services.web.site_seed import seed_products
 from tests.services.web.sitepages import Watch, check_page
 from tests.services.web.webstack import WebUnderTest
-from zenith.testing.browser import CHROMIUM_ARGS, require_chromium
+from tests.support.browser import CHROMIUM_ARGS, require_chromium
 
 pytestmark = [pytest.mark.asyncio(loop_scope="package")]
 CAM = "demo"  # the node's camera (a node has pages for its own camera only)

@@ -19,12 +19,12 @@ from playwright.async_api import async_playwright, expect
 from tests.services.web.sitepages import SHOTS, Watch, check_page
 from tests.services.web.test_web_latest import wait_for_frame
 from tests.services.web.webstack import CAMERA, WebUnderTest, start_web
+from tests.support.browser import CHROMIUM_ARGS, require_chromium
 from zenith.bus.client import BusClient
 from zenith.cli.nats_server import free_port
 from zenith.config import load_settings
 from zenith.contracts import network
 from zenith.runner import service_context
-from zenith.testing.browser import CHROMIUM_ARGS, require_chromium
 
 pytestmark = [pytest.mark.asyncio(loop_scope="package"),
               pytest.mark.usefixtures("capture_service")]

@@ -10,9 +10,9 @@ from playwright.async_api import async_playwright, expect
 
 from tests.services.web.sitepages import Watch, check_page
 from tests.services.web.webstack import CAMERA, WebUnderTest
+from tests.support.browser import CHROMIUM_ARGS, require_chromium
 from zenith.bus.client import BusClient
 from zenith.contracts import frames
-from zenith.testing.browser import CHROMIUM_ARGS, require_chromium
 
 pytestmark = [pytest.mark.asyncio(loop_scope="package"),
               pytest.mark.usefixtures("capture_service")]

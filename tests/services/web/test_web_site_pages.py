@@ -18,8 +18,8 @@ from tests.services.web.site_seed import seed_products
 from tests.services.web.sitepages import Watch, check_page
 from tests.services.web.test_web_latest import wait_for_frame
 from tests.services.web.webstack import CAMERA, WebUnderTest
+from tests.support.browser import CHROMIUM_ARGS, require_chromium
 from zenith.bus.client import BusClient
-from zenith.testing.browser import CHROMIUM_ARGS, require_chromium
 
 pytestmark = [pytest.mark.asyncio(loop_scope="package"), pytest.mark.browser,
               pytest.mark.usefixtures("capture_service")]

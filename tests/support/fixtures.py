@@ -3,7 +3,7 @@
 ``nats_server`` needs no credentials; ``secured_nats_server`` has one user
 per service (:mod:`zenith.bus.credentials`), as ``zenith dev`` runs it.
 
-Load with ``pytest_plugins = ["zenith.testing.fixtures"]``.
+Load with ``pytest_plugins = ["tests.support.fixtures"]``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from nats.aio.client import Client
 
+from tests.support.require import missing
 from zenith.bus.client import BusClient
 from zenith.bus.connect import connect
 from zenith.bus.credentials import CONF_FILE, Credential, ensure_credentials
 from zenith.bus.jetstream import ensure_jetstream
 from zenith.cli.nats_server import NatsServer, find_nats_server, free_port
 from zenith.errors import ConfigError
-from zenith.testing.require import missing
 
 
 @pytest.fixture

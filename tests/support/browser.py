@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.require import missing
 from zenith.cli.nats_server import free_port
-from zenith.testing.require import missing
 
 CHROMIUM = "/usr/bin/chromium"
 # The machine's network is closed: without the background-networking flags

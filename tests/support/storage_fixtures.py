@@ -1,6 +1,6 @@
 """pytest fixtures: real storage servers on loopback and every store backend.
 
-Load with ``pytest_plugins = ["zenith.testing.storage_fixtures"]``.
+Load with ``pytest_plugins = ["tests.support.storage_fixtures"]``.
 
 - ``mongo_server`` (session): an ``nx-27017`` MongoDB wire-protocol server;
   ``mongo_url`` (per test): ``mongodb://127.0.0.1:<port>/<fresh database>``.
@@ -24,11 +24,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.support.influx import Influxd, find_influxd
+from tests.support.mongo import NxServer
+from tests.support.require import missing
 from zenith.storage.metadata import MetadataStore
 from zenith.storage.series import SeriesStore
-from zenith.testing.influx import Influxd, find_influxd
-from zenith.testing.mongo import NxServer
-from zenith.testing.require import missing
 
 METADATA_BACKENDS = ("sqlite", "nx-27017", "mongomock", "mongodb")
 SERIES_BACKENDS = ("sqlite", "influxd", "influxdb")
