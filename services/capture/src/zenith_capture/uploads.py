@@ -24,14 +24,13 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
-from pydantic import ValidationError
 
 from zenith.bus.client import BusClient
 from zenith.bus.events import try_publish
+from zenith.bus.pull import consume
 from zenith.bus.service import BusService
 from zenith.contracts import frames, ingest, network, sensors
 from zenith.contracts.frames import FRAMES_INDEX
@@ -179,32 +178,8 @@ class UploadIndexer:
         return event
 
     async def run(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                msgs = await sub.fetch(BATCH, timeout=2)
-            except NatsTimeout:
-                continue
-            except Exception as exc:
-                if stop.is_set():
-                    break
-                log.warning("uploads consumer: %s", exc)
-                await asyncio.sleep(1)
-                continue
-            for msg in msgs:
-                try:
-                    upload = ingest.UploadReceived.model_validate_json(msg.data)
-                except ValidationError as exc:
-                    log.warning("dropping a malformed upload event: %s", exc)
-                    await msg.term()
-                    continue
-                try:
-                    await self.index(upload)
-                    await msg.ack()
-                except Exception as exc:  # a store or service away: redelivered later
-                    log.warning("upload %s not indexed yet: %s", upload.upload_id, exc)
-                    with contextlib.suppress(Exception):
-                        await msg.nak(delay=5)
-
+        await consume(sub, stop, self.index, "uploads", model=ingest.UploadReceived,
+                      batch=BATCH)
 
 async def start_uploads(ctx: ServiceContext[CaptureSettings]) -> UploadIndexer:
     """The hub's part of capture: the frames index of uploads, no camera loop."""

@@ -16,12 +16,12 @@ import contextlib
 import json
 import logging
 
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
+from zenith.bus.pull import consume
 from zenith.contracts import network as c
 from zenith.contracts.frames import FRAME_CAPTURED, FrameCaptured
 from zenith.timefmt import to_iso
@@ -86,25 +86,7 @@ class StatusTracker:
 
     async def follow_frames(self, sub: JetStreamContext.PullSubscription,
                             stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                msgs = await sub.fetch(BATCH, timeout=2)
-            except NatsTimeout:
-                continue
-            except Exception as exc:
-                if stop.is_set():
-                    break
-                log.warning("frames consumer: %s", exc)
-                await asyncio.sleep(1)
-                continue
-            for msg in msgs:
-                try:
-                    await self.on_frame(msg.data)
-                    await msg.ack()
-                except Exception as exc:  # the store is away: redelivered later
-                    log.warning("frame event not applied yet: %s", exc)
-                    with contextlib.suppress(Exception):
-                        await msg.nak(delay=5)
+        await consume(sub, stop, self.on_frame, "frames", batch=BATCH)
 
     async def watch_silence(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -22,12 +22,11 @@ import json
 import logging
 from typing import Any
 
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
-from pydantic import ValidationError
 
+from zenith.bus.pull import consume
 from zenith.bus.service import BusService, Call
 from zenith.contracts import ingest
 from zenith.contracts.products import PRODUCTS_INDEX, ProductDoc
@@ -132,32 +131,8 @@ class UploadedProducts:
             await self.meteor(upload)
 
     async def run(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                msgs = await sub.fetch(BATCH, timeout=2)
-            except NatsTimeout:
-                continue
-            except Exception as exc:
-                if stop.is_set():
-                    break
-                log.warning("uploads consumer: %s", exc)
-                await asyncio.sleep(1)
-                continue
-            for msg in msgs:
-                try:
-                    upload = ingest.UploadReceived.model_validate_json(msg.data)
-                except ValidationError as exc:
-                    log.warning("dropping a malformed upload event: %s", exc)
-                    await msg.term()
-                    continue
-                try:
-                    await self.apply(upload)
-                    await msg.ack()
-                except Exception as exc:  # a store away: redelivered later
-                    log.warning("upload %s not indexed yet: %s", upload.upload_id, exc)
-                    with contextlib.suppress(Exception):
-                        await msg.nak(delay=5)
-
+        await consume(sub, stop, self.apply, "product uploads", model=ingest.UploadReceived,
+                      batch=BATCH)
 
 async def start_product_uploads(ctx: ServiceContext[Any], meta: MetadataStore,
                                 blobs: BlobStore) -> UploadedProducts:

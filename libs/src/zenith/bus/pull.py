@@ -1,0 +1,62 @@
+"""One loop for a durable pull consumer: fetch, decode, handle, ack.
+
+    await consume(sub, stop, handle, "uploads", model=ingest.UploadReceived)
+
+Each message is decoded into ``model`` (a message that does not decode is
+logged and terminated: redelivering it cannot help), handed to ``handle``
+and acknowledged once ``handle`` returns. When ``handle`` fails (a store or a
+service away) the message is nak'ed with a delay, so it comes again later
+and nothing is lost. A failed fetch (NATS away) is logged and retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from pydantic import BaseModel, ValidationError
+
+log = logging.getLogger("zenith.bus")
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+async def consume(sub: JetStreamContext.PullSubscription, stop: asyncio.Event,
+                  handle: Callable[[Any], Awaitable[object]], label: str, *,
+                  model: type[BaseModel] | None = None, batch: int = 16,
+                  redeliver_s: float = 5.0) -> None:
+    """Handle messages of ``sub`` until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            msgs = await sub.fetch(batch, timeout=2)
+        except NatsTimeout:
+            continue
+        except Exception as exc:
+            if stop.is_set():
+                break
+            log.warning("%s consumer: %s", label, _describe(exc))
+            await asyncio.sleep(1)
+            continue
+        for msg in msgs:
+            item: Any = msg.data
+            if model is not None:
+                try:
+                    item = model.model_validate_json(msg.data)
+                except ValidationError as exc:
+                    log.warning("%s consumer: dropping a malformed message: %s", label, exc)
+                    await msg.term()
+                    continue
+            try:
+                await handle(item)
+                await msg.ack()
+            except Exception as exc:  # a store or a service away: redelivered later
+                log.warning("%s consumer: not applied yet: %s", label, _describe(exc))
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=redeliver_s)
