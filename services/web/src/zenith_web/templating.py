@@ -24,7 +24,9 @@ def make_environment(app: web.Application) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
     def url_for(name: str, **parts: Any) -> str:
         return str(app.router[name].url_for(**{k: str(v) for k, v in parts.items()}))
