@@ -103,14 +103,18 @@ async def gpio_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def capture_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory,
                           blob_dir: Path) -> AsyncIterator[None]:
-    """capture with the simulator camera, small frames, slow loop (2 cores are shared)."""
+    """capture with the simulator camera, small frames, slow loop (2 cores are shared).
+
+    Night exposures are capped at 2 s so that a page waiting for the first frame
+    does not depend on the time of day the suite runs at."""
     from zenith_capture.service import serve
     from zenith_capture.settings import CaptureSettings
 
     settings = CaptureSettings(nats_url=nats_url, camera=CAMERA,
                                data_dir=tmp_path_factory.mktemp("capture"), blob_dir=blob_dir,
                                capture_width=320, capture_height=240, capture_interval_s=20,
-                               capture_sim_faint_stars=300, capture_sim_focus_position=1000)
+                               capture_sim_faint_stars=300, capture_sim_focus_position=1000,
+                               capture_night_max_exposure_s=2.0)
     async with service_context("capture", settings, serve):
         yield
 
