@@ -21,6 +21,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
     "operator": {"*": ["*"], "users": []},
     "viewer": {module: ["read"] for module in
                ("allsky", "gpio", "products", "sensors", "focuser")},
+    # a camera owner on a hub: the owner area, for the cameras whose owners name them
+    "owner": {"owner": ["create", "read", "update", "delete"]},
 }
 
 
