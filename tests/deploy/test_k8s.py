@@ -34,6 +34,12 @@ KUBERNETES_VERSION = "1.30"
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").is_file())
 HUB = {"products", "capture-ingest", "auth", "web", "sensors", "network"}
 NODE = {"gpio", "capture"}
+# Hub services the node component moves onto the camera's Pi (by a patch)
+MOVED_TO_NODE = {"sensors"}
+# The host groups owning the Pi's device nodes (Raspberry Pi OS) and the
+# device plugin's names for them
+GPIO_GROUP, I2C_GROUP = 997, 998
+GPIOCHIP, I2C_BUS = "smarter-devices/gpiochip0", "smarter-devices/i2c-1"
 # Deployments that run a service under another name (capture on the hub)
 SERVICE_OF = {"capture-ingest": "capture"}
 
@@ -115,9 +121,55 @@ def test_renders_as_kubectl_kustomize_does(name: str, tmp_path: Path, rendered) 
 def test_renderer_refuses_what_it_does_not_implement(tmp_path: Path) -> None:
     (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-        "resources": [], "patches": [{"path": "x.yaml"}]}))
-    with pytest.raises(RenderError, match="patches"):
+        "resources": [], "images": [{"name": "zenith", "newTag": "1"}]}))
+    with pytest.raises(RenderError, match="images"):
         render(tmp_path)
+
+
+def _patched(tmp_path: Path, patch: Any) -> list[Manifest]:
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+        "spec": {"template": {"spec": {"containers": [
+            {"name": "a", "image": "i", "args": ["1", "2"],
+             "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"},
+                     {"name": "C", "value": "3"}]},
+            {"name": "b", "image": "j"}]}}}}))
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+        "resources": ["d.yaml"], "patches": [{"patch": yaml.safe_dump(patch)}]}))
+    return render(tmp_path)
+
+
+def test_renderer_applies_strategic_merge_patches_as_kubectl_does(tmp_path: Path) -> None:
+    patch = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+             "spec": {"replicas": 1, "template": {"spec": {"containers": [
+                 {"name": "b", "image": "k"},
+                 {"name": "a", "args": ["3"], "image": None,
+                  "env": [{"name": "D", "value": "4"}, {"name": "B", "value": "9"}]}]}}}}
+    (ours,) = _patched(tmp_path, patch)
+    a, b = ours["spec"]["template"]["spec"]["containers"][::-1]
+    assert ours["spec"]["replicas"] == 1
+    assert b == {"name": "b", "image": "k"}
+    assert "image" not in a and a["args"] == ["3"]  # null removes, a plain list is replaced
+    assert [(e["name"], e["value"]) for e in a["env"]] == \
+        [("D", "4"), ("B", "9"), ("A", "1"), ("C", "3")]  # merged by name, patch first
+    theirs = kubectl_kustomize(tmp_path)
+    if theirs is not None:
+        assert theirs == [ours]
+
+
+@pytest.mark.parametrize("patch, error", [
+    ([{"op": "add", "path": "/spec/replicas", "value": 2}], "JSON 6902"),
+    ({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "y"}}, "matches 0"),
+    ({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+      "spec": {"$patch": "replace"}}, "directives"),
+    ({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+      "spec": {"template": {"spec": {"containers": [{"image": "z"}]}}}}, "needs its name"),
+])
+def test_renderer_refuses_patches_it_does_not_implement(tmp_path: Path, patch: Any,
+                                                        error: str) -> None:
+    with pytest.raises(RenderError, match=error):
+        _patched(tmp_path, patch)
 
 
 # ---- schemas ---------------------------------------------------------------------------------
@@ -283,7 +335,7 @@ def test_web_listens_on_every_address_and_is_ready_when_a_page_renders(deploymen
 
 
 def test_pi_services_run_only_on_the_camera_node_one_at_a_time(deployments) -> None:
-    for name in NODE:
+    for name in NODE | MOVED_TO_NODE:
         dep = deployments[name]
         assert dep["spec"]["replicas"] == 1
         assert dep["spec"]["strategy"]["type"] == "Recreate"
@@ -494,3 +546,56 @@ def test_the_bus_has_a_user_per_service_and_only_auth_holds_the_signing_key(rend
                if any((v.get("secret") or {}).get("secretName") == "zenith-auth-signing-key"
                       for v in pod_spec(d).get("volumes", []))]
     assert holders == ["auth"]
+
+
+# ---- the camera's devices --------------------------------------------------------------------
+
+
+def test_the_node_component_moves_sensors_to_the_pi_with_its_i2c_bus(rendered) -> None:
+    hub = zenith_deployments(rendered["base"])["sensors"]
+    node = zenith_deployments(rendered["node"])["sensors"]
+    assert "nodeSelector" not in pod_spec(hub)  # a hub's sensors run anywhere
+    assert pod_spec(node)["nodeSelector"] == {"zenith/camera-node": "true"}
+    assert node["spec"]["replicas"] == 1 and node["spec"]["strategy"]["type"] == "Recreate"
+    (h,), (c,) = pod_spec(hub)["containers"], pod_spec(node)["containers"]
+    # The same image, command, probes, mounts and hardening as the base's
+    for field in ("image", "args", "envFrom", "startupProbe", "livenessProbe",
+                  "readinessProbe", "volumeMounts", "securityContext", "ports"):
+        assert c.get(field) == h.get(field), field
+    assert "command" not in c
+    assert pod_spec(node)["volumes"] == pod_spec(hub)["volumes"]
+    pod_security = dict(pod_spec(node)["securityContext"])
+    assert pod_security.pop("supplementalGroups") == [I2C_GROUP]
+    assert pod_security == pod_spec(hub)["securityContext"]
+    assert c["resources"]["limits"][I2C_BUS] == "1"
+    assert {k: v for k, v in c["resources"]["limits"].items() if k != I2C_BUS} == \
+        h["resources"]["limits"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["ZENITH_SENSORS_BACKEND"]["value"] == "hardware"  # real drivers, not simulated
+    assert env["ZENITH_SENSORS_DISK_PATH"]["value"] == "/var/lib/zenith/data"
+    assert {k: v for k, v in env.items() if not k.startswith("ZENITH_SENSORS_")} == \
+        {e["name"]: e for e in h["env"] if not e["name"].startswith("ZENITH_SENSORS_")}
+    # The drivers' default paths are the sysfs the runtime mounts read-only in the
+    # container: 1-wire and IIO need no volume.
+    from zenith_sensors.settings import SensorsSettings
+    fields = SensorsSettings.model_fields
+    for name in ("sensors_onewire_dir", "sensors_iio_dir", "sensors_thermal_zone"):
+        assert str(fields[name].default).startswith("/sys/"), name
+
+
+def test_the_pi_pods_get_their_devices_unprivileged(rendered) -> None:
+    deps = zenith_deployments(rendered["node"])
+    wanted = {"gpio": ({GPIOCHIP, I2C_BUS}, [GPIO_GROUP, I2C_GROUP]),
+              "sensors": ({I2C_BUS}, [I2C_GROUP]), "capture": (set(), None)}
+    for name, (devices, groups) in wanted.items():
+        pod = pod_spec(deps[name])
+        (c,) = pod["containers"]
+        plugin = {k for k in c["resources"]["limits"] if k.startswith("smarter-devices/")}
+        assert plugin == devices, name
+        assert pod["securityContext"].get("supplementalGroups") == groups, name
+        assert not c["securityContext"].get("privileged"), name
+        assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}, name
+        # no hostPath: the namespace enforces the restricted Pod Security Standard
+        assert all(set(v) & {"emptyDir", "persistentVolumeClaim"} for v in pod["volumes"]), name
+    namespace = of_kind(rendered["node"], "Namespace")["zenith"]
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
