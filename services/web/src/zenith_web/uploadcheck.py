@@ -7,12 +7,15 @@
   :func:`strip_jpeg_metadata` drops the APP1 (EXIF, GPS, XMP) and APP13
   (IPTC) segments without re-encoding a pixel.
 - :func:`check_video`: PyAV must open the file and find an H.264 or VP9
-  video stream whose first frame decodes.
+  video stream whose first frame decodes. :func:`check_video_file` then
+  rewrites it without its container metadata (location, title, tags,
+  data tracks; :mod:`zenith_web.videostrip`), its packets unchanged.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,7 @@ import cv2
 import numpy as np
 
 from zenith.errors import BadRequest
+from zenith_web.videostrip import strip_video_metadata
 
 log = logging.getLogger("zenith.web.ingest")
 
@@ -148,3 +152,11 @@ def check_video(path: Path, *, max_pixels: int) -> VideoInfo:
         raise
     except Exception as exc:  # av.FFmpegError and friends: not a video we can read
         raise _bad(f"not a readable video: {type(exc).__name__}", "invalid_video") from None
+
+
+def check_video_file(path: Path, *, max_pixels: int) -> VideoInfo:
+    """Check a staged video and rewrite it without container metadata (in place)."""
+    info = check_video(path, max_pixels=max_pixels)
+    clean = strip_video_metadata(path, info.codec)
+    os.replace(clean, path)
+    return info

@@ -3,7 +3,8 @@
 Every route finds its camera from its key alone (``auth`` answers which
 camera a key belongs to); a ``kamera`` field in the request is ignored. An
 upload is streamed to staging (:mod:`zenith_web.multipart_stream`), checked
-by decoding (:mod:`zenith_web.uploadcheck`), moved to its content-addressed
+by decoding and stripped of metadata (:mod:`zenith_web.uploadcheck`: JPEG
+EXIF/GPS, a video's container tags and location), moved to its content-addressed
 staging key and announced on INGEST; the camera hears ``{"ok": true}`` only
 after JetStream acknowledged the announcement. Failures answer
 ``{"ok": false, "error": <code>, "message": ...}`` (with
@@ -35,7 +36,7 @@ from zenith.storage.blob import BlobStore
 from zenith.timefmt import utcnow
 from zenith_web import keys
 from zenith_web.multipart_stream import Upload, read_upload
-from zenith_web.uploadcheck import check_jpeg_file, check_video
+from zenith_web.uploadcheck import check_jpeg_file, check_video_file
 
 log = logging.getLogger("zenith.web.ingest")
 
@@ -150,7 +151,7 @@ async def _stage(request: web.Request, camera: str, upload: Upload,
                                            max_pixels=settings.web_ingest_max_pixels)
             width, height, content_type, ext = info.width, info.height, "image/jpeg", "jpg"
         elif how == "video":
-            video = await asyncio.to_thread(check_video, part.path,
+            video = await asyncio.to_thread(check_video_file, part.path,
                                             max_pixels=settings.web_ingest_max_pixels)
             width, height, codec = video.width, video.height, video.codec
             content_type = "video/webm" if video.codec == "vp9" else "video/mp4"
