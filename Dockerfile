@@ -58,7 +58,9 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     set -eu; packages=""; \
     for service in ${SERVICES}; do packages="${packages} --package zenith-${service}"; done; \
     uv sync --locked --no-dev --no-editable ${packages} \
-    && /app/.venv/bin/zenith services
+    && /app/.venv/bin/zenith services \
+    && if /app/.venv/bin/python -c 'import zenith_web' 2>/dev/null; then \
+        /app/.venv/bin/python -m zenith_web.i18n compile; fi
 
 # ---------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime

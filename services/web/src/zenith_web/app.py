@@ -9,6 +9,7 @@ from aiohttp import web
 from zenith.runner import ServiceContext
 from zenith.tokens import TokenVerifier
 from zenith_web import keys
+from zenith_web.i18n import i18n_middleware, setup_i18n
 from zenith_web.middlewares import auth_middleware, error_middleware, security_headers
 from zenith_web.openapi import build_openapi
 from zenith_web.routes import ROUTES, setup_routes
@@ -31,12 +32,13 @@ async def token_verifier(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(ctx: ServiceContext[WebSettings]) -> web.Application:
     settings = ctx.settings
-    app = web.Application(middlewares=[error_middleware, auth_middleware],
+    app = web.Application(middlewares=[i18n_middleware, error_middleware, auth_middleware],
                           client_max_size=settings.web_max_body)
     app[keys.SETTINGS] = settings
     app[keys.NC] = ctx.nc
     app[keys.BUS] = ctx.bus
     app[keys.TEMPLATES] = make_environment(app)
+    setup_i18n(app, app[keys.TEMPLATES])
     setup_ingest(app, settings.resolved_blob_dir)
     app[keys.ROUTE_TABLE] = setup_routes(app, ROUTES)
     app[keys.OPENAPI] = document_ingest(build_openapi(ROUTES, settings.site_name))

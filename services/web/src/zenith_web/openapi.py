@@ -37,6 +37,7 @@ ERRORS = {
 }
 WITHOUT_BODY = {  # a route's own statuses that answer no JSON (files sent with validators)
     206: "Part of the file (a Range request).",
+    303: "Done: to the next page (a redirect).",
     304: "Not modified since the ETag or date the request names (If-None-Match, "
          "If-Modified-Since).",
     416: "The Range asked for is not in the file.",

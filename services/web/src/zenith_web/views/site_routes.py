@@ -3,6 +3,7 @@ map, calendars, sensors): public, server-rendered, read only."""
 
 from __future__ import annotations
 
+from zenith_web import i18n
 from zenith_web.spec import Access, RouteSpec
 from zenith_web.views import calendar, hub, images, latest, sensorpage, site
 from zenith_web.views.calendar import CalendarQuery
@@ -19,6 +20,9 @@ SITE_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("GET", "/", "home", hub.home, "Home: a hub's cameras (filtered, newest "
               "activity first), or a node's own camera page.", "site", PUBLIC,
               content_type=HTML, query_model=HomeQuery),
+    RouteSpec("GET", "/lang", "language", i18n.set_language, "The language switch: remember "
+              "the language (en, de) in the lang cookie and go back to the page.", "site",
+              PUBLIC, content_type=HTML, query_model=i18n.LanguageQuery, statuses=(303, 400)),
     RouteSpec("GET", "/map", "map", hub.map_page, "The network's cameras on a map.", "site",
               PUBLIC, content_type=HTML),
     RouteSpec("GET", "/map/cameras.json", "map-data", hub.map_json,
