@@ -573,6 +573,9 @@ def test_the_node_component_moves_sensors_to_the_pi_with_its_i2c_bus(rendered) -
     env = {e["name"]: e for e in c["env"]}
     assert env["ZENITH_SENSORS_BACKEND"]["value"] == "hardware"  # real drivers, not simulated
     assert env["ZENITH_SENSORS_DISK_PATH"]["value"] == "/var/lib/zenith/data"
+    hub_env = {e["name"]: e.get("value") for e in h["env"]}
+    assert hub_env["ZENITH_SENSORS_HUB_ALERTS"] == "true"  # every uploading camera's alerts
+    assert env["ZENITH_SENSORS_HUB_ALERTS"]["value"] == "false"  # the camera's own
     assert {k: v for k, v in env.items() if not k.startswith("ZENITH_SENSORS_")} == \
         {e["name"]: e for e in h["env"] if not e["name"].startswith("ZENITH_SENSORS_")}
     # The drivers' default paths are the sysfs the runtime mounts read-only in the

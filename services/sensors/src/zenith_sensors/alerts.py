@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
+
+from pydantic import BaseModel
 
 from zenith.contracts import alerts, sensors
 from zenith.timefmt import utcnow
@@ -33,10 +34,37 @@ DEFAULT_RULES = (
 )
 
 
-@dataclass
-class Tracked:
+class Tracked(BaseModel):
+    """One condition of one rule and sensor (a KV record on a hub)."""
+
     since: datetime | None = None  # condition true since
     alert: alerts.Alert | None = None  # the started alert
+
+
+def step(t: Tracked, camera: str, rule: AlertRule, sensor: str, holds: bool, value: float,
+         message: str, now: datetime, *, wait: bool = True) -> alerts.Alert | None:
+    """Move ``t`` on by one observation; the alert to announce (start or end), if any.
+
+    The condition must hold for ``rule.for_s`` (unless ``wait`` is false)
+    before the start; while it holds nothing more; when it stops the end,
+    with the start's ``id``."""
+    if holds:
+        if t.since is None:
+            t.since = now
+        if t.alert is None and (not wait or (now - t.since).total_seconds() >= rule.for_s):
+            t.alert = alerts.Alert(
+                id=f"{camera}-{rule.name}-{sensor}-{now:%Y%m%dT%H%M%S}",
+                camera=camera, rule=rule.name, kind=rule.kind, state="start",
+                time=now, message=message, value=value)
+            return t.alert
+        return None
+    t.since = None
+    if t.alert is None:
+        return None
+    ended = t.alert.model_copy(update={"state": "end", "time": now, "message": message,
+                                       "value": value})
+    t.alert = None
+    return ended
 
 
 def condition(rule: AlertRule, reading: sensors.Reading) -> tuple[bool, float, str] | None:
@@ -114,26 +142,14 @@ class AlertEngine:
 
     async def _update(self, rule: AlertRule, sensor: str, holds: bool, value: float,
                       message: str, *, now: datetime | None = None, wait: bool = True) -> None:
-        now = now or utcnow()
         t = self.tracked.setdefault((rule.name, sensor), Tracked())
-        if holds:
-            if t.since is None:
-                t.since = now
-            if t.alert is None and (not wait or (now - t.since).total_seconds() >= rule.for_s):
-                t.alert = alerts.Alert(
-                    id=f"{self.camera}-{rule.name}-{sensor}-{now:%Y%m%dT%H%M%S}",
-                    camera=self.camera, rule=rule.name, kind=rule.kind, state="start",
-                    time=now, message=message, value=value)
-                await self._send(t.alert)
-        else:
-            t.since = None
-            if t.alert is not None:
-                ended = t.alert.model_copy(update={"state": "end", "time": now,
-                                                   "message": message, "value": value})
-                t.alert = None
-                await self._send(ended)
+        alert = step(t, self.camera, rule, sensor, holds, value, message, now or utcnow(),
+                     wait=wait)
+        if alert is not None:
+            await send(self.deliver, alert)
 
-    async def _send(self, alert: alerts.Alert) -> None:
-        ALERTS.labels(alert.kind, alert.state).inc()
-        log.info("alert %s %s: %s", alert.rule, alert.state, alert.message)
-        await self.deliver(alert)
+
+async def send(deliver: Deliver, alert: alerts.Alert) -> None:
+    ALERTS.labels(alert.kind, alert.state).inc()
+    log.info("alert %s %s %s: %s", alert.camera, alert.rule, alert.state, alert.message)
+    await deliver(alert)

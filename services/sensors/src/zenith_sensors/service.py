@@ -3,7 +3,8 @@
 On a node: a :class:`~.poller.SensorLoop` per sensor, the heater and fan
 :class:`~.controls.Controls`, the :class:`~.alerts.AlertEngine` with its
 channels, optionally the MQTT bridge. Everywhere (node and hub): the
-SeriesStore writer and the series endpoint.
+SeriesStore writer and the series endpoint. On a hub (``sensors_hub_alerts``)
+also :class:`~.hub.HubAlerts`, the alerts of every uploading camera.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from zenith_sensors.channels import Channels
 from zenith_sensors.config import SensorSpec
 from zenith_sensors.controls import Controls
 from zenith_sensors.endpoints import serve_node, serve_series
+from zenith_sensors.hub import HubAlerts
 from zenith_sensors.mqtt import MqttBridge
 from zenith_sensors.poller import SensorLoop, emit
 from zenith_sensors.settings import SensorsSettings
@@ -64,6 +66,7 @@ class SensorsNode:
     channels: Channels | None = None
     store: StoreWriter | None = None
     mqtt: MqttBridge | None = None
+    hub: HubAlerts | None = None
     latest: dict[str, sensors.Reading] = field(default_factory=dict)
 
     def current(self) -> list[sensors.Reading]:
@@ -95,10 +98,13 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
     fans = s.sensors_fans if s.sensors_fans is not None else \
         (list(demo.FANS) if simulated else [])
     rules = s.sensors_alerts if s.sensors_alerts is not None else list(DEFAULT_RULES)
+    # On a hub the network service says when a camera (this one too) stops uploading.
+    local_rules = [r for r in rules if r.kind != "camera_offline"] if s.sensors_hub_alerts \
+        else rules
 
     channels = Channels(s, ctx.js)
     ctx.stack.push_async_callback(channels.close)
-    engine = AlertEngine(camera, rules, channels.deliver)
+    engine = AlertEngine(camera, local_rules, channels.deliver)
     node.channels, node.alerts = channels, engine
 
     async def local(reading: sensors.Reading) -> None:
@@ -113,8 +119,9 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
     async def publish_local(reading: sensors.Reading) -> None:
         await emit(ctx.js, reading, local)
 
-    overrides: Records[sensors.Override] = Records(
-        await bucket(ctx.nc, "zenith-sensors"), sensors.Override, prefix=f"{camera}.override.")
+    kv = await bucket(ctx.nc, "zenith-sensors")
+    overrides: Records[sensors.Override] = Records(kv, sensors.Override,
+                                                   prefix=f"{camera}.override.")
     controls = Controls(heaters, fans, camera, ctx.bus, publish_local, overrides,
                         night if simulated else None)
     node.controls = controls
@@ -131,6 +138,12 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
         channels.mqtt = node.mqtt.on_alert
         node.mqtt.start()
         ctx.stack.push_async_callback(node.mqtt.stop)
+
+    if s.sensors_hub_alerts:
+        node.hub = HubAlerts(ctx.js, kv, rules, channels.deliver, camera,
+                             s.sensors_hub_alerts_max_age_s)
+        await node.hub.start()
+        ctx.stack.push_async_callback(node.hub.stop)
 
     if s.sensors_store:
         node.store = StoreWriter(ctx.js, series, s.sensors_store_batch)

@@ -47,6 +47,13 @@ class SensorsSettings(Settings):
     sensors_control_interval_s: float = Field(
         30, gt=0, description="Heater and fan rules are also evaluated this often.")
     # alerts
+    sensors_hub_alerts: bool = Field(
+        False, description="On a hub: alerts for every uploading camera too (offline from the "
+        "network service's status, dew, humidity, disk and sky from uploaded readings); "
+        "this service's own camera then has no offline rule of its own.")
+    sensors_hub_alerts_max_age_s: float = Field(
+        3600, gt=0, description="On a hub, uploaded readings older than this are not judged "
+        "(a node catching up).")
     sensors_webhook_urls: list[str] = Field(default_factory=list,
                                             description="Alerts are POSTed here as JSON.")
     sensors_webhook_attempts: int = Field(5, ge=1, le=20, description="Tries per webhook.")
