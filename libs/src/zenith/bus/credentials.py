@@ -60,7 +60,8 @@ CALLS: dict[str, tuple[str, ...]] = {
                  "network.camera-list", "network.camera-get",  # nights by the camera's site
                  "network.highlights-referenced"),
     "sensors": ("gpio.pwm-set", "gpio.digital-set", "capture.start", "capture.stop"),
-    "network": ("auth.user-list", "auth.camera-key-check"),
+    "network": ("auth.user-list", "auth.camera-key-check", "auth.user-add", "auth.user-remove",
+                "auth.camera-key-issue"),
     "capture": ("network.camera-get",),  # a hub files uploaded frames by the camera's site
 }
 

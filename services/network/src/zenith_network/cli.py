@@ -31,6 +31,9 @@ _PRECISIONS = ("exact", "1km", "10km", "hidden")
 def register(subparsers: Any) -> None:
     _register_camera(subparsers)
     _register_owner(subparsers)
+    from zenith_network.join_cli import register as register_join
+
+    register_join(subparsers, _command)
     uplink = subparsers.add_parser("uplink", help="this node's uplink to its hub")
     sub = uplink.add_subparsers(dest="uplink_command", required=True, metavar="ACTION")
     p = sub.add_parser("status", help="queued, sent and dropped items; last success and error")

@@ -12,8 +12,12 @@ from zenith.contracts.base import Empty
 from zenith.contracts.network import UPLINK_STATUS, UplinkStatus
 from zenith.runner import ServiceContext, run
 from zenith.storage.factory import open_blobs, open_metadata
+from zenith_network.admin_endpoints import AdminEndpoints, NetworkConfigStore
+from zenith_network.audit import AuditLog
 from zenith_network.endpoints import NetworkEndpoints
 from zenith_network.highlights import Highlights
+from zenith_network.joins import Joins, address_secret
+from zenith_network.mail import Mailer
 from zenith_network.registry import Registry
 from zenith_network.settings import NetworkSettings
 from zenith_network.status import StatusTracker, open_frames_consumer
@@ -35,6 +39,12 @@ async def serve(ctx: ServiceContext[NetworkSettings]) -> None:
     svc = await BusService.start(ctx.nc, "network", "Cameras, owners, status and highlights")
     ctx.stack.push_async_callback(svc.stop)
     await NetworkEndpoints(registry, highlights, ctx.js, ctx.bus).serve(svc)
+    audit = AuditLog(store)
+    await audit.setup()
+    joins = Joins(store, registry, ctx.bus, audit, Mailer(settings), settings,
+                  address_secret(settings.data_dir))
+    await joins.setup()
+    await AdminEndpoints(joins, audit, NetworkConfigStore(store)).serve(svc)
     uplink = None
     if settings.network_hub_url:
         uplink = Uplink(settings, ctx.js, open_blobs(settings))

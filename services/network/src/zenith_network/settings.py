@@ -17,6 +17,20 @@ class NetworkSettings(Settings):
         "ZEN", pattern=r"^[A-Z]{1,6}$",
         description="Prefix of generated display codes (ZEN001, ZEN002, ...).")
 
+    # joining the network, and mail to people who asked
+    network_join_max_per_address: int = Field(
+        3, ge=1, le=1000, description="Join requests one address may send per window.")
+    network_join_window_s: float = Field(
+        3600.0, gt=0, description="The window of the join limit, s.")
+    network_public_url: str = Field(
+        "", description="The hub's public URL, named in mail (https://hub.example.org).")
+    network_smtp_host: str = Field("", description="SMTP server for join mail; empty: none.")
+    network_smtp_port: int = Field(587, ge=1, le=65535)
+    network_smtp_starttls: bool = Field(True, description="STARTTLS after connecting.")
+    network_smtp_username: str = ""
+    network_smtp_password: SecretStr | None = None
+    network_smtp_from: str = Field("zenith@localhost", description="Sender of join mail.")
+
     # the uplink: on a node that belongs to a hub
     network_hub_url: str = Field(
         "", description="The hub's base URL (https://hub.example.org); empty: no uplink.")

@@ -37,6 +37,7 @@ from zenith_web.views import darks as darks_views
 from zenith_web.views import focuser as focuser_views
 from zenith_web.views import gpio as gpio_views
 from zenith_web.views import health, meta, pages
+from zenith_web.views.admin_routes import ADMIN_ROUTES, JOIN_ROUTES
 from zenith_web.views.ingest_routes import INGEST_ROUTES
 from zenith_web.views.site_routes import SITE_ROUTES
 
@@ -159,6 +160,8 @@ ROUTES: tuple[RouteSpec, ...] = (
               "sensors", endpoint=sensors.SERIES),
     *INGEST_ROUTES,
     *SITE_ROUTES,
+    *JOIN_ROUTES,
+    *ADMIN_ROUTES,
 )
 
 
