@@ -12,6 +12,7 @@ import pytest
 from zenith.contracts import capture, focuser, frames, sensors
 from zenith.errors import BadRequest, TooManyRequests
 from zenith.imaging import decode_image
+from zenith.runner import service_context
 from zenith.storage.factory import open_from_settings
 from zenith.timefmt import from_iso, utcnow
 
@@ -28,15 +29,36 @@ async def _collect(nc, subject):
     return got, sub
 
 
+def _sensors_service(settings):
+    """The real sensors service on capture's data folder: the SeriesStore's one writer."""
+    from zenith_sensors.main import serve
+    from zenith_sensors.settings import SensorsSettings
+
+    return service_context("sensors", SensorsSettings(
+        camera=CAMERA, nats_url=settings.nats_url, data_dir=settings.data_dir,
+        sensors_backend="simulated", sensors_devices=[], sensors_heaters=[], sensors_fans=[],
+        sensors_alerts=[]), serve)
+
+
 async def test_a_night_run_saves_frames_thumbnails_index_events_and_sky_series(make_settings, nc):
     settings = make_settings()
     frame_msgs, _ = await _collect(nc, frames.FRAME_CAPTURED.subject_for(camera=CAMERA))
     readings, _ = await _collect(nc, sensors.SENSOR_READING.wildcard(camera=CAMERA))
-    async with running_capture(settings) as (_, app):
-        await eventually(lambda: app.loop.frames >= 8)
-        await app.loop.stop()
     metadata, series, blobs = await open_from_settings(settings)
+
+    async def sky_rows(count):
+        rows = await series.query(sensors.SKY_SENSOR, ["mean", "stars", "sqm", "exposure_s"],
+                                  start=NIGHT, end=NIGHT + timedelta(days=1),
+                                  tags={"camera": CAMERA})
+        return rows if len(rows) == count else None
+
     try:
+        async with _sensors_service(settings), running_capture(settings) as (_, app):
+            await eventually(lambda: app.loop.frames >= 8)
+            await app.loop.stop()
+            count = len(await metadata.find("frames", {"camera": CAMERA}))
+            # capture publishes the sky metrics; the sensors service writes them
+            rows = await eventually(lambda: sky_rows(count))
         docs = await metadata.find("frames", {"camera": CAMERA}, sort=[("taken_at", 1)])
         assert len(docs) >= 8
         events = [frames.FrameCaptured.model_validate_json(m.data) for m in frame_msgs]
@@ -59,9 +81,6 @@ async def test_a_night_run_saves_frames_thumbnails_index_events_and_sky_series(m
         assert m["mean"] == pytest.approx(settings.capture_night_target_brightness, rel=0.25)
         assert m["stars"] > 50
         assert m["sqm"] == pytest.approx(21.0, abs=0.5) and m["cloud_cover"] <= 0.2
-        rows = await series.query(sensors.SKY_SENSOR, ["mean", "stars", "sqm", "exposure_s"],
-                                  start=NIGHT, end=NIGHT + timedelta(days=1),
-                                  tags={"camera": CAMERA})
         assert len(rows) == len(docs)
         assert all(r.values["exposure_s"] and r.values["stars"] for r in rows)
         sky = [sensors.Reading.model_validate_json(r.data) for r in readings]

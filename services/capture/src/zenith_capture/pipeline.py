@@ -9,10 +9,11 @@ metrics and the 8-bit picture (16-bit data scaled by its real depth) for
 the JPEG and the thumbnail. :meth:`FrameProcessor.save` then writes, in
 this order: the JPEG and thumbnail to the BlobStore
 (``frames.frame_key``, ``frames.frame_thumb_key``), the index document
-(``frames.FrameDoc``) through the :class:`FrameIndex`, the sky metrics to the
-SeriesStore (measurement ``sky``), and finally the events
-``frames.FRAME_CAPTURED`` (``Nats-Msg-Id`` = frame id) and
-``sensors.SENSOR_READING``.
+(``frames.FrameDoc``) through the :class:`FrameIndex`, and finally the events
+``frames.FRAME_CAPTURED`` (``Nats-Msg-Id`` = frame id) and the sky metrics
+as ``sensors.SENSOR_READING`` (sensor ``sky``). The sensors service, owner
+of the SeriesStore, writes that reading as every other (measurement ``sky``);
+capture writes no series itself.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from zenith.imaging.decode import Image, image_from_array
 from zenith.imaging.encode import encode_jpeg, make_thumbnail
 from zenith.imaging.stretch import to_display
 from zenith.storage.blob import BlobStore
-from zenith.storage.series import Point, SeriesStore
 from zenith.timefmt import utcnow
 from zenith_capture.backends.base import RawFrame
 from zenith_capture.darks import DarkLibrary
@@ -64,7 +64,7 @@ class FrameContext:
 
 class FrameProcessor:
     def __init__(self, settings: CaptureSettings, driver_name: str, meter: SkyMeter,
-                 index: FrameIndex, series: SeriesStore, blobs: BlobStore,
+                 index: FrameIndex, blobs: BlobStore,
                  js: JetStreamContext, darks: DarkLibrary | None = None,
                  meteors: MeteorSearch | None = None) -> None:
         self.settings = settings
@@ -74,7 +74,6 @@ class FrameProcessor:
         self.driver_name = driver_name
         self.meter = meter
         self.index = index
-        self.series = series
         self.blobs = blobs
         self.js = js
 
@@ -121,7 +120,6 @@ class FrameProcessor:
             fields["exposure_s"] = raw.exposure_s
             fields["gain"] = raw.gain
         tags = {"camera": camera}
-        await self.series.write([Point(sensors.SKY_SENSOR, raw.taken_at, fields, tags)])
         event = frames.FrameCaptured(
             camera=camera, frame_id=frame_id, taken_at=raw.taken_at, night=ctx.night,
             is_night=ctx.is_night, key=key, thumb_key=thumb_key, width=image.width,

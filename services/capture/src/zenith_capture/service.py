@@ -20,7 +20,7 @@ from zenith.bus.service import BusService, Call, Handler
 from zenith.contracts import capture
 from zenith.contracts.base import Empty
 from zenith.runner import ServiceContext
-from zenith.storage.factory import open_from_settings
+from zenith.storage.factory import open_blobs, open_metadata
 from zenith.timefmt import to_iso
 from zenith_capture.backends import driver_class
 from zenith_capture.backends.base import CameraDriver, DriverContext
@@ -72,9 +72,10 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
     settings = ctx.settings
     camera = settings.camera
     cls = driver_class(settings.capture_driver)
-    metadata, series, blobs = await open_from_settings(settings)
-    ctx.stack.push_async_callback(series.close)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    metadata = await open_metadata(settings.resolved_metadata_url)
     ctx.stack.push_async_callback(metadata.close)
+    blobs = open_blobs(settings)
     index = FrameIndex(metadata, blobs, camera)
     await index.setup()
     kv = await bucket(ctx.nc, "zenith-capture")
@@ -110,8 +111,8 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
     if settings.capture_meteors:
         meteors = MeteorSearch(settings, metadata, blobs)
         await meteors.setup()
-    processor = FrameProcessor(settings, settings.capture_driver, meter, index, series,
-                               blobs, ctx.js, darks, meteors)
+    processor = FrameProcessor(settings, settings.capture_driver, meter, index, blobs,
+                               ctx.js, darks, meteors)
 
     async def publish_status(status: capture.Status) -> None:
         await try_publish(ctx.js, capture.STATUS_EVENT, status, camera=camera)

@@ -39,9 +39,8 @@ from zenith.imaging.decode import image_from_array
 from zenith.imaging.encode import encode_jpeg, make_thumbnail
 from zenith.runner import ServiceContext
 from zenith.storage.blob import BlobStore
-from zenith.storage.factory import open_from_settings
+from zenith.storage.factory import open_blobs, open_metadata
 from zenith.storage.metadata import MetadataStore
-from zenith.storage.series import Point, SeriesStore
 from zenith.timefmt import utcnow
 from zenith_capture.astro import Site, is_night, night_of, sun_altitude
 from zenith_capture.frames_index import FrameIndex, serve_index
@@ -78,11 +77,10 @@ async def open_uploads_consumer(js: JetStreamContext) -> JetStreamContext.PullSu
 
 
 class UploadIndexer:
-    def __init__(self, settings: CaptureSettings, meta: MetadataStore, series: SeriesStore,
-                 blobs: BlobStore, js: JetStreamContext, bus: BusClient) -> None:
+    def __init__(self, settings: CaptureSettings, meta: MetadataStore, blobs: BlobStore,
+                 js: JetStreamContext, bus: BusClient) -> None:
         self.settings = settings
         self.meta = meta
-        self.series = series
         self.blobs = blobs
         self.js = js
         self.bus = bus
@@ -155,7 +153,6 @@ class UploadIndexer:
             if await self.meta.get(FRAMES_INDEX.name, upload.upload_id) is not None:
                 return None  # another replica indexed it meanwhile
             raise exc
-        await self.series.write([Point(sensors.SKY_SENSOR, taken, fields, {"camera": camera})])
         m = metrics
         event = frames.FrameCaptured(
             camera=camera, frame_id=upload.upload_id, taken_at=taken, night=night_date,
@@ -183,12 +180,13 @@ class UploadIndexer:
 
 async def start_uploads(ctx: ServiceContext[CaptureSettings]) -> UploadIndexer:
     """The hub's part of capture: the frames index of uploads, no camera loop."""
-    meta, series, blobs = await open_from_settings(ctx.settings)
-    ctx.stack.push_async_callback(series.close)
+    ctx.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    meta = await open_metadata(ctx.settings.resolved_metadata_url)
     ctx.stack.push_async_callback(meta.close)
+    blobs = open_blobs(ctx.settings)
     for fields in FRAMES_INDEX.indexes:
         await meta.ensure_index(FRAMES_INDEX.name, list(fields))
-    indexer = UploadIndexer(ctx.settings, meta, series, blobs, ctx.js, ctx.bus)
+    indexer = UploadIndexer(ctx.settings, meta, blobs, ctx.js, ctx.bus)
     # the frames index of every uploading camera, on the bus (and answering pings)
     svc = await BusService.start(ctx.nc, "capture", "Frames uploaded to the hub: the index")
     ctx.stack.push_async_callback(svc.stop)
