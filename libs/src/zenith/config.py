@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from zenith.errors import ConfigError
 from zenith.ids import CameraId
@@ -27,6 +27,8 @@ ENV_PREFIX = "ZENITH_"
 CONFIG_ENV = "ZENITH_CONFIG"
 
 S = TypeVar("S", bound="Settings")
+
+NATS_SCHEMES = ("nats", "tls")
 
 
 class Settings(BaseModel):
@@ -37,7 +39,8 @@ class Settings(BaseModel):
     camera: CameraId = Field("demo", description="This node's camera id (a slug).")
     site_name: str = Field("Zenith", description="Name shown on pages.")
     nats_url: str = Field("nats://127.0.0.1:4222",
-                          description="NATS server URL(s), comma-separated.")
+                          description="NATS server URL(s), comma-separated; nats:// or "
+                          "tls:// (TCP; the WebSocket transport is not used).")
     nats_credentials: Path | None = Field(
         None, description="This process's bus credentials: a JSON file with user and "
         "password (a NATS CLI context file; `zenith dev` writes them, mode 0600).")
@@ -64,12 +67,22 @@ class Settings(BaseModel):
     jetstream_replicas: int = Field(1, ge=1, le=5, description=(
         "Replicas of each JetStream stream and KV bucket (3 on a 3-node NATS cluster)."))
 
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_over_tcp(cls, value: str) -> str:
+        for one in value.split(","):
+            split = urlsplit(one.strip())
+            if split.scheme not in NATS_SCHEMES or not split.hostname:
+                raise ValueError(f"{redact_url(one.strip())!r} is not a nats:// or tls:// URL "
+                                 "(Zenith speaks NATS over TCP, not WebSocket)")
+        return value
+
     def bus_credential(self, person: bool = False) -> tuple[str, str] | None:
         """(user, password) for NATS from the credentials file or the settings.
 
         ``person``: a command a person runs (``zenith user``) falls back on
         the admin credentials ``zenith dev`` wrote under ``data_dir``."""
-        from zenith.bus.credentials import CONTEXT_FILE, credentials_dir, read_credentials
+        from zenith.bus.credential_files import CONTEXT_FILE, credentials_dir, read_credentials
 
         path = self.nats_credentials
         if path is None and not self.nats_user and person:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import zenith.contracts as contracts
-from zenith.contracts.base import COLLECTIONS
+from zenith.contracts import COLLECTIONS
 from zenith.contracts.services import service_names
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -27,26 +27,22 @@ a service is given its file by ``ZENITH_NATS_CREDENTIALS``.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import pkgutil
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 import zenith.contracts
-from zenith.contracts import ENDPOINTS, EVENTS
+from zenith.bus.credential_files import CONTEXT_FILE, Credential, credentials_dir, read_credentials
 from zenith.contracts.services import service_names
 from zenith.contracts.streams import BUCKETS, STREAMS
-from zenith.errors import ConfigError
 
-for _module in pkgutil.iter_modules(zenith.contracts.__path__):  # every declaration counts
-    importlib.import_module(f"zenith.contracts.{_module.name}")
+zenith.contracts.load_all()  # every declaration counts
+ENDPOINTS, EVENTS = zenith.contracts.ENDPOINTS, zenith.contracts.EVENTS
 
 ADMIN = "zenith-admin"
 CONF_FILE = "auth.conf"
-CONTEXT_FILE = "zenith.json"
 
 # Who emits each event: declared with the event (``Event.publishers``).
 PUBLISHERS: dict[str, tuple[str, ...]] = {name: ev.publishers for name, ev in EVENTS.items()}
@@ -86,20 +82,6 @@ JS = "$JS.API"
 class Permissions:
     publish: tuple[str, ...]
     subscribe: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Credential:
-    user: str
-    password: str
-
-    def __repr__(self) -> str:  # never print a password
-        return f"Credential(user={self.user!r}, password='***')"
-
-
-def credentials_dir(data_dir: Path) -> Path:
-    """Where ``zenith dev`` keeps the bus credentials: ``<data_dir>/secrets/nats``."""
-    return data_dir / "secrets" / "nats"
 
 
 def user_of(service: str) -> str:
@@ -240,21 +222,10 @@ def ensure_credentials(directory: Path, url: str,
     return creds
 
 
-def read_credentials(path: Path) -> Credential:
-    """User and password from a credentials (NATS context) file."""
-    try:
-        data = json.loads(path.read_text())
-        return Credential(str(data["user"]), str(data["password"]))
-    except FileNotFoundError:
-        raise ConfigError(f"ZENITH_NATS_CREDENTIALS: {path} does not exist") from None
-    except (ValueError, KeyError, TypeError, OSError):
-        raise ConfigError(f"ZENITH_NATS_CREDENTIALS: {path} is not a credentials file "
-                          "(JSON with user and password)") from None
-
-
 __all__ = [
     "ADMIN",
     "CALLS",
+    "CONTEXT_FILE",
     "PUBLISHERS",
     "Credential",
     "Permissions",

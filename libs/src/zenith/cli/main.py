@@ -9,10 +9,12 @@ so this package never imports a service.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
+from typing import Any
 
 SERVICE_GROUP = "zenith.services"
 COMMAND_GROUP = "zenith.commands"
@@ -94,15 +96,40 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs", help="output folder (default: docs)")
     p.set_defaults(func=_cmd_catalogue)
 
-    plugins = list(entry_points(group=COMMAND_GROUP))
-    if command in {ep.name for ep in plugins}:
-        plugins = [ep for ep in plugins if ep.name == command]
-    for ep in plugins:
-        try:
-            ep.load()(sub)
-        except Exception as exc:  # a broken plugin must not break the CLI
-            logging.getLogger("zenith.cli").warning("command %s not loaded: %s", ep.name, exc)
+    if not _load_service_commands(sub, command):
+        plugins = list(entry_points(group=COMMAND_GROUP))
+        if command in {ep.name for ep in plugins}:
+            plugins = [ep for ep in plugins if ep.name == command]
+        for ep in plugins:
+            try:
+                ep.load()(sub)
+            except Exception as exc:  # a broken plugin must not break the CLI
+                logging.getLogger("zenith.cli").warning("command %s not loaded: %s", ep.name,
+                                                        exc)
     return parser
+
+
+def _load_service_commands(sub: Any, command: str | None) -> bool:
+    """``zenith <service> ...``: the service's own ``zenith_<service>.cli``,
+    found by its name without scanning every installed package's entry
+    points (a tenth of a second of a short command). False when ``command``
+    is not an installed service's."""
+    from zenith.contracts.services import service_names
+
+    if command not in service_names():
+        return False
+    name = f"zenith_{command}.cli"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            return False  # the service is not installed here
+        raise
+    register = getattr(module, "register", None)
+    if register is None:
+        return False
+    register(sub)
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,7 +44,8 @@ class Message(BaseModel):
     """Base of every bus message: unknown fields are refused, and a boolean is
     never taken for a number (``{"duty": false}`` is not ``0``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # built on first use: a process builds only the models it speaks
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -179,6 +180,6 @@ class Document(BaseModel):
     """Base of stored documents: ``id`` is stored as ``_id``; fields added by
     a newer version of the owner are ignored by an older reader."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     id: str = Field(alias="_id")

@@ -106,7 +106,6 @@ async def _render(settings: ProductsSettings, args: argparse.Namespace,
     from zenith.ids import new_id
     from zenith.storage.factory import open_blobs, open_metadata
     from zenith_products.config import NightConfig
-    from zenith_products.publisher import Publisher
     from zenith_products.render import Progress, night_frames, render_docs
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -131,6 +130,8 @@ async def _render(settings: ProductsSettings, args: argparse.Namespace,
             render_docs, args.camera, args.night, docs, NightConfig.from_settings(settings),
             blobs, kinds=kinds, longterm=kinds == KINDS, workers=args.workers,
             progress=progress)
+        from zenith_products.publisher import Publisher  # after the decode: it brings metrics
+
         publisher = Publisher(meta, None if args.no_announce else nc.jetstream())
         await publisher.ensure_indexes()
         await publisher.publish(args.camera, list(result.artifacts),
