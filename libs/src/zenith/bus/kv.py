@@ -5,7 +5,8 @@ one bucket. A record that cannot be read (not JSON, not the model) is
 logged and treated as absent, so one damaged key never stops a service
 from starting; a record that cannot be written raises
 :class:`~zenith.errors.Unavailable`, so the caller can undo the change it
-was about to save.
+was about to save. :func:`read_entry` and :func:`swap_json` are the
+compare-and-set pair for records several replicas update at once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 from typing import Any, Generic, TypeVar
 
 from nats.errors import Error as NatsError
-from nats.js.errors import KeyNotFoundError, NotFoundError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel, ValidationError
 
@@ -63,6 +64,46 @@ async def delete_key(kv: KeyValue, key: str) -> None:
         await kv.delete(key)
     except (NatsError, TimeoutError) as exc:
         raise Unavailable(f"could not delete {key} in {_name(kv)}: "
+                          f"{exc or type(exc).__name__}", code="storage_unavailable") from exc
+
+
+async def read_entry(kv: KeyValue, key: str) -> tuple[dict[str, Any] | None, int | None]:
+    """The JSON object under ``key`` and its revision, for :func:`swap_json`.
+
+    A missing key is ``(None, None)``; an unreadable one ``(None, revision)``,
+    so a swap can still replace it."""
+    try:
+        entry = await kv.get(key)
+    except (KeyNotFoundError, NotFoundError):
+        return None, None
+    except (NatsError, TimeoutError) as exc:
+        raise Unavailable(f"could not read {key} in {_name(kv)}: "
+                          f"{exc or type(exc).__name__}", code="storage_unavailable") from exc
+    revision = int(entry.revision) if entry.revision is not None else None
+    try:
+        value = json.loads(entry.value) if entry.value else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        value = None
+    if not isinstance(value, dict):
+        log.warning("ignoring %s/%s: not a JSON object", _name(kv), key)
+        return None, revision
+    return value, revision
+
+
+async def swap_json(kv: KeyValue, key: str, value: dict[str, Any],
+                    revision: int | None) -> int | None:
+    """Compare and set: store ``value`` only if ``key`` is still at ``revision``
+    (``None``: only if the key does not exist). Returns the new revision, or None
+    when another writer came first (read again and retry)."""
+    data = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+    try:
+        if revision is None:
+            return int(await kv.create(key, data))
+        return int(await kv.update(key, data, last=revision))
+    except KeyWrongLastSequenceError:
+        return None
+    except (NatsError, TimeoutError) as exc:
+        raise Unavailable(f"could not save {key} in {_name(kv)}: "
                           f"{exc or type(exc).__name__}", code="storage_unavailable") from exc
 
 

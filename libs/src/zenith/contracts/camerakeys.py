@@ -28,6 +28,10 @@ from zenith.ids import CameraId
 KEY_PREFIX = "zk_"
 TOKEN_PREFIX = "zt_"
 SECRET_KV_KEY = "camerakeys.hmac"  # KV key (AUTH_BUCKET) of the server secret, if not a setting
+RATE_BUCKET = "zenith-ratelimits"  # KV bucket of the camera key rate-limit counters
+RATE_WINDOW_S = 60.0  # every camera key limit counts over one minute
+RATE_TTL_S = 2 * RATE_WINDOW_S  # a counter no one hit for this long is gone
+RATE_PREFIX = {"key": "key.", "ip": "ip.", "failures": "fail."}  # + a hash of key id/address
 
 
 class CameraKey(Message):

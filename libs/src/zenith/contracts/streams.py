@@ -62,4 +62,7 @@ BUCKETS: tuple[BucketSpec, ...] = (
                readers=("web",)),
     BucketSpec("zenith-sensors", "Heater and fan overrides with their expiry, per camera.",
                "sensors"),
+    BucketSpec("zenith-ratelimits", "Camera key rate-limit counters per key and per client "
+               "address (hashed), shared by every auth replica; a counter expires two "
+               "minutes after its last hit.", "auth", ttl_s=120.0),
 )

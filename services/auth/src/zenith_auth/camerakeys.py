@@ -19,8 +19,9 @@ The server secret is a file (``auth_camera_key_secret_file``, default
 hub every replica mounts the same Secret. It never enters a stream or a
 bucket.
 
-Rate limits (:class:`~zenith_auth.windows.Windows`, per replica): checks per
-key and per address, and failed checks per address, each over a minute.
+Rate limits (:class:`~zenith_auth.windows.Windows`, in the KV bucket
+``c.RATE_BUCKET``, shared by every replica): checks per key and per address,
+and failed checks per address, each over a minute.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from nats.js.kv import KeyValue
 
 from zenith.contracts import camerakeys as c
 from zenith.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
@@ -80,14 +83,16 @@ def _invalid() -> Unauthorized:
 
 
 class CameraKeys:
-    def __init__(self, store: MetadataStore, secret: bytes, *, grace_s: int,
-                 per_key_per_min: int, per_ip_per_min: int, failures_per_ip: int) -> None:
+    def __init__(self, store: MetadataStore, secret: bytes, limits: KeyValue, *,
+                 grace_s: int, per_key_per_min: int, per_ip_per_min: int,
+                 failures_per_ip: int) -> None:
         self.store = store
         self._secret = secret
         self.grace_s = grace_s
-        self.per_key = Windows(60.0, per_key_per_min)
-        self.per_ip = Windows(60.0, per_ip_per_min)
-        self.failures = Windows(60.0, failures_per_ip)
+        window = c.RATE_WINDOW_S
+        self.per_key = Windows(limits, c.RATE_PREFIX["key"], window, per_key_per_min)
+        self.per_ip = Windows(limits, c.RATE_PREFIX["ip"], window, per_ip_per_min)
+        self.failures = Windows(limits, c.RATE_PREFIX["failures"], window, failures_per_ip)
 
     async def setup(self) -> None:
         await self.store.ensure_index(COLLECTION, ["camera"])
@@ -121,15 +126,16 @@ class CameraKeys:
     async def check(self, body: c.KeyCheck) -> c.KeyVerdict:
         address = client_key(body.client_ip) if body.client_ip else None
         if address is not None:
-            self._limit(self.failures.peek(address), "too many invalid keys from this address")
-            self._limit(self.per_ip.hit(address), "too many uploads from this address")
+            self._limit(await self.failures.peek(address),
+                        "too many invalid keys from this address")
+            self._limit(await self.per_ip.hit(address), "too many uploads from this address")
         try:
             doc = await self._verify(body.credential, body.kind)
         except Unauthorized:
             if address is not None:
-                self.failures.hit(address)
+                await self.failures.hit(address)
             raise
-        self._limit(self.per_key.hit(doc["_id"]), "too many uploads with this key")
+        self._limit(await self.per_key.hit(doc["_id"]), "too many uploads with this key")
         if body.camera is not None and body.camera != doc["camera"]:
             raise Forbidden("this key belongs to another camera", code="wrong_camera")
         return c.KeyVerdict(camera=doc["camera"], key_id=doc["_id"],

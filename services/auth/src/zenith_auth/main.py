@@ -12,6 +12,7 @@ from nats.js.kv import KeyValue
 from zenith.bus.jetstream import bucket
 from zenith.bus.service import BusService
 from zenith.contracts.auth import AUTH_BUCKET
+from zenith.contracts.camerakeys import RATE_BUCKET
 from zenith.runner import ServiceContext, run
 from zenith.storage.factory import open_metadata
 from zenith_auth.camerakey_endpoints import CameraKeyEndpoints
@@ -72,7 +73,8 @@ async def serve(ctx: ServiceContext[AuthSettings]) -> None:
     await AuthEndpoints(core, signing, kv, settings.auth_access_ttl_s).serve(svc)
     camera_keys = CameraKeys(
         store, load_or_create_secret(settings.resolved_camera_key_secret_file),
-        grace_s=settings.auth_camera_key_grace_s, per_key_per_min=settings.auth_camera_key_per_min,
+        await bucket(ctx.nc, RATE_BUCKET), grace_s=settings.auth_camera_key_grace_s,
+        per_key_per_min=settings.auth_camera_key_per_min,
         per_ip_per_min=settings.auth_camera_ip_per_min,
         failures_per_ip=settings.auth_camera_ip_failures_per_min)
     await camera_keys.setup()
