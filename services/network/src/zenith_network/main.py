@@ -18,6 +18,7 @@ from zenith_network.endpoints import NetworkEndpoints
 from zenith_network.highlights import Highlights
 from zenith_network.joins import Joins, address_secret
 from zenith_network.mail import Mailer
+from zenith_network.profiles import Profiles, serve_profiles
 from zenith_network.registry import Registry
 from zenith_network.settings import NetworkSettings
 from zenith_network.status import StatusTracker, open_frames_consumer
@@ -45,6 +46,7 @@ async def serve(ctx: ServiceContext[NetworkSettings]) -> None:
                   address_secret(settings.data_dir))
     await joins.setup()
     await AdminEndpoints(joins, audit, NetworkConfigStore(store)).serve(svc)
+    await serve_profiles(svc, Profiles(store, open_blobs(settings), registry))
     uplink = None
     if settings.network_hub_url:
         uplink = Uplink(settings, ctx.js, open_blobs(settings))

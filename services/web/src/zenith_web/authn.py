@@ -83,6 +83,8 @@ async def _cookie_caller(request: web.Request, spec: RouteSpec, client: Client) 
             form = await request.post()
             value = form.get(session.CSRF_FIELD)
             form_token = value if isinstance(value, str) else None
+        elif spec.form and request.content_type == "multipart/form-data":
+            request[keys.MULTIPART], form_token = await session.multipart_csrf(request)
         session.check_csrf(request, settings, client.via_proxy, form_token)
     token = request.cookies.get(session.SESSION_COOKIE)
     if token:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
-from aiohttp import web
+from aiohttp import MultipartReader, web
 from nats.aio.client import Client as Nats
 
 from zenith.bus.client import BusClient
@@ -33,3 +33,6 @@ CALLER = web.RequestKey("caller", Caller)
 """Who the auth middleware admitted: local, bearer or cookie."""
 RENEWED = web.RequestKey("renewed", TokenPair)
 """A page renewed its session: the middleware sets the new cookies on the answer."""
+MULTIPART = web.RequestKey("multipart", MultipartReader)
+"""A cookie-authenticated multipart form: its reader, past the CSRF field the
+auth middleware checked (the view reads the remaining parts)."""

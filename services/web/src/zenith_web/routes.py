@@ -39,6 +39,7 @@ from zenith_web.views import gpio as gpio_views
 from zenith_web.views import health, meta, pages
 from zenith_web.views.admin_routes import ADMIN_ROUTES, JOIN_ROUTES
 from zenith_web.views.ingest_routes import INGEST_ROUTES
+from zenith_web.views.owner_routes import OWNER_ROUTES
 from zenith_web.views.site_routes import SITE_ROUTES
 
 PUBLIC, PAGE, API, NO_COOKIE = Access.PUBLIC, Access.PAGE, Access.API, Access.NO_COOKIE
@@ -162,6 +163,7 @@ ROUTES: tuple[RouteSpec, ...] = (
     *SITE_ROUTES,
     *JOIN_ROUTES,
     *ADMIN_ROUTES,
+    *OWNER_ROUTES,
 )
 
 

@@ -22,7 +22,7 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import BodyPartReader, MultipartReader, web
 
 from zenith.contracts.auth import TokenPair
 from zenith.errors import Forbidden
@@ -112,6 +112,20 @@ def check_origin(request: web.BaseRequest, settings: WebSettings, behind_proxy: 
     origin = foreign_origin(request, settings, behind_proxy)
     if origin is not None:
         raise Forbidden(f"requests from origin {origin!r} are not allowed", code="bad_origin")
+
+
+async def multipart_csrf(request: web.BaseRequest) -> tuple[MultipartReader, str | None]:
+    """A multipart form's reader, past its first part when that is the CSRF field
+    (whose value comes back): a form with files is checked before any file is read.
+    The page puts the hidden field first; browsers send fields in their order."""
+    reader = await request.multipart()
+    part = await reader.next()
+    if not isinstance(part, BodyPartReader) or part.name != CSRF_FIELD:
+        return reader, None
+    value = await part.read_chunk(512)
+    if not part.at_eof():
+        return reader, None
+    return reader, value.decode("utf-8", errors="replace").strip()
 
 
 def check_csrf(request: web.BaseRequest, settings: WebSettings, behind_proxy: bool,

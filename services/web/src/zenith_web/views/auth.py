@@ -72,8 +72,10 @@ async def login(request: web.Request) -> web.StreamResponse:
         message = "Wrong username or password." if isinstance(exc, Unauthorized) \
             else exc.message
         return _login_page(request, message, str(data.get("username", ""))[:64], exc.status)
-    response = see_other(safe_next(request.query.get("next"))) if from_form \
-        else model_response(pair)
+    target = safe_next(request.query.get("next"))
+    if target == "/" and pair.user.role == "owner":
+        target = str(request.app.router["owner-home"].url_for())  # an owner's profile
+    response = see_other(target) if from_form else model_response(pair)
     if form.session:
         session.start_session(response, pair, settings,
                               secure=session.cookies_secure(request, settings, peer.via_proxy))
