@@ -15,6 +15,7 @@ from zenith.errors import ZenithError
 from zenith_web import keys, session
 from zenith_web.authn import authenticate
 from zenith_web.httperrors import from_http, from_zenith, json_error
+from zenith_web.i18n import _
 from zenith_web.metrics import AUTH_REFUSED, HTTP_REQUESTS, HTTP_SECONDS
 from zenith_web.peer import client_of
 from zenith_web.protocol import SERVER
@@ -77,8 +78,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         if _wants_html(request) and exc.status in (404, 405):
-            return _html_error(request, exc.status, "Not found" if exc.status == 404 else
-                               "Not allowed", f"Nothing at {request.path}.")
+            return _html_error(request, exc.status, _("Not found") if exc.status == 404 else
+                               _("Not allowed"), _("Nothing at %(path)s.") % {
+                                   "path": request.path})
         return from_http(exc, request.path)
     except ZenithError as exc:
         status = exc.status

@@ -10,7 +10,8 @@ import jinja2
 from aiohttp import web
 
 import zenith
-from zenith_web import keys
+from zenith_web import keys, labels
+from zenith_web.i18n import _
 
 HERE = Path(__file__).parent
 TEMPLATE_DIR = HERE / "templates"
@@ -34,7 +35,9 @@ def make_environment(app: web.Application) -> jinja2.Environment:
     def static(path: str) -> str:
         return str(app.router["static"].url_for(filename=path))
 
-    env.globals.update(url_for=url_for, static=static, version=zenith.__version__)
+    env.globals.update(url_for=url_for, static=static, version=zenith.__version__,
+                       kind_label=labels.kind_label, state_label=labels.state_label,
+                       js_texts=labels.js_texts)
     env.filters.update(when=format_when, duration=format_duration, number=format_number,
                        exposure=format_exposure)
     return env
@@ -42,7 +45,7 @@ def make_environment(app: web.Application) -> jinja2.Environment:
 
 def format_when(value: datetime | None) -> str:
     if value is None:
-        return "never"
+        return _("never")
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 

@@ -12,8 +12,9 @@
   function show(i) {
     index = (i + links.length) % links.length;
     img.src = links[index].href;
-    img.alt = "Frame at " + links[index].dataset.time;
-    time.textContent = `${links[index].dataset.time} · ${index + 1} of ${links.length}`;
+    img.alt = window.zenithText("frame_at", {time: links[index].dataset.time});
+    time.textContent = `${links[index].dataset.time} · ` +
+      window.zenithText("n_of_m", {index: index + 1, total: links.length});
     box.hidden = false;
   }
   links.forEach((link, i) => link.addEventListener("click", (event) => {

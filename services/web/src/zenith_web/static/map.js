@@ -28,7 +28,7 @@
     const link = document.createElement("a");
     link.href = cam.url; link.textContent = cam.name;
     const info = document.createElement("span");
-    info.textContent = ` ${cam.code} · ${cam.online ? "online" : "offline"}`;
+    info.textContent = ` ${cam.code} · ${window.zenithText(cam.online ? "online" : "offline")}`;
     popup.append(img, link, info);
     marker.bindPopup(popup);
     points.push([cam.latitude, cam.longitude]);

@@ -2,20 +2,30 @@
  * Every page works without this script; it only keeps things current. */
 "use strict";
 
+/* The page's texts in its language, rendered by the server into <body data-texts>:
+ * zenithText("speed", {rate: "0.5"}) fills the %(rate)s-style placeholders. */
+window.zenithText = (() => {
+  let texts = {};
+  try { texts = JSON.parse(document.body.dataset.texts || "{}"); } catch (e) { texts = {}; }
+  return (key, vars = {}) => String(texts[key] || key)
+    .replace(/%\((\w+)\)[sd]/g, (m, name) => (name in vars ? String(vars[name]) : m));
+})();
+
 (() => {
   const REFRESH_MS = 30000;
+  const t = window.zenithText;
 
   function ago(iso) {
     const seconds = (Date.now() - Date.parse(iso)) / 1000;
     if (!isFinite(seconds)) return "";
-    if (seconds < 60) return "just now";
+    if (seconds < 60) return t("just_now");
     for (const [unit, size] of [["day", 86400], ["hour", 3600], ["minute", 60]]) {
       if (seconds >= size) {
         const n = Math.floor(seconds / size);
-        return `${n} ${unit}${n === 1 ? "" : "s"} ago`;
+        return t(`${unit}_${n === 1 ? "one" : "other"}`, {num: n});
       }
     }
-    return "just now";
+    return t("just_now");
   }
 
   function refreshTimes() {
@@ -41,8 +51,8 @@
       const when = document.querySelector("#live-when time");
       if (when) when.dateTime = live.taken_at;
       const taken = document.getElementById("live-taken");
-      if (taken) taken.textContent = "Taken " + new Date(live.taken_at).toISOString()
-        .replace("T", " ").replace(/\.\d+Z$/, " UTC");
+      if (taken) taken.textContent = t("taken", {time: new Date(live.taken_at).toISOString()
+        .replace("T", " ").replace(/\.\d+Z$/, " UTC")});
       refreshTimes();
     };
     next.src = live.url;
@@ -71,7 +81,7 @@
           done = false;
         }
         if (!done) input.select();
-        result.textContent = done ? "Link copied." : "Select the link and copy it.";
+        result.textContent = done ? t("copied") : t("copy_by_hand");
       });
     }
     if (navigator.share && native) {

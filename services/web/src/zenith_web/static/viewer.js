@@ -20,7 +20,7 @@
       for (const b of controls.querySelectorAll("button[data-rate]")) {
         b.classList.toggle("primary", b === button);
       }
-      rate.textContent = `Speed ${button.dataset.rate}×`;
+      rate.textContent = window.zenithText("speed", {rate: button.dataset.rate});
       if (video.paused) video.play().catch(() => {});
     }
   });

@@ -23,6 +23,8 @@ from zenith.contracts import products
 from zenith.contracts.base import Message
 from zenith.errors import NotFound
 from zenith_web import keys
+from zenith_web.i18n import N_, _, ngettext
+from zenith_web.labels import kind_label, month_title, weekday_names
 from zenith_web.views.site import html_page, not_found
 from zenith_web.views.sitebus import camera_of, list_products, registry
 
@@ -30,10 +32,22 @@ Group = Literal["videos", "keograms", "startrails"]
 KIND_OF: dict[str, str] = {"videos": "timelapse", "keograms": "keogram",
                            "startrails": "startrails"}
 GROUP_OF: dict[str, str] = {v: k for k, v in KIND_OF.items()}
-TITLES = {"videos": "Videos", "keograms": "Keograms", "startrails": "Startrails"}
-QUICK = (("timelapse", "Video"), ("keogram", "Keogram"), ("startrails", "Startrails"))
+TITLES = {"videos": N_("Videos"), "keograms": N_("Keograms"), "startrails": N_("Startrails")}
+QUICK = (("timelapse", N_("Video")), ("keogram", N_("Keogram")),
+         ("startrails", N_("Startrails")))
 MAX_MONTHS = 24
 Month = str  # YYYY-MM
+
+
+def count_text(group: str, n: int) -> str:
+    """A month's count of a group's products: ``3 keograms``."""
+    if group == "videos":
+        text = ngettext("%(num)d video", "%(num)d videos", n)
+    elif group == "keograms":
+        text = ngettext("%(num)d keogram", "%(num)d keograms", n)
+    else:
+        text = ngettext("%(num)d startrails image", "%(num)d startrails images", n)
+    return text % {"num": n}
 
 
 class CalendarQuery(Message):
@@ -57,6 +71,7 @@ class MonthGrid:
     title: str
     weeks: list[list[Day | None]]
     count: int
+    count_text: str
 
 
 def month_add(month: Month, n: int) -> Month:
@@ -88,7 +103,7 @@ async def calendar_page(request: web.Request) -> web.Response:
     try:
         camera = camera_of(request)
         if group not in KIND_OF:
-            raise NotFound(f"no calendar of {group!r}")
+            raise NotFound(_("No calendar of %(group)s.") % {"group": group})
         name = await camera_name(request, camera)
     except NotFound as exc:
         return not_found(request, exc.message)
@@ -126,15 +141,15 @@ async def calendar_page(request: web.Request) -> web.Response:
                 product = have.get(kind)
                 count += product is not None
                 row.append(Day(day=day, night=night, product=product,
-                               others=[(k, label) for k, label in QUICK
+                               others=[(k, _(label)) for k, label in QUICK
                                        if k != kind and k in have]))
             weeks.append(row)
-        grids.append(MonthGrid(month=month, title=date(year, mon, 1).strftime("%B %Y"),
-                               weeks=weeks, count=count))
+        grids.append(MonthGrid(month=month, title=month_title(date(year, mon, 1)),
+                               weeks=weeks, count=count, count_text=count_text(group, count)))
     return html_page(request, "site/calendar.html", "calendar", camera_id=camera,
-                     camera_name=name, group=group, kind=kind, title=TITLES[group],
-                     grids=grids, first=first, last=last, groups=TITLES,
-                     weekdays=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+                     camera_name=name, group=group, kind=kind, title=_(TITLES[group]),
+                     grids=grids, first=first, last=last,
+                     groups={g: _(t) for g, t in TITLES.items()}, weekdays=weekday_names())
 
 
 async def viewer_page(request: web.Request) -> web.Response:
@@ -142,16 +157,17 @@ async def viewer_page(request: web.Request) -> web.Response:
     try:
         camera = camera_of(request)
         if kind not in products.KIND or products.KIND[kind].period != "nightly":
-            raise NotFound(f"no nightly product {kind!r}")
+            raise NotFound(_("No nightly product %(kind)s.") % {"kind": kind})
         try:
             day = date.fromisoformat(night)
         except ValueError:
-            raise NotFound(f"no night {night!r}") from None
+            raise NotFound(_("No night %(night)s.") % {"night": night}) from None
         name = await camera_name(request, camera)
         this = await list_products(request, camera, products.ProductQuery(
             kinds=[kind], from_night=night, to_night=night, limit=1))
         if not this:
-            raise NotFound(f"{name} has no {kind} of the night {night}")
+            raise NotFound(_("%(name)s has no %(kind)s of the night %(night)s.") % {
+                "name": name, "kind": kind_label(kind), "night": night})
     except NotFound as exc:
         return not_found(request, exc.message)
     before = await list_products(request, camera, products.ProductQuery(
@@ -166,5 +182,5 @@ async def viewer_page(request: web.Request) -> web.Response:
                      group=GROUP_OF.get(kind, "videos"),
                      previous=before[0].night if before else None,
                      next=after[-1].night if after else None,
-                     others=[(p.kind, dict(QUICK).get(p.kind, p.kind)) for p in others],
+                     others=[(p.kind, _(dict(QUICK).get(p.kind, p.kind))) for p in others],
                      is_video=products.KIND[kind].content_type.startswith("video/"))

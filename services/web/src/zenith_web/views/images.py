@@ -12,6 +12,7 @@ from aiohttp import web
 
 from zenith.contracts import frames
 from zenith.errors import NotFound, ZenithError
+from zenith_web.i18n import _
 from zenith_web.views.calendar import camera_name
 from zenith_web.views.ingest import BLOBS
 from zenith_web.views.latest import embed_headers
@@ -32,7 +33,7 @@ async def images_page(request: web.Request) -> web.Response:
     try:
         camera = camera_of(request)
         if not NIGHT_RE.fullmatch(night):
-            raise NotFound(f"no night {night!r}")
+            raise NotFound(_("No night %(night)s.") % {"night": night})
         name = await camera_name(request, camera)
     except NotFound as exc:
         return not_found(request, exc.message)

@@ -22,6 +22,7 @@ from zenith.contracts import sensors
 from zenith.contracts.base import Empty, Message
 from zenith.errors import NotFound, ZenithError
 from zenith_web import keys
+from zenith_web.i18n import N_, _
 from zenith_web.views.site import html_page, not_found
 from zenith_web.views.sitebus import ask, camera_of, registry
 
@@ -32,13 +33,15 @@ RANGES: dict[str, tuple[timedelta, int]] = {
     "30d": (timedelta(days=30), 7200), "1y": (timedelta(days=365), 86400)}
 # (measurement field) -> (title, unit)
 LABELS: dict[str, tuple[str, str]] = {  # the values worth a chart, by field name
-    "temp": ("Temperature", "°C"), "hum": ("Humidity", "%"), "press": ("Pressure", "hPa"),
-    "dewpoint": ("Dew point", "°C"), "sqm": ("Sky brightness (SQM)", "mag/arcsec²"),
-    "cloud_cover": ("Cloud cover", "0–1"), "stars": ("Stars", ""),
-    "SQM_RAW": ("Sky brightness (SQM)", "mag/arcsec²"), "Lux": ("Light", "lx"),
-    "Tsky": ("Sky temperature", "°C"), "DeltaSimple": ("Cloud score (sky − ambient)", "K"),
-    "Ambient": ("Ambient temperature", "°C"), "raspiTemp": ("Pi temperature", "°C"),
-    "raspiDiskPercent": ("Disk used", "%"),
+    "temp": (N_("Temperature"), "°C"), "hum": (N_("Humidity"), "%"),
+    "press": (N_("Pressure"), "hPa"),
+    "dewpoint": (N_("Dew point"), "°C"), "sqm": (N_("Sky brightness (SQM)"), "mag/arcsec²"),
+    "cloud_cover": (N_("Cloud cover"), "0–1"), "stars": (N_("Stars"), ""),
+    "SQM_RAW": (N_("Sky brightness (SQM)"), "mag/arcsec²"), "Lux": (N_("Light"), "lx"),
+    "Tsky": (N_("Sky temperature"), "°C"),
+    "DeltaSimple": (N_("Cloud score (sky − ambient)"), "K"),
+    "Ambient": (N_("Ambient temperature"), "°C"), "raspiTemp": (N_("Pi temperature"), "°C"),
+    "raspiDiskPercent": (N_("Disk used"), "%"),
 }
 SKY_FIELDS = ("sqm", "cloud_cover", "stars")
 
@@ -113,6 +116,7 @@ async def sensor_page(request: web.Request) -> web.Response:
     charts = []
     for n, (sensor, measurement, name) in enumerate(channels(current)):
         title, unit = LABELS.get(name, (name.replace("_", " ").capitalize(), ""))
+        title = _(title)
         if sensor != sensors.SKY_SENSOR:
             title = f"{title} · {sensor}"
         chart = Chart(id=f"chart-{n}", title=title, unit=unit, sensor=sensor,

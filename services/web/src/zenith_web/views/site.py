@@ -22,6 +22,8 @@ from zenith.contracts.base import Empty, Message
 from zenith.errors import NotFound, ZenithError
 from zenith_web import keys
 from zenith_web.bridge import model_response
+from zenith_web.i18n import _
+from zenith_web.labels import ago
 from zenith_web.templating import render
 from zenith_web.views.ingest import BLOBS
 from zenith_web.views.latest import embed_headers
@@ -49,20 +51,6 @@ class LiveImage(Message):
     stars: int | None = None
     sqm: float | None = None
     cloud_cover: float | None = None
-
-
-def ago(when: datetime | None, now: datetime | None = None) -> str:
-    """``5 minutes ago``: what a visitor reads beside a time."""
-    if when is None:
-        return "never"
-    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
-    if seconds < 60:
-        return "just now"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = int(seconds // size)
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
-    return "just now"
 
 
 @dataclass
@@ -106,7 +94,8 @@ async def gather(request: web.Request, camera: str) -> CameraView:
     settings = request.app[keys.SETTINGS]
     reg = await registry(request, camera)
     if reg is not None and not reg.enabled:
-        raise NotFound(f"no camera {camera!r}", code="camera_not_found")
+        raise NotFound(_("No camera %(camera)s.") % {"camera": camera},
+                       code="camera_not_found")
     view = CameraView(id=camera, name=reg.name if reg else settings.site_name,
                       is_node=reg is None)
     if reg is not None:

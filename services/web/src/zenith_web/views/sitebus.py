@@ -15,6 +15,7 @@ from zenith.contracts.base import Empty, Endpoint
 from zenith.errors import BusTimeout, NotFound, Unavailable
 from zenith.ids import CAMERA_ID_RE
 from zenith_web import keys
+from zenith_web.i18n import _
 
 Req = TypeVar("Req", bound=BaseModel)
 Rep = TypeVar("Rep", bound=BaseModel)
@@ -40,7 +41,7 @@ async def ask(request: web.Request, endpoint: Endpoint[Req, Rep],
 def camera_of(request: web.Request) -> str:
     camera = request.match_info["camera"]
     if not CAMERA_ID_RE.fullmatch(camera):
-        raise NotFound(f"no camera {camera!r}", code="camera_not_found")
+        raise NotFound(_("No camera %(camera)s.") % {"camera": camera}, code="camera_not_found")
     return camera
 
 
@@ -51,7 +52,8 @@ async def registry(request: web.Request, camera: str) -> network.Camera | None:
     except Unavailable:
         if camera == request.app[keys.SETTINGS].camera:
             return None
-        raise NotFound(f"no camera {camera!r}", code="camera_not_found") from None
+        raise NotFound(_("No camera %(camera)s.") % {"camera": camera},
+                       code="camera_not_found") from None
 
 
 async def cameras(request: web.Request) -> list[network.Camera] | None:
