@@ -47,6 +47,7 @@ def page(request: web.Request, template: str, section: str, status: int = 200,
     caller = request[keys.CALLER]
     flash = FLASHES.get(request.query.get("done", ""), "")
     names = request.app.router.named_resources()
+    context.setdefault("message", "")
     text = render(request.app, template, request=request, user=caller.username,
                   csrf=request.cookies.get(session.CSRF_COOKIE, ""),
                   sections=[(n, label) for n, label in SECTIONS if n in names],
