@@ -52,6 +52,10 @@ DisplayCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$",
 Username = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
 Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$",
                                 description="e.g. meteor, aurora, fireball, clouds.")]
+HIGHLIGHT_CATEGORIES: tuple[str, ...] = ("aurora", "meteor", "clear-sky", "halo",
+                                         "noctilucent-clouds", "other")
+"""The categories the highlights page filters by (others are shown under none of them)."""
+NightDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD.")]
 
 
 def _blob_key(value: str) -> str:
@@ -202,6 +206,8 @@ class Highlight(Message):
     active: bool = True
     created_at: datetime
     created_by: Username | None = None
+    night: NightDate | None = Field(None, description="The night it shows (from the "
+                                    "product id camera:night:kind, or as added).")
 
 
 class HighlightAdd(Message):
@@ -211,6 +217,8 @@ class HighlightAdd(Message):
     category: Category
     title: Name = ""
     active: bool = True
+    night: NightDate | None = Field(None, description="The night it shows; default: the "
+                                    "night of the product id camera:night:kind.")
 
 
 class HighlightRef(Message):
@@ -226,6 +234,8 @@ class HighlightQuery(Message):
     camera: CameraId | None = None
     category: Category | None = None
     active: bool | None = None
+    year: int | None = Field(None, ge=1970, le=2200,
+                             description="Only highlights of nights in this year.")
     limit: int = Field(100, ge=1, le=1000)
 
 

@@ -9,6 +9,7 @@ highlights alike (hiding a highlight keeps what it names).
 from __future__ import annotations
 
 import builtins
+import re
 from typing import Any
 
 from zenith.contracts import network as c
@@ -18,6 +19,7 @@ from zenith.storage.metadata import MetadataStore
 from zenith.timefmt import to_iso, utcnow
 
 COLLECTION = c.HIGHLIGHTS_COLLECTION.name
+NIGHT_IN_ID = re.compile(r"^[a-z0-9-]+:(\d{4}-\d{2}-\d{2}):")
 
 
 def _to_doc(h: c.Highlight) -> dict[str, Any]:
@@ -44,8 +46,12 @@ class Highlights:
         await self.store.ensure_index(COLLECTION, ["camera", "created_at"])
 
     async def add(self, body: c.HighlightAdd, created_by: str | None) -> c.Highlight:
+        fields = body.model_dump()
+        if fields["night"] is None:
+            found = NIGHT_IN_ID.match(body.product)
+            fields["night"] = found.group(1) if found else None
         highlight = c.Highlight(id=new_id(), created_at=utcnow(), created_by=created_by,
-                                **body.model_dump())
+                                **fields)
         await self.store.insert(COLLECTION, _to_doc(highlight))
         return highlight
 
@@ -55,6 +61,8 @@ class Highlights:
             value = getattr(query, name)
             if value is not None:
                 where[name] = value
+        if query.year is not None:
+            where["night"] = {"$gte": f"{query.year:04d}-01-01", "$lte": f"{query.year:04d}-12-31"}
         docs = await self.store.find(COLLECTION, where, sort=[("created_at", -1)],
                                      limit=query.limit)
         return [_from_doc(d) for d in docs]

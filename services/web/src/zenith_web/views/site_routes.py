@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from zenith_web import i18n
 from zenith_web.spec import Access, RouteSpec
-from zenith_web.views import calendar, hub, images, latest, sensorpage, site
+from zenith_web.views import calendar, highlights, hub, images, latest, sensorpage, site
 from zenith_web.views.calendar import CalendarQuery
+from zenith_web.views.highlights import HighlightsQuery
 from zenith_web.views.hub import HomeQuery, MapData
 from zenith_web.views.latest import LatestPath
 from zenith_web.views.sensorpage import SensorQuery
@@ -25,6 +26,10 @@ SITE_ROUTES: tuple[RouteSpec, ...] = (
               PUBLIC, content_type=HTML, query_model=i18n.LanguageQuery, statuses=(303, 400)),
     RouteSpec("GET", "/map", "map", hub.map_page, "The network's cameras on a map.", "site",
               PUBLIC, content_type=HTML),
+    RouteSpec("GET", "/highlights", "highlights", highlights.highlights_page,
+              "The network's highlighted keograms, startrails and videos, by category and "
+              "year, newest night first.", "site", PUBLIC, content_type=HTML,
+              query_model=HighlightsQuery),
     RouteSpec("GET", "/map/cameras.json", "map-data", hub.map_json,
               "Every enabled camera with a public location (rounded to its owner's "
               "precision), its status and links.", "site", PUBLIC, reply=MapData,
