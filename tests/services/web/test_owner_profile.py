@@ -108,6 +108,8 @@ async def test_save_changes_nothing_until_save_then_says_saved(hub: Hub, bus: Bu
     assert "Demo Ridge Observatory" in page and "Bortle 3." in page
     assert '<a href="https://ridge.example.org" rel="nofollow noopener">' in page
     assert "47.123456" not in page and "Discord member" in page
+    async with public.get(f"/cameras/{CAMERA}") as resp:  # the camera page links to it
+        assert f'href="/cameras/{CAMERA}/profile" id="profile-link"' in await resp.text()
     async with public.get(f"/cameras/{CAMERA}/profile/images/{image.id}") as resp:
         assert resp.status == 200 and resp.content_type == "image/jpeg"
         data = await resp.read()
@@ -125,6 +127,8 @@ async def test_save_changes_nothing_until_save_then_says_saved(hub: Hub, bus: Bu
     assert not profile.enabled and profile.images == []
     async with public.get(f"/cameras/{CAMERA}/profile") as resp:
         assert resp.status == 404
+    async with public.get(f"/cameras/{CAMERA}") as resp:
+        assert 'id="profile-link"' not in await resp.text()
     async with public.get(f"/cameras/{CAMERA}/profile/images/{image.id}") as resp:
         assert resp.status == 404
     # the owner's preview shows it disabled too

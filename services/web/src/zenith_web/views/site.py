@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import Field
 
-from zenith.contracts import capture, frames, network, products
+from zenith.contracts import capture, frames, network, products, profiles
 from zenith.contracts.base import Empty, Message
 from zenith.errors import NotFound, ZenithError
 from zenith_web import keys
@@ -69,6 +69,7 @@ class CameraView:
     status: capture.Status | None = None
     products: dict[str, products.ProductDoc] = field(default_factory=dict)
     is_node: bool = False
+    profile: bool = False  # its owner's public profile is enabled
 
     @property
     def taken_at(self) -> datetime | None:
@@ -103,6 +104,11 @@ async def gather(request: web.Request, camera: str) -> CameraView:
         view.last_upload_at = reg.last_upload_at
         view.location = network.public_location(reg.location)
         view.hardware = reg.hardware
+        try:
+            view.profile = (await ask(request, profiles.PROFILE_GET,
+                                      profiles.ProfileRef(camera=camera))).enabled
+        except ZenithError:
+            view.profile = False
     else:
         try:
             view.status = await ask(request, capture.STATUS, Empty(), camera=camera)
