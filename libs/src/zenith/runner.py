@@ -14,7 +14,8 @@ A service's entry point is ``main(argv) -> int`` calling :func:`run`::
 service's parts, is ``ctx.served`` for tests); :func:`run` then waits for
 SIGTERM or
 SIGINT, drains the NATS connection (finishing the requests in hand) and
-closes the exit stack in reverse order.
+closes the exit stack in reverse order. A signal during start-up (still
+waiting for NATS, say) cancels the start-up instead, whose stack is undone.
 """
 
 from __future__ import annotations
@@ -92,15 +93,32 @@ async def service_context(name: str, settings: S, serve: Serve[S],
 async def _main(name: str, settings: S, serve: Serve[S]) -> None:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
+    main = asyncio.current_task()
+    ready = False
+
+    def on_signal() -> None:
+        stopping.set()
+        # Not ready yet: start-up may be waiting for a NATS server that is
+        # gone (connect waits for ever) and would never see ``stopping``.
+        # Cancel it; the exit stack undoes what was set up so far.
+        if not ready and main is not None:
+            main.cancel()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stopping.set)
+            loop.add_signal_handler(sig, on_signal)
     serve_metrics(settings.metrics_port, settings.metrics_host)
-    async with service_context(name, settings, serve, stopping):
-        log.info("%s ready (camera %s, nats %s)", name, settings.camera,
-                 redact_url(settings.nats_url))
-        await stopping.wait()
-        log.info("%s stopping", name)
+    try:
+        async with service_context(name, settings, serve, stopping):
+            ready = True
+            log.info("%s ready (camera %s, nats %s)", name, settings.camera,
+                     redact_url(settings.nats_url))
+            await stopping.wait()
+            log.info("%s stopping", name)
+    except asyncio.CancelledError:
+        if not stopping.is_set():
+            raise
+        log.info("%s stopped before it was ready", name)
 
 
 async def _drain(nc: Client) -> None:
