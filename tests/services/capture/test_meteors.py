@@ -98,6 +98,46 @@ def test_a_changed_sky_and_masked_lights_yield_nothing():
     assert detect(m, sky(2, streak((200, 150), (320, 230))), 1).candidates == []
 
 
+def test_a_faint_streak_adds_up_over_its_whole_length():
+    # about one noise sigma of the difference in its brightest pixel: the line
+    # search sums its whole length, so it stands out where no short piece would
+    d = MeteorDetector()
+    detect(d, sky(1), 0)
+    found = detect(d, sky(2, streak((150, 330), (330, 200), level=0.014)), 1)
+    assert len(found.candidates) == 1
+    c = found.candidates[0]
+    assert c.length_px == pytest.approx(222, abs=30)
+    assert c.snr > 10
+
+
+def cloud_at(shift: int, level: float = 0.05):
+    def draw(layer):
+        cv2.ellipse(layer, (180 + shift, 260), (120, 70), 10, 0, 360, level, -1)
+        layer[:] = cv2.GaussianBlur(layer, (0, 0), 6.0)
+    return draw
+
+
+def both(*draws):
+    def draw(layer):
+        for f in draws:
+            part = np.zeros_like(layer)
+            f(part)
+            layer += part
+    return draw
+
+
+def test_a_partly_cloudy_frame_is_searched_where_it_is_clear():
+    d = MeteorDetector()
+    detect(d, sky(1, cloud_at(0)), 0)
+    # the cloud drifts by 3 px (its edges change), a meteor crosses the clear part
+    moved = detect(d, sky(2, cloud_at(3)), 1)
+    assert moved.skipped is None and moved.candidates == []  # cloud edges are not lines
+    assert 0.0 < moved.clouded < 0.6
+    found = detect(d, sky(3, both(cloud_at(6), streak((420, 120), (560, 230)))), 2)
+    assert len(found.candidates) == 1
+    assert (found.candidates[0].x0 + found.candidates[0].x1) / 2 == pytest.approx(490, abs=8)
+
+
 class StreakySimulator(SimulatorDriver):
     """The simulator with a bright streak drawn into its third frame."""
 

@@ -1,35 +1,50 @@
 """Meteor detection: each night frame against the one before it.
 
 :meth:`MeteorDetector.detect` (CPU, in the frame's analysis thread, after
-dark subtraction):
+dark subtraction) works on the frame's linear grey:
 
-1. the difference image: this frame's linear grey less the previous one's
-   (each smoothed, Gaussian sigma 1 px); only new light counts (a streak of
-   the previous frame is negative here), only inside the sky circle and
-   outside the owner's mask of static lights (``capture_meteor_mask``);
-2. in units of the expected noise (divided by the square root of the light,
-   as shot noise grows), clipped at ``CLIP_SIGMA`` so one outlier cannot
-   make a line, then its line response (:func:`line_response`: the best
-   mean along a 15 px line in 12 directions, a local Hough transform), so a
-   faint streak adds up while noise averages out;
-3. hysteresis (as in Canny): regions above ``GROW_SIGMA`` robust deviations
-   that reach ``THRESHOLD_SIGMA`` somewhere. More than ``MAX_CHANGED`` of
-   the sky ``CLIP_SIGMA`` brighter than before: the sky itself changed (moving clouds,
-   dawn, headlights) and the frame yields nothing;
-4. each region's principal axis gives its ends, length and width; it is
-   rejected when shorter than ``capture_meteor_min_length_px``, wider than
-   ``MAX_WIDTH_PX`` or less elongated than ``MIN_ELONGATION`` (blobs,
-   stars); when not a thin ridge (its mean under ``RIDGE_CONTRAST`` times
-   the response beside it: a cloud's edge); when its brightness profile
-   has gaps (an aircraft's blinking lights); and when it continues a
-   candidate of the previous frame (a satellite or aircraft crosses several
-   frames, a meteor lasts one): the new one is dropped and the earlier one
-   withdrawn (:attr:`Detection.withdrawn`).
+1. binned: the grey is averaged over ``bin`` x ``bin`` pixels (``bin`` =
+   width / ``SEARCH_WIDTH_PX``, 4 at 1280 px), so the search image is about
+   320 px wide whatever the camera. A streak keeps its light (it is summed
+   across its width), the noise per pixel falls by ``bin``, and every later
+   step costs a sixteenth;
+2. the difference from the previous frame's binned grey in units of the
+   expected noise (shot noise grows with the light: divided by the square
+   root of the light), less its median (a sky uniformly brighter, twilight),
+   divided by its robust spread inside the sky circle and outside the
+   owner's mask of static lights (``capture_meteor_mask``), clipped at
+   ``CLIP_SIGMA`` (one star's residual cannot make a line);
+3. the cloud gate, per cell of ``CELL`` binned pixels: a cell whose median
+   of the neighbouring cells' mean difference or mean square is far from
+   what noise gives (moving clouds, a passing headlight) is out of the
+   search, with its neighbours; a thin line hardly moves a median of 25
+   cells, a cloud does. The rest of a partly cloudy frame is still searched;
+   more than ``MAX_CLOUDED`` of the sky out: the frame yields nothing;
+4. the line search, a local Hough transform: the mean along a line of
+   ``LINE_TAPS`` binned pixels in ``LINE_ANGLES`` directions through each
+   pixel (shifted sums), the best direction kept; hysteresis (seeds above
+   ``THRESHOLD_SIGMA``, grown to ``GROW_SIGMA``); each region's principal
+   axis gives a segment, and segments on one straight line with short gaps
+   join (``JOIN_GAP``), so a streak that fades in places is found at its
+   full length;
+5. each segment is checked on the full-resolution difference along its
+   whole length (a Radon sum): the ends trimmed to where the light is, the
+   summed strip along the line against parallel strips beside it
+   (``LINE_SNR`` noise units at least), a thin ridge rather than the edge of
+   something wide (``RIDGE_CONTRAST``), no wider than ``MAX_WIDTH_PX``, at
+   least ``capture_meteor_min_length_px`` long, and no gaps in its
+   brightness profile (an aircraft's blinking lights);
+6. a candidate that continues one of the previous frame (a satellite or
+   aircraft crosses several frames, a meteor lasts one) is dropped and the
+   earlier one withdrawn (:attr:`Detection.withdrawn`).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,24 +54,38 @@ import numpy as np
 from zenith.imaging.decode import Image, luminance
 from zenith.imaging.geometry import Fisheye
 
-THRESHOLD_SIGMA = 6.0  # seeds (line response): a line must reach this somewhere
-GROW_SIGMA = 3.0  # the line's pixels: joined to a seed above this
+SEARCH_WIDTH_PX = 320  # the binned search image's width
 NOISE_FLOOR = 1e-4  # linear grey below which the noise no longer falls
 CLIP_SIGMA = 4.0  # one outlier pixel cannot make a line
-LINE_PIXEL_SIGMA = 2.5  # a region's own pixels (noise units) that give its geometry
-MAX_CHANGED = 0.03  # fraction of the sky CLIP_SIGMA brighter: the sky changed
+STAR_SIGMA = 5.0  # above the previous frame's local sky: a star's place, left out
+STAR_BOX = 15  # binned pixels of the local sky around a star
+EDGE_BOX = 15  # binned pixels: larger than an edge, smaller than the sky's slope
+EDGE_SIGMA = 2.5  # the previous frame's local slope per binned pixel, in noise units
+EDGE_GROW = 2  # binned pixels an edge may move between frames
+CELL = 8  # binned pixels per cloud-gate cell
+GATE_MEAN = 4.0  # a cell's median mean difference, in the cells' own spread
+GATE_SQUARE = 1.6  # a cell's median mean square difference (noise gives 1)
+MAX_CLOUDED = 0.6  # of the sky out of the search: the sky changed
+LINE_TAPS = 7  # binned pixels along the local line
+LINE_ANGLES = 16
+THRESHOLD_SIGMA = 5.0  # seeds (line response, its robust spread)
+GROW_SIGMA = 2.5
+JOIN_GAP = 8.0  # binned pixels between two pieces of one line
+JOIN_ANGLE_DEG = 10.0
+EXTEND = 0.3  # of a segment's length, looked at beyond each of its ends
+REFINE_PX = 4  # full-resolution pixels the line may move across when refined
+JOIN_DISTANCE = 1.5  # binned pixels off the line
+JOIN_SLOPE = 0.06  # and this much more per binned pixel beyond its end
+STRIP_PX = 1  # half-width of the strip summed along the line (full resolution)
+SIDE_OFFSETS_PX = (5, 7, 9)  # parallel strips on each side, the local noise and ridge
+LINE_SNR = 7.0  # the strip's sum over the local noise of such a sum
+RIDGE_CONTRAST = 3.0  # the strip's mean over the brighter side's
 MAX_WIDTH_PX = 6.0
-MIN_ELONGATION = 5.0
-GAP_LEVEL = 0.2  # of the profile's peak: below it a sample is a gap
+GAP_LEVEL = 0.2  # of the smoothed profile's high level: below it a sample is a gap
 MAX_GAPS = 0.25  # fraction of the line's middle in gaps: blinking lights
 TRACK_ANGLE_DEG = 8.0
 TRACK_DISTANCE_PX = 12.0
 MAX_PER_FRAME = 5  # more lines than this at once: not meteors (a changed sky)
-MIN_AREA_PX = 12
-LINE_KERNEL_PX = 15
-LINE_ANGLES = 12
-RIDGE_OFFSET_PX = 6.0
-RIDGE_CONTRAST = 2.5  # the line's mean over the brighter side's, at RIDGE_OFFSET_PX
 
 
 @dataclass
@@ -70,10 +99,11 @@ class Candidate:
     y1: float
     length_px: float
     width_px: float
-    peak: float  # highest smoothed difference along the line, of full scale
+    peak: float  # highest difference along the line (3-px mean), of full scale
     brightness: float  # summed difference over the streak, full-scale pixel units
     bbox: tuple[int, int, int, int]  # x, y, w, h
     diff: np.ndarray = field(repr=False)  # the difference image of the bbox, uint8
+    snr: float = 0.0  # the whole line's signal over its local noise
 
     @property
     def angle_deg(self) -> float:
@@ -95,6 +125,31 @@ class Detection:
     candidates: list[Candidate]
     withdrawn: list[Candidate]  # previous frame's candidates revealed as tracks
     skipped: str | None = None  # why the frame was not searched
+    clouded: float = 0.0  # fraction of the sky the cloud gate left out
+
+
+@dataclass
+class _Segment:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def angle(self) -> float:
+        return math.degrees(math.atan2(self.y1 - self.y0, self.x1 - self.x0)) % 180.0
+
+    @property
+    def length(self) -> float:
+        return math.hypot(self.x1 - self.x0, self.y1 - self.y0)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """No warnings for a strip wholly behind stars (its mean is NaN, on purpose)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def _spread(sample: np.ndarray) -> float:
@@ -103,29 +158,40 @@ def _spread(sample: np.ndarray) -> float:
     return max(float(hi - lo) / 3.92, 1e-9)
 
 
-def _line_kernels() -> list[np.ndarray]:
-    kernels = []
-    c = LINE_KERNEL_PX // 2
+def _offsets() -> list[list[tuple[int, int]]]:
+    half = LINE_TAPS // 2
+    out = []
     for i in range(LINE_ANGLES):
-        k = np.zeros((LINE_KERNEL_PX, LINE_KERNEL_PX), np.float32)
         a = math.pi * i / LINE_ANGLES
-        dx, dy = math.cos(a) * c, math.sin(a) * c
-        cv2.line(k, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0, 1)
-        kernels.append(k / k.sum())
-    return kernels
-
-
-KERNELS = _line_kernels()
-
-
-def line_response(diff: np.ndarray) -> np.ndarray:
-    """The strongest mean of the difference along a short line through each pixel,
-    over ``LINE_ANGLES`` directions: a faint streak adds up, noise averages out
-    (a local Hough transform)."""
-    out = cv2.filter2D(diff, -1, KERNELS[0])
-    for k in KERNELS[1:]:
-        np.maximum(out, cv2.filter2D(diff, -1, k), out=out)
+        out.append([(round(k * math.cos(a)), round(k * math.sin(a)))
+                    for k in range(-half, half + 1)])
     return out
+
+
+OFFSETS = _offsets()
+
+
+def line_response(z: np.ndarray) -> np.ndarray:
+    """The best mean of ``z`` along a line of ``LINE_TAPS`` pixels through each
+    pixel, over ``LINE_ANGLES`` directions (shifted sums: a local Hough
+    transform): a faint streak adds up, noise averages out."""
+    h, w = z.shape
+    p = LINE_TAPS // 2
+    padded = cv2.copyMakeBorder(z, p, p, p, p, cv2.BORDER_CONSTANT, value=0.0)
+    best = np.full((h, w), -np.inf, np.float32)
+    acc = np.empty((h, w), np.float32)
+    for taps in OFFSETS:
+        acc.fill(0.0)
+        for dx, dy in taps:
+            acc += padded[p + dy:p + dy + h, p + dx:p + dx + w]
+        np.maximum(best, acc, out=best)
+    best *= np.float32(1.0 / LINE_TAPS)
+    return best
+
+
+def _median_cells(values: np.ndarray) -> np.ndarray:
+    return cv2.medianBlur(np.ascontiguousarray(values, np.float32), 5) if min(
+        values.shape) >= 5 else values
 
 
 class MeteorDetector:
@@ -134,122 +200,342 @@ class MeteorDetector:
         self.lens = lens
         self.owner_mask = mask  # bool, True = ignore
         self.min_length_px = min_length_px
-        self._prev: np.ndarray | None = None
+        self._prev: np.ndarray | None = None  # full-resolution grey
+        self._prev_small: np.ndarray | None = None
         self._last: list[Candidate] = []
         self._sky: np.ndarray | None = None
+        self._sky_small: np.ndarray | None = None
+        self._bin = 1
+        self._star_mask: np.ndarray | None = None
 
-    def _sky_mask(self, shape: tuple[int, int]) -> np.ndarray:
-        if self._sky is None or self._sky.shape != shape:
-            h, w = shape
-            lens = self.lens or Fisheye.centered(w, h)
-            yy, xx = np.mgrid[0:h, 0:w]
-            sky = (xx - lens.cx) ** 2 + (yy - lens.cy) ** 2 <= (lens.radius * 0.97) ** 2
-            if self.owner_mask is not None and self.owner_mask.shape == shape:
-                sky &= ~self.owner_mask
-            self._sky = sky
-        return self._sky
+    def _masks(self, shape: tuple[int, int]) -> None:
+        if self._sky is not None and self._sky.shape == shape:
+            return
+        h, w = shape
+        lens = self.lens or Fisheye.centered(w, h)
+        yy, xx = np.mgrid[0:h, 0:w]
+        sky = (xx - lens.cx) ** 2 + (yy - lens.cy) ** 2 <= (lens.radius * 0.97) ** 2
+        if self.owner_mask is not None and self.owner_mask.shape == shape:
+            sky &= ~self.owner_mask
+        self._sky = sky
+        self._bin = b = max(1, round(w / SEARCH_WIDTH_PX))
+        small = cv2.resize(sky.astype(np.float32), (w // b, h // b),
+                           interpolation=cv2.INTER_AREA)
+        self._sky_small = small > 0.999  # wholly inside: no binned pixel half masked
 
     def reset(self) -> None:
-        self._prev, self._last = None, []
+        self._prev, self._prev_small, self._last = None, None, []
 
     def detect(self, image: Image, taken_at: datetime) -> Detection:
-        grey = cv2.GaussianBlur(luminance(image.normalized()), (0, 0), 1.0)
-        prev, self._prev = self._prev, grey
-        if prev is None or prev.shape != grey.shape:
+        grey = luminance(image.normalized())
+        self._masks(grey.shape)
+        b = self._bin
+        h, w = grey.shape
+        small = cv2.resize(grey, (w // b, h // b), interpolation=cv2.INTER_AREA) \
+            if b > 1 else grey
+        prev, prev_small = self._prev, self._prev_small
+        self._prev, self._prev_small = grey, small
+        if prev is None or prev_small is None or prev.shape != grey.shape:
             self._last = []
             return Detection([], [], "no previous frame")
-        sky = self._sky_mask(grey.shape)
-        change = grey - prev
-        # in units of the expected noise (shot noise grows with the light): a star's
-        # noisy residual is ordinary there, a streak across dark sky is not
-        z = change / np.sqrt(np.maximum((grey + prev) * 0.5, NOISE_FLOOR))
-        sigma = _spread(z[sky][::7])
-        np.clip(z / max(sigma, 1e-9), -CLIP_SIGMA, CLIP_SIGMA, out=z)
-        resp = line_response(z)
-        sample = resp[sky][::7]
-        centre = float(np.median(sample))
-        spread = _spread(sample)
-        seeds = (resp > centre + THRESHOLD_SIGMA * spread) & sky
-        if ((z >= CLIP_SIGMA) & sky).sum() > MAX_CHANGED * sky.sum():
+        sky = self._sky_small
+        assert sky is not None
+        z = (small - prev_small) / np.sqrt(np.maximum((small + prev_small) * 0.5, NOISE_FLOOR))
+        inside = z[sky]
+        z -= np.float32(np.median(inside[::3]))
+        # the noise from neighbouring pixels' differences: what clouds (smooth)
+        # change hardly counts there, so a cloudy frame is measured in noise units too
+        steps = (z[:, 1:] - z[:, :-1])[sky[:, 1:] & sky[:, :-1]]
+        spread = _spread(steps[::3]) / math.sqrt(2.0)
+        z *= np.float32(1.0 / spread)
+        np.clip(z, -CLIP_SIGMA, CLIP_SIGMA, out=z)
+        z[~sky] = 0.0
+        stars = self._stars(prev_small, spread)
+        z[stars] = 0.0
+        self._star_mask = stars
+        gate = self._cloud_gate(z, sky) | self._edges(prev_small, spread)
+        clouded = float((gate & sky).sum()) / max(int(sky.sum()), 1)
+        if clouded > MAX_CLOUDED:
             self._last = []
-            return Detection([], [], "the sky changed")
-        grown = (resp > centre + GROW_SIGMA * spread) & sky
-        found = self._lines(seeds, grown, z, change, taken_at)
+            return Detection([], [], "the sky changed", clouded)
+        z[gate] = 0.0
+        resp = line_response(z)
+        searched = sky & ~gate
+        sample = resp[searched][::3]
+        centre, spread = float(np.median(sample)), _spread(sample)
+        seeds = (resp > centre + THRESHOLD_SIGMA * spread) & searched
+        grown = (resp > centre + GROW_SIGMA * spread) & searched
+        segments = self._segments(seeds, grown, z)
+        found: list[Candidate] = []
+        for whole, pieces in segments:
+            tried = [whole] if len(pieces) == 1 else [whole, *pieces]
+            for seg in tried:
+                cand = self._verify(seg, grey, prev, taken_at)
+                if cand is not None and not any(_same(cand, c) for c in found):
+                    found.append(cand)
+                if cand is not None and seg is whole:
+                    break
         withdrawn = [old for old in self._last if any(new.continues(old) for new in found)]
         kept = [new for new in found if not any(new.continues(old) for old in self._last)]
         self._last = found
         if len(kept) > MAX_PER_FRAME:
-            return Detection([], withdrawn, "too many lines")
-        return Detection(kept, withdrawn)
+            return Detection([], withdrawn, "too many lines", clouded)
+        return Detection(kept, withdrawn, None, clouded)
 
-    def _lines(self, seeds: np.ndarray, grown: np.ndarray, z: np.ndarray,
-               change: np.ndarray, taken_at: datetime) -> list[Candidate]:
-        """Regions of the line response, measured on the line's own pixels (z)."""
+    @staticmethod
+    def _stars(prev_small: np.ndarray, spread: float) -> np.ndarray:
+        """Where the previous frame has a star (binned pixels, grown by one):
+        a star moves a little between frames and leaves a residual there."""
+        background = cv2.blur(prev_small, (STAR_BOX, STAR_BOX))
+        noise = spread * np.sqrt(np.maximum(background, NOISE_FLOOR)) / math.sqrt(2.0)
+        stars = ((prev_small - background) > STAR_SIGMA * noise).astype(np.uint8)
+        return cv2.dilate(stars, np.ones((3, 3), np.uint8)) > 0
+
+    @staticmethod
+    def _edges(prev_small: np.ndarray, spread: float) -> np.ndarray:
+        """Where the previous frame's sky has structure (a cloud's edge, a lit
+        cloud's texture), grown by ``EDGE_GROW`` binned pixels: a cloud moving
+        by a pixel or two there makes thin lines in the difference."""
+        smooth = cv2.medianBlur(np.ascontiguousarray(prev_small, np.float32), 5)
+        detail = smooth - cv2.blur(smooth, (EDGE_BOX, EDGE_BOX))  # not the sky's smooth slope
+        gx = cv2.Sobel(detail, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(detail, cv2.CV_32F, 0, 1, ksize=3)
+        grad = (np.abs(gx) + np.abs(gy)) * np.float32(0.125)
+        noise = spread * np.sqrt(np.maximum(smooth, NOISE_FLOOR)) / math.sqrt(2.0)
+        edges = (grad > EDGE_SIGMA * noise).astype(np.uint8)
+        size = 2 * EDGE_GROW + 1
+        return cv2.dilate(edges, np.ones((size, size), np.uint8)) > 0
+
+    @staticmethod
+    def _cloud_gate(z: np.ndarray, sky: np.ndarray) -> np.ndarray:
+        """Cells (and their neighbours) where the sky itself changed."""
+        h, w = z.shape
+        ch, cw = max(1, h // CELL), max(1, w // CELL)
+        area = cv2.resize(sky.astype(np.float32), (cw, ch), interpolation=cv2.INTER_AREA)
+        mean = cv2.resize(z, (cw, ch), interpolation=cv2.INTER_AREA)
+        square = cv2.resize(z * z, (cw, ch), interpolation=cv2.INTER_AREA)
+        full = area > 0.5
+        mean = np.where(full, mean / np.maximum(area, 1e-6), 0.0).astype(np.float32)
+        square = np.where(full, square / np.maximum(area, 1e-6), 1.0).astype(np.float32)
+        med_mean, med_square = _median_cells(mean), _median_cells(square)
+        inner = full & (area > 0.99)
+        ref = med_mean[inner] if inner.any() else med_mean.ravel()
+        scale = _spread(mean[inner]) if inner.sum() > 20 else 1.0
+        changed = (np.abs(med_mean - float(np.median(ref))) > GATE_MEAN * scale) | \
+            (med_square > GATE_SQUARE)
+        changed = cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        gate = cv2.resize(changed.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        return gate > 0
+
+    def _segments(self, seeds: np.ndarray, grown: np.ndarray, z: np.ndarray
+                  ) -> list[tuple[_Segment, list[_Segment]]]:
+        """Principal axes of the seeded regions, collinear pieces joined."""
         count, labels, stats, _ = cv2.connectedComponentsWithStats(
             grown.astype(np.uint8), connectivity=8)
-        out: list[Candidate] = []
+        pieces: list[_Segment] = []
         for i in range(1, count):
             x, y, w, h, area = (int(v) for v in stats[i])
-            if area < MIN_AREA_PX or max(w, h) < self.min_length_px * 0.7:
+            if area < 3:
                 continue
             region = labels[y:y + h, x:x + w] == i
             if not (seeds[y:y + h, x:x + w] & region).any():
                 continue
-            region &= z[y:y + h, x:x + w] > LINE_PIXEL_SIGMA
             ys, xs = np.nonzero(region)
-            if xs.size < 5:
-                continue
-            weights = np.clip(change[y:y + h, x:x + w][region], 0.0, None)
-            cand = self._measure(xs + x, ys + y, weights, z, change, taken_at,
-                                 (x, y, w, h))
-            if cand is not None:
-                out.append(cand)
-        return out
+            wt = np.clip(z[y:y + h, x:x + w][region].astype(np.float64), 0.0, None) + 0.1
+            pts = np.stack([xs + x, ys + y], axis=1).astype(np.float64)
+            mean = np.average(pts, axis=0, weights=wt)
+            cov = np.cov((pts - mean).T, aweights=wt) if len(pts) > 2 else np.eye(2)
+            _, evecs = np.linalg.eigh(np.atleast_2d(cov))
+            axis = evecs[:, 1]
+            along = (pts - mean) @ axis
+            p0, p1 = mean + axis * along.min(), mean + axis * along.max()
+            pieces.append(_Segment(float(p0[0]), float(p0[1]), float(p1[0]), float(p1[1])))
+        return _join(pieces)
 
-    def _measure(self, xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, diff: np.ndarray,
-                 change: np.ndarray, taken_at: datetime, bbox: tuple[int, int, int, int]
-                 ) -> Candidate | None:
-        pts = np.stack([xs, ys], axis=1).astype(np.float64)
-        wz = np.clip(diff[ys, xs].astype(np.float64), 0.0, None) ** 2  # the line outweighs noise
-        mean = np.average(pts, axis=0, weights=wz)
-        cov = np.cov((pts - mean).T, aweights=wz)
-        evals, evecs = np.linalg.eigh(cov)
-        axis = evecs[:, 1]
-        along = (pts - mean) @ axis
-        across = (pts - mean) @ evecs[:, 0]
-        length = float(along.max() - along.min())
-        width = 2.0 * math.sqrt(max(float(evals[0]), 0.0)) + 1.0
-        if length < self.min_length_px or width > MAX_WIDTH_PX:
+    def _verify(self, seg: _Segment, grey: np.ndarray, prev: np.ndarray,
+                taken_at: datetime) -> Candidate | None:
+        """The segment on the full-resolution difference, along its whole length."""
+        b = self._bin
+        h, w = grey.shape
+        ax, ay = (seg.x0 + 0.5) * b - 0.5, (seg.y0 + 0.5) * b - 0.5
+        bx, by = (seg.x1 + 0.5) * b - 0.5, (seg.y1 + 0.5) * b - 0.5
+        length = math.hypot(bx - ax, by - ay)
+        if length < 1.0:
             return None
-        if length / width < MIN_ELONGATION or float(np.abs(across).max()) > MAX_WIDTH_PX * 2.5:
-            return None
-        p0 = mean + axis * along.min()
-        p1 = mean + axis * along.max()
-        # brightness profile along the line: gaps mean blinking lights
+        ux, uy = (bx - ax) / length, (by - ay) / length
+        nx, ny = -uy, ux
+        ext = max(2.0 * b, EXTEND * length)  # the binned ends are coarse or faint:
+        # look beyond them, the light along the line says where it ends
+        ax, ay, bx, by = ax - ux * ext, ay - uy * ext, bx + ux * ext, by + uy * ext
+        length += 2 * ext
+        margin = max(SIDE_OFFSETS_PX) + STRIP_PX + REFINE_PX + 2
+        x0 = int(max(0, math.floor(min(ax, bx) - margin)))
+        y0 = int(max(0, math.floor(min(ay, by) - margin)))
+        x1 = int(min(w, math.ceil(max(ax, bx) + margin) + 1))
+        y1 = int(min(h, math.ceil(max(ay, by) + margin) + 1))
+        g, p = grey[y0:y1, x0:x1], prev[y0:y1, x0:x1]
+        change = g - p
+        zf = change / np.sqrt(np.maximum((g + p) * 0.5, NOISE_FLOOR))
+        valid = np.ones(zf.shape, bool)
+        if self._star_mask is not None:  # stars of the previous frame count as no data
+            yy = np.minimum(np.arange(y0, y1) // b, self._star_mask.shape[0] - 1)
+            xx = np.minimum(np.arange(x0, x1) // b, self._star_mask.shape[1] - 1)
+            valid = ~self._star_mask[np.ix_(yy, xx)]
+        zf = np.where(valid, zf, np.float32(np.nan))
         n = max(8, int(length))
         t = np.linspace(0.0, 1.0, n)
-        sx = np.clip(np.rint(p0[0] + t * (p1[0] - p0[0])).astype(int), 0, diff.shape[1] - 1)
-        sy = np.clip(np.rint(p0[1] + t * (p1[1] - p0[1])).astype(int), 0, diff.shape[0] - 1)
-        profile = diff[sy, sx]
-        peak = float(profile.max())
-        middle = profile[int(n * 0.1):max(int(n * 0.9), int(n * 0.1) + 1)]
-        if peak <= 0 or float((middle < GAP_LEVEL * peak).mean()) > MAX_GAPS:
-            return None
-        # a thin ridge, not the edge of something wide (a cloud moving in)
-        normal = evecs[:, 0] * RIDGE_OFFSET_PX
-        sides = []
-        for sign in (-1.0, 1.0):
-            ox = np.clip(np.rint(sx + sign * normal[0]).astype(int), 0, diff.shape[1] - 1)
-            oy = np.clip(np.rint(sy + sign * normal[1]).astype(int), 0, diff.shape[0] - 1)
-            sides.append(float(np.mean(diff[oy, ox])))
-        if float(np.mean(profile)) < RIDGE_CONTRAST * max(max(sides), 0.0):
-            return None
-        x, y, w, h = bbox
-        crop = change[y:y + h, x:x + w]
+        px, py = ax - x0 + t * (bx - ax), ay - y0 + t * (by - ay)
+
+        def strip(offset: float, src: np.ndarray = zf, half: int = STRIP_PX) -> np.ndarray:
+            """The mean of ``src`` across a strip along the line (NaN: no data)."""
+            rows = []
+            for k in range(-half, half + 1):
+                sx = np.clip(np.rint(px + (offset + k) * nx).astype(int), 0, src.shape[1] - 1)
+                sy = np.clip(np.rint(py + (offset + k) * ny).astype(int), 0, src.shape[0] - 1)
+                rows.append(src[sy, sx])
+            with np.errstate(invalid="ignore"):
+                return np.nanmean(np.stack(rows), axis=0) if half else rows[0]
+
+        with np.errstate(invalid="ignore"), _quiet():
+            sides = np.stack([strip(s * o) for o in SIDE_OFFSETS_PX for s in (-1.0, 1.0)])
+            good = sides[np.isfinite(sides)]
+            if good.size < 16:
+                return None
+            level = float(np.median(good))
+            noise = _spread(good - level)  # one strip sample's noise, here
+            # refine the line across: where the light is in each eighth of it, a
+            # straight fit through those (the binned axis may be off by a pixel or two)
+            offs = np.arange(-REFINE_PX, REFINE_PX + 1, dtype=np.float64)
+            across = np.nan_to_num(np.stack([strip(o, half=0) for o in offs]) - level)
+            cs, ws, ts = [], [], []
+            for c in np.array_split(np.arange(n), 8):
+                prof = np.clip(across[:, c].mean(axis=1), 0.0, None)
+                if prof.sum() <= 0:
+                    continue
+                cs.append(float((prof * offs).sum() / prof.sum()))
+                ws.append(float(prof.sum()))
+                ts.append(float(c.mean()))
+            if len(ts) >= 2:
+                slope, icpt = np.polyfit(np.array(ts), np.array(cs), 1, w=np.sqrt(np.array(ws)))
+                shift = np.clip(icpt + slope * np.arange(n), -REFINE_PX, REFINE_PX)
+                px, py = px + shift * nx, py + shift * ny
+            on = strip(0.0) - level
+            ok = np.isfinite(on)
+            # trim the ends to where the light is: a running mean long enough to see
+            # the line's middle at about 4 sigma, at least 2 binned pixels
+            middle = on[n // 4:max(3 * n // 4, n // 4 + 1)]
+            per = float(np.nanmedian(middle)) / noise if np.isfinite(middle).any() else 0.0
+            k = int(np.clip(round(16.0 / max(per, 0.1) ** 2), 2 * b + 1, max(n // 4, 2 * b + 1)))
+            box = np.ones(k)
+            counts = np.convolve(ok.astype(np.float64), box, mode="same")
+            smooth = np.convolve(np.where(ok, on, 0.0), box, mode="same") / np.maximum(counts, 1)
+            seen = counts >= k / 2
+            lit = seen & (smooth > 2.5 * noise / np.sqrt(np.maximum(counts, 1)))
+            if lit.sum() < 2:
+                return None
+            i0, i1 = _lit_run(lit, seen, int(np.argmax(np.where(lit, smooth, -np.inf))), k)
+            span = (i1 - i0) / (n - 1) * length
+            if span < self.min_length_px:
+                return None
+            part = on[i0:i1 + 1][ok[i0:i1 + 1]]
+            if part.size < 0.5 * (i1 - i0 + 1):
+                return None  # mostly behind stars: cannot tell
+            snr = float(part.sum()) / (noise * math.sqrt(part.size))
+            if snr < LINE_SNR:
+                return None
+            mean_on = float(part.mean())
+            side = max(float(np.nanmean(strip(s * SIDE_OFFSETS_PX[0])[i0:i1 + 1])) - level
+                       for s in (-1.0, 1.0))
+            if mean_on < RIDGE_CONTRAST * max(side, 0.0):
+                return None  # the edge of something wide
+            # width: second moment of the light across the line
+            offs = np.arange(-4, 5, dtype=np.float64)
+            across_mean = np.array([max(float(np.nanmean(strip(o, half=0)[i0:i1 + 1])) - level,
+                                        0.0) for o in offs])
+            width = 2.0 * math.sqrt(float((across_mean * offs ** 2).sum()
+                                          / max(across_mean.sum(), 1e-9))) + 1.0
+            if not across_mean.sum() > 0 or width > MAX_WIDTH_PX:
+                return None
+            inner, inner_seen = smooth[i0:i1 + 1], seen[i0:i1 + 1]
+            lo, hi = int(inner.size * 0.1), max(int(inner.size * 0.9), int(inner.size * 0.1) + 1)
+            mid = inner[lo:hi][inner_seen[lo:hi]]
+            high = float(np.percentile(inner[inner_seen], 90))
+            if high <= 0 or mid.size == 0 or float((mid < GAP_LEVEL * high).mean()) > MAX_GAPS:
+                return None  # blinking lights
+        e0 = (px[i0] + x0, py[i0] + y0)
+        e1 = (px[i1] + x0, py[i1] + y0)
+        lo_x, hi_x = int(max(0, min(e0[0], e1[0]) - 3)), int(min(w, max(e0[0], e1[0]) + 4))
+        lo_y, hi_y = int(max(0, min(e0[1], e1[1]) - 3)), int(min(h, max(e0[1], e1[1]) + 4))
+        crop = (grey[lo_y:hi_y, lo_x:hi_x] - prev[lo_y:hi_y, lo_x:hi_x])
         top = max(float(crop.max()), 1e-6)
         shown = np.clip(crop / top * 255.0, 0, 255).astype(np.uint8)
-        on_line = change[sy, sx]
-        return Candidate(taken_at=taken_at, x0=float(p0[0]), y0=float(p0[1]),
-                         x1=float(p1[0]), y1=float(p1[1]), length_px=length, width_px=width,
-                         peak=float(on_line.max()), brightness=float(weights.sum()),
-                         bbox=bbox, diff=shown)
+        line_change = strip(0.0, change)[i0:i1 + 1]
+        brightness = float(np.clip(line_change, 0, None).sum()) * (2 * STRIP_PX + 1)
+        return Candidate(taken_at=taken_at, x0=float(e0[0]), y0=float(e0[1]),
+                         x1=float(e1[0]), y1=float(e1[1]), length_px=span, width_px=width,
+                         peak=float(line_change.max()), brightness=brightness,
+                         bbox=(lo_x, lo_y, hi_x - lo_x, hi_y - lo_y), diff=shown, snr=snr)
+
+
+def _lit_run(lit: np.ndarray, seen: np.ndarray, start: int, gap: int) -> tuple[int, int]:
+    """The run of lit samples around ``start``, across gaps of up to ``gap`` dark
+    samples (samples without data, behind a star, are no gap)."""
+    ends = []
+    for step, stop in ((-1, -1), (1, lit.size)):
+        end, dark = start, 0
+        for i in range(start + step, stop, step):
+            if lit[i]:
+                end, dark = i, 0
+            elif seen[i]:
+                dark += 1
+                if dark > gap:
+                    break
+        ends.append(end)
+    return ends[0], ends[1]
+
+
+def _join(pieces: list[_Segment]) -> list[tuple[_Segment, list[_Segment]]]:
+    """Pieces on one straight line made one segment (the full-length search: a
+    faint streak is seeded only where noise happens to help it), each with its
+    pieces, which are tried alone when the whole is not a line."""
+    groups: list[tuple[_Segment, list[_Segment]]] = []
+    for seg in sorted(pieces, key=lambda s: -s.length):
+        for i, (big, members) in enumerate(groups):
+            joined = _merge(big, seg)
+            if joined is not None:
+                groups[i] = (joined, [*members, seg])
+                break
+        else:
+            groups.append((seg, [seg]))
+    return groups
+
+
+def _merge(a: _Segment, b: _Segment) -> _Segment | None:
+    """``a`` reaching out to ``b`` when ``b`` lies on its line, at most
+    ``JOIN_GAP`` plus twice ``a``'s length beyond its ends."""
+    la = a.length or 1.0
+    ux, uy = (a.x1 - a.x0) / la, (a.y1 - a.y0) / la
+    if b.length > 2.0:
+        delta = abs(a.angle - b.angle)
+        if min(delta, 180.0 - delta) > JOIN_ANGLE_DEG:
+            return None
+    ts = []
+    for x, y in ((b.x0, b.y0), (b.x1, b.y1)):
+        rx, ry = x - a.x0, y - a.y0
+        t = rx * ux + ry * uy
+        beyond = max(0.0, -t, t - la)
+        if abs(rx * uy - ry * ux) > JOIN_DISTANCE + JOIN_SLOPE * beyond + 0.1 * b.length:
+            return None
+        ts.append(t)
+    reach = JOIN_GAP + 2.0 * la
+    if min(ts) > la + reach or max(ts) < -reach:
+        return None
+    ends = [(0.0, a.x0, a.y0), (la, a.x1, a.y1), (ts[0], b.x0, b.y0), (ts[1], b.x1, b.y1)]
+    first, last = min(ends), max(ends)
+    return _Segment(first[1], first[2], last[1], last[2])
+
+
+def _same(a: Candidate, b: Candidate) -> bool:
+    return a.continues(b) and b.continues(a) and abs(
+        (a.x0 + a.x1) / 2 - (b.x0 + b.x1) / 2) + abs((a.y0 + a.y1) / 2 - (b.y0 + b.y1) / 2) < (
+        a.length_px + b.length_px) / 2
