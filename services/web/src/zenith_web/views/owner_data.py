@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from aiohttp import web
 
 from zenith.contracts import frames, network, products
-from zenith.errors import BadRequest
+from zenith.errors import BadRequest, Unavailable
 from zenith_web.views.ingest import BLOBS
 from zenith_web.views.owner import owned_camera, owner_page
 from zenith_web.views.owner_datasize import GROUP_LABELS, group_of
@@ -30,6 +30,8 @@ MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 ITEM_RE = re.compile(r"^(n:\d{4}-\d{2}-\d{2}|p:\d{4}-\d{2}-\d{2}:[a-z-]{1,32})$")
 TYPES = ("images", *products.KIND)
 MAX_ITEMS = 2000
+CATEGORIES = ("meteor", "fireball", "aurora", "clouds", "halo", "noctilucent", "satellite",
+              "other")  # offered when marking highlights
 
 
 @dataclass
@@ -67,10 +69,13 @@ async def items_of(request: web.Request, camera: str, month: str, kind: str) -> 
     if kind in ("all", "images"):
         before = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
         after = (date.fromisoformat(first) - timedelta(days=1)).isoformat()
-        nights = await ask(request, frames.NIGHTS, frames.NightsQuery(
-            after=after, before=before, limit=31), camera=camera)
+        try:
+            nights = (await ask(request, frames.NIGHTS, frames.NightsQuery(
+                after=after, before=before, limit=31), camera=camera)).nights
+        except Unavailable:  # no capture answering for this camera: no images to list
+            nights = []
         out.extend(Item(id=f"n:{n.night}", night=n.night, kind="images", files=n.frames,
-                        bytes=n.bytes) for n in nights.nights)
+                        bytes=n.bytes) for n in nights)
     kinds = list(products.KIND) if kind == "all" else [kind] if kind in products.KIND else []
     if kinds:
         found = await ask(request, products.LIST, products.ProductQuery(
@@ -98,7 +103,7 @@ async def page(request: web.Request) -> web.Response:
     items = await items_of(request, cam.id, month, kind) if shown else []
     return owner_page(request, "owner/data.html", "owner", cam=cam, month=month, kind=kind,
                       types=TYPES, items=items, shown=shown, labels=GROUP_LABELS,
-                      group_of=group_of)
+                      group_of=group_of, categories=CATEGORIES)
 
 
 async def _selection(request: web.Request, camera: str) -> tuple[list[str], dict[str, str]]:

@@ -9,7 +9,7 @@ session cookie and its CSRF token.
 from __future__ import annotations
 
 from zenith_web.spec import Access, RouteSpec
-from zenith_web.views import owner, owner_data, owner_password, owner_profile
+from zenith_web.views import owner, owner_data, owner_highlights, owner_password, owner_profile
 
 PAGE, PUBLIC = Access.PAGE, Access.PUBLIC
 HTML = "text/html"
@@ -56,6 +56,17 @@ OWNER_ROUTES: tuple[RouteSpec, ...] = (
               "Delete the selected items (after a confirmation naming the count); "
               "highlighted ones stay.", "owner", PAGE, permission=DELETE, content_type=HTML,
               form=True, statuses=(400, 403, 404)),
+    RouteSpec("GET", f"{CAM}/highlights", "owner-highlights", owner_highlights.page,
+              "The camera's highlights, active or not.", "owner", PAGE, permission=READ,
+              content_type=HTML, statuses=(403, 404)),
+    RouteSpec("POST", f"{CAM}/highlights/{{highlight}}/active", "owner-highlight-active",
+              owner_highlights.set_active, "Deactivate (active=0) or reactivate a "
+              "highlight; the file stays.", "owner", PAGE, permission=UPDATE,
+              content_type=HTML, form=True, statuses=(303, 400, 403, 404)),
+    RouteSpec("POST", f"{CAM}/highlights/mark", "owner-highlights-mark", owner_highlights.mark,
+              "Mark the selected products of the monthly overview as highlights with a "
+              "category.", "owner", PAGE, permission=UPDATE, content_type=HTML, form=True,
+              statuses=(303, 400, 403, 404)),
     RouteSpec("GET", "/cameras/{camera}/profile", "camera-profile", owner_profile.public,
               "A camera's public profile (404 unless its owner enabled it).", "site", PUBLIC,
               content_type=HTML, statuses=(403, 404)),
