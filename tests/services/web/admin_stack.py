@@ -53,7 +53,9 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def admin_stack(folder: Path, remote: str, join_limit: int = 3,
-                      login_limit: int = 5) -> AsyncIterator[Stack]:
+                      login_limit: int = 5, data: bool = False) -> AsyncIterator[Stack]:
+    """The hub; with ``data`` also capture and products as on a hub (their
+    indexes: XP is computed from them)."""
     from zenith_auth.main import serve as serve_auth
     from zenith_auth.settings import AuthSettings
     from zenith_network.main import serve as serve_network
@@ -76,12 +78,19 @@ async def admin_stack(folder: Path, remote: str, join_limit: int = 3,
                             metadata_url=f"sqlite:///{folder / 'network.db'}",
                             network_smtp_host="127.0.0.1", network_smtp_port=smtp_port,
                             network_smtp_starttls=False, network_join_max_per_address=join_limit,
-                            network_public_url="https://hub.example.org")
+                            network_public_url="https://hub.example.org",
+                            network_xp_cache_s=0)
         nc = await connect(server.url, name="zenith-admin-tests")
         bus = BusClient(nc, timeout=10.0)
         try:
-            async with service_context("auth", auth, serve_auth), \
-                    service_context("network", net, serve_network):
+            async with contextlib.AsyncExitStack() as services:
+                await services.enter_async_context(service_context("auth", auth, serve_auth))
+                await services.enter_async_context(service_context("network", net,
+                                                                   serve_network))
+                if data:
+                    for name, settings, serve in data_services(folder, server.url):
+                        await services.enter_async_context(service_context(name, settings,
+                                                                           serve))
                 admin = await add_user(bus, role="admin", prefix="admin")
                 owner = await add_user(bus, role="owner", prefix="owner")
                 async with start_web(server.url, remote, web_local_no_auth=False,
@@ -93,6 +102,23 @@ async def admin_stack(folder: Path, remote: str, join_limit: int = 3,
     finally:
         server.stop()
         controller.stop()
+
+
+def data_services(folder: Path, nats_url: str) -> list[tuple[str, Any, Any]]:
+    from zenith_capture.service import serve as serve_capture
+    from zenith_capture.settings import CaptureSettings
+    from zenith_products.service import serve as serve_products
+    from zenith_products.settings import ProductsSettings
+
+    capture = load_settings(CaptureSettings, env={}, nats_url=nats_url,
+                            data_dir=folder / "capture", blob_dir=folder / "blobs",
+                            metadata_url=f"sqlite:///{folder / 'capture.db'}",
+                            capture_hub_ingest=True)
+    products = load_settings(ProductsSettings, env={}, nats_url=nats_url,
+                             data_dir=folder / "products", blob_dir=folder / "blobs",
+                             metadata_url=f"sqlite:///{folder / 'products.db'}",
+                             products_hub_ingest=True, products_retention_interval_s=0)
+    return [("capture", capture, serve_capture), ("products", products, serve_products)]
 
 
 async def session_of(web: WebUnderTest, user: User) -> aiohttp.ClientSession:

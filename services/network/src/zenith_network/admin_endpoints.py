@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from zenith.bus.service import BusService, Call
-from zenith.contracts import admin, joins
+from zenith.contracts import admin, joins, xp
 from zenith.contracts.base import Empty
+from zenith.contracts.network import CameraRef
 from zenith.storage.metadata import MetadataStore
 from zenith.timefmt import utcnow
 from zenith_network.audit import AuditLog
 from zenith_network.joins import Joins
+from zenith_network.xp import Experience
 
 CONFIG_ID = "network"
 
@@ -49,10 +51,12 @@ class NetworkConfigStore:
 
 
 class AdminEndpoints:
-    def __init__(self, joins_: Joins, audit: AuditLog, config: NetworkConfigStore) -> None:
+    def __init__(self, joins_: Joins, audit: AuditLog, config: NetworkConfigStore,
+                 experience: Experience) -> None:
         self.joins = joins_
         self.audit = audit
         self.config = config
+        self.experience = experience
 
     async def serve(self, svc: BusService) -> None:
         await svc.serve(joins.JOIN_SUBMIT, self.join_submit)
@@ -64,6 +68,10 @@ class AdminEndpoints:
         await svc.serve(admin.AUDIT_LIST, self.audit_list)
         await svc.serve(admin.CONFIG_GET, self.config_get)
         await svc.serve(admin.CONFIG_SET, self.config_set)
+        await svc.serve(xp.XP_GET, self.xp_get)
+        await svc.serve(xp.XP_LIST, self.xp_list)
+        await svc.serve(xp.BADGE_GRANT, self.badge_grant)
+        await svc.serve(xp.BADGE_REVOKE, self.badge_revoke)
 
     async def join_submit(self, call: Call[joins.JoinSubmit]) -> joins.JoinReceived:
         request = await self.joins.submit(call.body)
@@ -96,3 +104,15 @@ class AdminEndpoints:
         await self.audit.record(actor_of(call), "settings.change", "network",
                                 call.body.model_dump(mode="json"))
         return config
+
+    async def xp_get(self, call: Call[CameraRef]) -> xp.CameraXp:
+        return await self.experience.of(call.body.camera)
+
+    async def xp_list(self, call: Call[xp.XpQuery]) -> xp.XpList:
+        return xp.XpList(cameras=await self.experience.many(call.body.cameras))
+
+    async def badge_grant(self, call: Call[xp.BadgeChange]) -> xp.CameraXp:
+        return await self.experience.change(call.body, "granted", actor_of(call))
+
+    async def badge_revoke(self, call: Call[xp.BadgeChange]) -> xp.CameraXp:
+        return await self.experience.change(call.body, "revoked", actor_of(call))

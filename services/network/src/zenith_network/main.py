@@ -23,6 +23,7 @@ from zenith_network.registry import Registry
 from zenith_network.settings import NetworkSettings
 from zenith_network.status import StatusTracker, open_frames_consumer
 from zenith_network.uplink import Uplink
+from zenith_network.xp import Experience
 
 log = logging.getLogger("zenith.network")
 
@@ -45,7 +46,10 @@ async def serve(ctx: ServiceContext[NetworkSettings]) -> None:
     joins = Joins(store, registry, ctx.bus, audit, Mailer(settings), settings,
                   address_secret(settings.data_dir))
     await joins.setup()
-    await AdminEndpoints(joins, audit, NetworkConfigStore(store)).serve(svc)
+    experience = Experience(store, registry, highlights, ctx.bus, audit,
+                            settings.network_xp_cache_s)
+    await experience.setup()
+    await AdminEndpoints(joins, audit, NetworkConfigStore(store), experience).serve(svc)
     await serve_profiles(svc, Profiles(store, open_blobs(settings), registry))
     uplink = None
     if settings.network_hub_url:

@@ -31,6 +31,9 @@ class NetworkSettings(Settings):
     network_smtp_password: SecretStr | None = None
     network_smtp_from: str = Field("zenith@localhost", description="Sender of join mail.")
 
+    network_xp_cache_s: float = Field(
+        60.0, ge=0, le=86400, description="How long a camera's computed XP is reused, s.")
+
     # the uplink: on a node that belongs to a hub
     network_hub_url: str = Field(
         "", description="The hub's base URL (https://hub.example.org); empty: no uplink.")

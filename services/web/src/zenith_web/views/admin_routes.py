@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from zenith.contracts import joins
 from zenith_web.spec import Access, RouteSpec, View
-from zenith_web.views import admin, admin_accounts, join
+from zenith_web.views import admin, admin_accounts, admin_badges, join
 
 HTML = "text/html"
 PAGE, PUBLIC = Access.PAGE, Access.PUBLIC
@@ -62,6 +62,12 @@ ADMIN_ROUTES: tuple[RouteSpec, ...] = (
           "Link an owner to a camera, or unlink."),
     _post("/admin/owners/{username}/delete", "admin-owner-delete", admin_accounts.owner_delete,
           "Delete an owner: every session of theirs ends."),
+    _get("/admin/badges", "admin-badges", admin_badges.badge_list,
+         "Every camera's XP and badges; the rules."),
+    _post("/admin/badges/{camera}/grant", "admin-badge-grant", admin_badges.badge_grant,
+          "Give a camera a badge."),
+    _post("/admin/badges/{camera}/revoke", "admin-badge-revoke", admin_badges.badge_revoke,
+          "Take a badge from a camera."),
     _get("/admin/settings", "admin-settings", admin.settings_form, "Network settings."),
     _post("/admin/settings", "admin-settings", admin.settings_save, "Save network settings."),
     _get("/admin/audit", "admin-audit", admin.audit_page, "The audit log: who, what, when."),

@@ -19,6 +19,7 @@ from zenith.contracts.base import Message
 from zenith_web import keys
 from zenith_web.bridge import model_response
 from zenith_web.middlewares import PAGE_CSP
+from zenith_web.views.admin_badges import xp_context
 from zenith_web.views.site import camera_response, gather, html_page
 from zenith_web.views.sitebus import cameras
 
@@ -89,7 +90,8 @@ async def hub_home(request: web.Request, found: list[network.Camera]) -> web.Res
     regions = sorted({r for r in (region_of(c) for c in found) if r})
     shown = select(found, query)
     return html_page(request, "site/home.html", "home", cameras=shown, total=len(found),
-                     query=query, regions=regions, online=sum(c.online for c in found))
+                     query=query, regions=regions, online=sum(c.online for c in found),
+                     **await xp_context(request, [c.id for c in shown]))
 
 
 def map_data(found: list[network.Camera]) -> MapData:

@@ -26,6 +26,7 @@ from zenith_web.i18n import _
 from zenith_web.labels import ago
 from zenith_web.templating import render
 from zenith_web.views.ingest import BLOBS
+from zenith_web.views.admin_badges import xp_context
 from zenith_web.views.latest import embed_headers
 from zenith_web.views.sitebus import (
     ask,
@@ -144,7 +145,8 @@ async def camera_response(request: web.Request, view: CameraView) -> web.Respons
     share_url = str(request.url.with_path(f"/cameras/{view.id}").with_query(None))
     return html_page(request, "site/camera.html", "camera", view=view,
                      live=live_of(view.id, view.frame), share_url=share_url,
-                     longterm=[k for k in LONGTERM if k in view.products])
+                     longterm=[k for k in LONGTERM if k in view.products],
+                     **await xp_context(request, [view.id], one=True))
 
 
 async def live(request: web.Request) -> web.Response:
