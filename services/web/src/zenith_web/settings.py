@@ -50,6 +50,10 @@ class WebSettings(IngestSettings):
     web_map_attribution: str = Field(
         "© OpenStreetMap contributors", max_length=300,
         description="Attribution shown on the map for its tiles (plain text).")
+    web_grafana_url: str = Field(
+        "", max_length=300, pattern=r"^(https?://[^\s<>\"']+)?$",
+        description="Grafana's address (e.g. https://hub.example/grafana): camera pages "
+        "link to the provisioned dashboards there; empty: no links.")
 
     @field_validator("web_trusted_proxies")
     @classmethod

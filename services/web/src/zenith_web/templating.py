@@ -11,6 +11,7 @@ from aiohttp import web
 
 import zenith
 from zenith_web import keys, labels
+from zenith_web.grafana import dashboard_links
 from zenith_web.i18n import _
 
 HERE = Path(__file__).parent
@@ -37,7 +38,7 @@ def make_environment(app: web.Application) -> jinja2.Environment:
 
     env.globals.update(url_for=url_for, static=static, version=zenith.__version__,
                        kind_label=labels.kind_label, state_label=labels.state_label,
-                       js_texts=labels.js_texts)
+                       js_texts=labels.js_texts, grafana_links=dashboard_links)
     env.filters.update(when=format_when, duration=format_duration, number=format_number,
                        exposure=format_exposure)
     return env
@@ -76,6 +77,7 @@ def render(app: web.Application, template: str, **context: Any) -> str:
     settings = app[keys.SETTINGS]
     context.setdefault("site_name", settings.site_name)
     context.setdefault("camera", settings.camera)
+    context.setdefault("grafana_url", settings.web_grafana_url)
     return app[keys.TEMPLATES].get_template(template).render(**context)
 
 

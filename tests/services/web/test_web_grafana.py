@@ -1,0 +1,109 @@
+"""The provisioned Grafana dashboards (deploy/grafana): the JSON loads, each
+has the camera variable, and every InfluxQL query names a measurement and
+field that Zenith writes — the set taken from the code that writes them
+(each sensor backend's MEASUREMENT and the fields it produces, the sky
+metrics capture stores), not from a list kept here. The camera page links to
+them when web_grafana_url is set."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zenith.contracts import sensors as sensor_contracts
+from zenith_capture.skymetrics import SkyMetrics
+from zenith_sensors.backends.night import Night
+from zenith_sensors.config import DriverName, SensorSpec
+from zenith_web.grafana import DASHBOARDS
+
+ROOT = Path(__file__).resolve().parents[3]
+GRAFANA = ROOT / "deploy" / "grafana"
+QUERY = re.compile(r'^SELECT (?P<select>.+?) FROM "(?P<measurement>\w+)" WHERE (?P<where>.+)$')
+FIELD = re.compile(r'\b(?:mean|last|max|min|count|sum|median)\("(\w+)"\)')
+
+
+def written() -> dict[str, set[str]]:
+    """measurement -> fields, as Zenith's own writers produce them."""
+    out: dict[str, set[str]] = {}
+    for driver in typing.get_args(DriverName):
+        module = importlib.import_module(f"zenith_sensors.backends.{driver}")
+        fields = module.simulate(Night(), SensorSpec(name="probe", driver=driver))
+        out.setdefault(module.MEASUREMENT, set()).update(fields)
+    sky = SkyMetrics(mean=0.1, stars=10, hfr=2.0, sharpness=1.0, sqm=21.0, cloud_cover=0.2)
+    out[sensor_contracts.SKY_SENSOR] = set(sky.fields())
+    return out
+
+
+def dashboards() -> list[dict[str, Any]]:
+    return [json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted((GRAFANA / "dashboards").glob("*.json"))]
+
+
+def queries(board: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(panel["title"], t["query"]) for panel in board["panels"]
+            for t in panel.get("targets", [])]
+
+
+def test_the_writers_are_found() -> None:
+    found = written()
+    assert {"raspistatus", "bme280", "tsl2591", "sky"} <= set(found)
+    assert "raspiDiskPercent" in found["raspistatus"] and "sqm" in found["sky"]
+
+
+def test_the_dashboards_load_with_a_camera_variable() -> None:
+    boards = dashboards()
+    assert {b["uid"] for b in boards} == {uid for uid, _t in DASHBOARDS}
+    titles = " ".join(b["title"].lower() for b in boards)
+    for subject in ("status", "uptime", "disk", "temperatures", "sqm"):
+        assert subject in titles
+    for board in boards:
+        (camera,) = [v for v in board["templating"]["list"] if v["name"] == "camera"]
+        assert camera["query"] == 'SHOW TAG VALUES WITH KEY = "camera"'
+        assert camera["datasource"]["uid"] == "zenith-influxdb"
+        assert queries(board), board["uid"]
+
+
+def test_every_query_names_a_measurement_and_field_zenith_writes() -> None:
+    known = written()
+    problems = []
+    for board in dashboards():
+        for title, query in queries(board):
+            match = QUERY.match(query)
+            if not match:
+                problems.append(f"{board['uid']} / {title}: not a SELECT ... FROM: {query}")
+                continue
+            measurement = match["measurement"]
+            fields = FIELD.findall(match["select"])
+            if measurement not in known:
+                problems.append(f"{board['uid']} / {title}: nothing writes {measurement!r}")
+                continue
+            if not fields:
+                problems.append(f"{board['uid']} / {title}: no field in {query}")
+            for name in fields:
+                if name not in known[measurement]:
+                    problems.append(f"{board['uid']} / {title}: {measurement} has no "
+                                    f"field {name!r} (written: {sorted(known[measurement])})")
+            if '"camera" =~ /^$camera$/' not in match["where"] or "$timeFilter" not in \
+                    match["where"]:
+                problems.append(f"{board['uid']} / {title}: not filtered by $camera and time")
+    assert not problems, "\n".join(problems)
+
+
+def test_grafana_is_provisioned_with_them_in_compose() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    grafana = compose["services"]["grafana"]
+    assert grafana["profiles"] == ["grafana"]  # optional
+    provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "zenith.yaml")
+                              .read_text())["providers"][0]
+    mounts = dict(v.rsplit(":", 2)[:2] for v in grafana["volumes"])
+    assert mounts["./deploy/grafana/dashboards"] == provider["options"]["path"]
+    assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
+    sources = yaml.safe_load((GRAFANA / "provisioning" / "datasources" /
+                              "zenith-influxdb.yaml").read_text())["datasources"]
+    assert {s["uid"] for s in sources} == {"zenith-influxdb"}
