@@ -209,3 +209,11 @@ async def test_files_and_paths_lists_the_latest_urls_with_snippets(hub: Hub) -> 
         assert f"{base}/cameras/{CAMERA}/latest/{file}" in text
     assert "&lt;img src=&#34;" in text and "&lt;video src=&#34;" in text
     assert 'data-copy="url-1"' in text
+
+
+async def test_the_owner_area_speaks_german(hub: Hub) -> None:
+    alice = await session_of(hub.web, hub.alice)
+    async with alice.get(f"/owner/cameras/{CAMERA}", headers={
+            "Accept-Language": "de-DE,de;q=0.9"}) as resp:
+        text = await resp.text()
+    assert "Meine Kameras" in text and "Datenmenge" in text and 'lang="de"' in text

@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 
 from zenith.contracts.profiles import MAX_IMAGE_BYTES
 from zenith.errors import BadRequest
+from zenith_web.i18n import _
 
 MAX_UPLOAD = 12 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -49,30 +50,33 @@ class CleanImage:
 
 def clean_image(raw: bytes) -> CleanImage:
     if len(raw) > MAX_UPLOAD:
-        raise ImageTooLarge(f"an image may be at most {MAX_UPLOAD // (1024 * 1024)} MB")
+        raise ImageTooLarge(_("an image may be at most %(n)s MB") % {
+            "n": MAX_UPLOAD // (1024 * 1024)})
     if not raw.startswith(MAGIC) or (raw.startswith(b"RIFF") and raw[8:12] != b"WEBP"):
-        raise BadImage("not a JPEG, PNG or WebP image")
+        raise BadImage(_("not a JPEG, PNG or WebP image"))
     if FOREIGN.search(raw):
-        raise BadImage("the file carries something besides a picture")
+        raise BadImage(_("the file carries something besides a picture"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(raw)) as probe:
                 if probe.format not in FORMATS:
-                    raise BadImage("not a JPEG, PNG or WebP image")
+                    raise BadImage(_("not a JPEG, PNG or WebP image"))
                 width, height = probe.size
                 if width * height > MAX_PIXELS or getattr(probe, "n_frames", 1) > 1:
-                    raise BadImage(f"the image is too large ({width} x {height} px; at most "
-                                   f"{MAX_PIXELS // 1_000_000} megapixels, one frame)")
+                    raise BadImage(_("the image is too large (%(w)s x %(h)s px; at most "
+                                     "%(mp)s megapixels, one frame)") % {
+                        "w": width, "h": height, "mp": MAX_PIXELS // 1_000_000})
                 probe.load()
                 picture = ImageOps.exif_transpose(probe)
     except BadImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise BadImage(f"the image is too large (at most {MAX_PIXELS // 1_000_000} "
-                       "megapixels)") from None
+        raise BadImage(_("the image is too large (at most %(mp)s megapixels)") % {
+            "mp": MAX_PIXELS // 1_000_000}) from None
     except (OSError, ValueError, SyntaxError) as exc:
-        raise BadImage(f"the image could not be read ({type(exc).__name__})") from None
+        raise BadImage(_("the image could not be read (%(why)s)") % {
+            "why": type(exc).__name__}) from None
     picture = picture.convert("RGB")
     picture.thumbnail((MAX_SIDE, MAX_SIDE))
     for quality in (85, 75, 60, 45):
@@ -80,4 +84,4 @@ def clean_image(raw: bytes) -> CleanImage:
         picture.save(out, "JPEG", quality=quality, optimize=True)  # no exif=: none is written
         if out.tell() <= MAX_IMAGE_BYTES:
             return CleanImage(out.getvalue(), picture.width, picture.height)
-    raise BadImage("the image does not compress below the size limit")
+    raise BadImage(_("the image does not compress below the size limit"))

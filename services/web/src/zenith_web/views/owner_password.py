@@ -16,6 +16,7 @@ from aiohttp import web
 from zenith.contracts import auth
 from zenith.errors import TooManyRequests, Unauthorized
 from zenith_web import keys, session
+from zenith_web.i18n import _
 from zenith_web.views.owner import owner_page, see_other, username
 from zenith_web.views.sitebus import ask
 
@@ -39,19 +40,20 @@ SEQUENCES = ("0123456789012345678901234567890", "abcdefghijklmnopqrstuvwxyzabcde
 def weakness(password: str, user: str, site: str) -> str | None:
     """Why ``password`` is refused, or None."""
     if len(password) < MIN_LENGTH:
-        return f"use at least {MIN_LENGTH} characters (a few words are easy to remember)"
+        return _("use at least %(n)s characters (a few words are easy to remember)") % {
+            "n": MIN_LENGTH}
     if len(password) > MAX_LENGTH:
-        return f"use at most {MAX_LENGTH} characters"
+        return _("use at most %(n)s characters") % {"n": MAX_LENGTH}
     low = password.lower()
     if low in DENY or low.strip("0123456789!?.#*@$%&_- ") in WORDS:
-        return "this password is on the list of common passwords"
+        return _("this password is on the list of common passwords")
     if len(set(low)) <= 2:
-        return "this password repeats one or two characters"
+        return _("this password repeats one or two characters")
     if any(low in seq or low in seq[::-1] for seq in SEQUENCES):
-        return "this password is a simple sequence"
+        return _("this password is a simple sequence")
     for word in (user.lower(), site.lower()):
         if len(word) >= 4 and word in low and len(low) - len(word) < MIN_LENGTH:
-            return "this password is mostly your username or the site's name"
+            return _("this password is mostly your username or the site's name")
     return None
 
 
@@ -68,22 +70,23 @@ async def page(request: web.Request) -> web.Response:
 async def change(request: web.Request) -> web.StreamResponse:
     user = username(request)
     if user is None:
-        return _page(request, "Log in with your own account to change its password.", 403)
+        return _page(request, _("Log in with your own account to change its password."), 403)
     form = await request.post()
     current, new, confirm = (str(form.get(name, "")) for name in ("current", "new", "confirm"))
     peer = request[keys.CLIENT]
     if new != confirm:
-        return _page(request, "The new password and its confirmation differ.", 400)
+        return _page(request, _("The new password and its confirmation differ."), 400)
     reason = weakness(new, user, request.app[keys.SETTINGS].site_name)
     if reason is not None:
-        return _page(request, f"The new password is refused: {reason}.", 400)
+        return _page(request, _("The new password is refused: %(reason)s.") % {"reason": reason},
+                     400)
     if new == current:
-        return _page(request, "The new password is the current one.", 400)
+        return _page(request, _("The new password is the current one."), 400)
     try:
         await ask(request, auth.LOGIN, auth.Login(username=user, password=current[:1024] or "-",
                                                  client_ip=peer.address[:64]))
     except Unauthorized:
-        return _page(request, "The current password is wrong.", 400)
+        return _page(request, _("The current password is wrong."), 400)
     except TooManyRequests as exc:
         return _page(request, exc.message, 429)
     await ask(request, auth.USER_PASSWD, auth.UserPasswd(username=user, password=new))

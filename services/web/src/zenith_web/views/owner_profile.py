@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from zenith.contracts import network, profiles
 from zenith.errors import BadRequest, NotFound
 from zenith_web import keys, session
+from zenith_web.i18n import _
 from zenith_web.views.ingest import BLOBS
 from zenith_web.views.owner import owned_camera, owner_page, see_other
 from zenith_web.views.owner_images import MAX_UPLOAD, BadImage, ImageTooLarge, clean_image
@@ -143,7 +144,7 @@ async def save(request: web.Request) -> web.Response:
         "nicknames": [n.strip() for n in values["nicknames"].split(",") if n.strip()]}
     errors: list[str] = []
     if len(kept) + len(files) > profiles.MAX_IMAGES:
-        errors.append(f"images: at most {profiles.MAX_IMAGES} in all")
+        errors.append(_("images: at most %(n)s in all") % {"n": profiles.MAX_IMAGES})
     try:
         profiles.ProfileSave.model_validate(body)
     except ValidationError as exc:
