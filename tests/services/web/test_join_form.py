@@ -127,3 +127,16 @@ async def test_stored_text_is_shown_escaped_to_the_admin(stack: Stack) -> None:
         text = await resp.text()
     assert script not in text and "&lt;script&gt;" in text
     assert csrf_of(admin)
+
+
+async def test_the_join_form_speaks_german(stack: Stack) -> None:
+    client = stack.web.remote(headers={"Accept-Language": "de-DE,de;q=0.9"})
+    async with client.get("/join") as resp:
+        text = await resp.text()
+    assert "Dem Netzwerk beitreten" in text and "Anfrage senden" in text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', text)
+    assert token
+    async with client.post("/join", data=join_form(csrf_token=token.group(1), email="x")
+                           ) as resp:
+        text = await resp.text()
+    assert resp.status == 400 and "Bitte korrigiere diese Felder" in text and "E-Mail:" in text

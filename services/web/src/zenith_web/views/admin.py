@@ -24,22 +24,23 @@ from zenith.contracts.base import Empty
 from zenith.errors import BadRequest, ZenithError, invalid
 from zenith_web import keys, session
 from zenith_web.bridge import call
+from zenith_web.i18n import N_
 from zenith_web.templating import render
 from zenith_web.views.auth import see_other
 
 ADMIN_PERMISSION = ("users", "update")
-SECTIONS = (("admin", "Overview"), ("admin-joins", "Join requests"),
-            ("admin-cameras", "Cameras"), ("admin-owners", "Owners"),
-            ("admin-badges", "Badges"), ("admin-settings", "Settings"),
-            ("admin-audit", "Audit log"))
-FLASHES = {"rejected": "The request was rejected.", "saved": "Saved.",
-           "disabled": "The camera is disabled.", "enabled": "The camera is enabled.",
-           "linked": "The owner is linked to the camera.",
-           "unlinked": "The owner no longer owns the camera.",
-           "deleted": "The owner was deleted: every session of theirs has ended.",
-           "granted": "The badge was granted.", "revoked": "The badge was revoked.",
-           "edited": "The camera was changed.", "revoked-keys": "Every key of the camera "
-           "stopped working."}
+SECTIONS = (("admin", N_("Overview")), ("admin-joins", N_("Join requests")),
+            ("admin-cameras", N_("Cameras")), ("admin-owners", N_("Owners")),
+            ("admin-badges", N_("Badges")), ("admin-settings", N_("Settings")),
+            ("admin-audit", N_("Audit log")))
+FLASHES = {"rejected": N_("The request was rejected."), "saved": N_("Saved."),
+           "disabled": N_("The camera is disabled."), "enabled": N_("The camera is enabled."),
+           "linked": N_("The owner is linked to the camera."),
+           "unlinked": N_("The owner no longer owns the camera."),
+           "deleted": N_("The owner was deleted: every session of theirs has ended."),
+           "granted": N_("The badge was granted."), "revoked": N_("The badge was revoked."),
+           "edited": N_("The camera was changed."),
+           "revoked-keys": N_("Every key of the camera stopped working.")}
 
 
 def page(request: web.Request, template: str, section: str, status: int = 200,

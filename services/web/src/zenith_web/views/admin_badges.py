@@ -17,10 +17,29 @@ from zenith.contracts import network, xp
 from zenith.errors import ZenithError
 from zenith_web import keys
 from zenith_web.bridge import call
+from zenith_web.i18n import N_
 from zenith_web.views.admin import back, form_data, page, validated
 
 log = logging.getLogger("zenith.web.xp")
 BADGE_TITLES = {b.name: b.title for b in xp.BADGES}
+# the texts of zenith.contracts.xp the pages show, marked for translation here
+# (libs/ has no catalogue); a test checks that none is missing
+XP_TEXTS = (
+    N_("1 XP per 100 live images received"), N_("2 XP per night with live images"),
+    N_("5 XP per night with products (keogram, startrails, video)"),
+    N_("20 XP per active highlight"),
+    N_("3 XP per night of the longest run of consecutive nights online"),
+    N_("First light"), N_("Stargazer"), N_("Night watcher"), N_("Sky keeper"),
+    N_("Aurora hunter"), N_("Zenith"),
+    N_("Member"), N_("A camera of the network."), N_("Supporter"),
+    N_("Supports the network (given by an administrator)."), N_("First night"),
+    N_("A first night with live images."), N_("100 nights"),
+    N_("100 nights with live images."), N_("A year online"),
+    N_("Live images on nights a year apart or more."), N_("First aurora"),
+    N_("A first aurora highlight."), N_("First meteor"),
+    N_("A first meteor or fireball highlight."),
+    N_("pending"), N_("approved"), N_("rejected"),
+)
 XP_TIMEOUT_S = 3.0
 
 

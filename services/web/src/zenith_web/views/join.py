@@ -25,14 +25,15 @@ from zenith.contracts import joins
 from zenith.errors import BadRequest, Forbidden, TooManyRequests, ZenithError
 from zenith_web import keys, session
 from zenith_web.bridge import FORM, body_object, model_response
+from zenith_web.i18n import N_, _
 from zenith_web.views.auth import see_other
 from zenith_web.views.site import html_page
 from zenith_web.views.sitebus import ask
 
 HONEYPOT = "website"
 FIELDS = ("name", "email", "location", "link", "notes")
-LABELS = {"name": "Name", "email": "Email", "location": "Camera location", "link": "Link",
-          "notes": "Notes"}
+LABELS = {"name": N_("Name"), "email": N_("Email"), "location": N_("Camera location"),
+          "link": N_("Link"), "notes": N_("Notes")}
 
 
 def _csrf_value(request: web.Request) -> tuple[str, bool]:
@@ -71,10 +72,10 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     found: dict[str, str] = {}
     for error in exc.errors():
         where = str(error["loc"][0]) if error["loc"] else ""
-        label = LABELS.get(where, where)
+        label = _(LABELS[where]) if where in LABELS else where
         text = error["msg"].removeprefix("Value error, ")
         if error["type"] == "string_pattern_mismatch":
-            text = "contains characters that are not allowed (< > or control characters)"
+            text = _("contains characters that are not allowed (< > or control characters)")
         found.setdefault(where, f"{label}: {text}")
     return found
 
@@ -113,8 +114,8 @@ async def submit(request: web.Request) -> web.StreamResponse:
     except ZenithError as exc:
         if not from_form:
             raise
-        message = ("You sent several requests in a short time. Please wait an hour and "
-                   "try again." if isinstance(exc, TooManyRequests) else exc.message)
+        message = (_("You sent several requests in a short time. Please wait an hour and "
+                     "try again.") if isinstance(exc, TooManyRequests) else exc.message)
         return _form_page(request, values, {}, message=message, status=exc.status)
     if from_form:
         return see_other(str(request.app.router["join-received"].url_for()))
