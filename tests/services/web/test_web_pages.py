@@ -117,6 +117,17 @@ async def test_dashboard_status_and_setting_pins(page: Any, web: WebUnderTest,
                  ).to_be_visible()
 
 
+async def test_dashboard_shows_the_nights_meteor_candidates(page: Any, web: WebUnderTest,
+                                                            admin: User) -> None:
+    await log_in(page, web, admin)
+    card = page.locator("#meteors-card")
+    assert "Meteors" in await card.inner_text()
+    count = (await page.text_content("#meteor-count")) or ""
+    assert count.strip().isdigit()  # capture answered: the candidates of its night
+    rows = await page.locator("#meteors-body tr").count()
+    assert rows == min(int(count), 5)
+
+
 async def test_focuser_page_frame_and_buttons(page: Any, web: WebUnderTest,
                                               admin: User) -> None:
     await log_in(page, web, admin, "/focuser")

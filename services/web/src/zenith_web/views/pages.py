@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from dataclasses import dataclass
 
+from aiohttp import web
+from pydantic import ValidationError
+
+from zenith.contracts import capture
+from zenith.contracts.base import Empty
 from zenith.contracts.common import MAX_PIN
 from zenith.errors import ZenithError
 from zenith_web import keys, session
+from zenith_web.bridge import call
 from zenith_web.templating import render
 from zenith_web.views.auth import safe_next, see_other
 
@@ -19,9 +25,41 @@ def _page(request: web.Request, template: str, **context: object) -> web.Respons
     return web.Response(text=text, content_type="text/html")
 
 
+LATEST_METEORS = 5  # candidates the dashboard lists, newest first
+
+
+@dataclass
+class MeteorSummary:
+    """The meteors card: the night of capture's last frame, its candidates."""
+
+    night: str | None
+    count: int
+    latest: list[capture.MeteorRecord]
+
+
+async def _meteors(request: web.Request) -> MeteorSummary | None:
+    """This night's candidates from capture; None when capture does not answer."""
+    try:
+        status = await call(request, capture.STATUS, Empty())
+        if status.night is None:
+            return MeteorSummary(None, 0, [])
+        listed = await call(request, capture.METEORS, capture.MeteorNight(night=status.night))
+    except ZenithError:
+        return None
+    records = []
+    for doc in listed.candidates:
+        try:
+            records.append(capture.MeteorRecord.model_validate(doc.candidate))
+        except ValidationError:
+            continue
+    latest = sorted(records, key=lambda r: r.taken_at, reverse=True)[:LATEST_METEORS]
+    return MeteorSummary(status.night, len(listed.candidates), latest)
+
+
 async def dashboard(request: web.Request) -> web.Response:
     pins = [f"D{n}" for n in range(MAX_PIN + 1)]
-    return _page(request, "dashboard.html", page="dashboard", pins=pins)
+    return _page(request, "dashboard.html", page="dashboard", pins=pins,
+                 meteors=await _meteors(request))
 
 
 async def focuser_page(request: web.Request) -> web.Response:
