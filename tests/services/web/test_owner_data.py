@@ -23,6 +23,7 @@ from tests.services.web.webstack import CAMERA
 from zenith.bus.client import BusClient
 from zenith.contracts import frames, network, products
 from zenith.contracts.products import product_key
+from zenith.errors import NotFound
 from zenith.storage.blob import BlobStore
 from zenith.storage.factory import open_metadata
 from zenith_products.artifact import Artifact
@@ -146,34 +147,47 @@ async def test_delete_asks_naming_the_count_and_keeps_highlighted_frames(
     night = frame.night
     highlight = await bus.request(network.HIGHLIGHT_ADD, {
         "camera": CAMERA, "product": frame.id, "key": frame.key, "category": "meteor"})
+    kept_key = product_key(CAMERA, "2026-02-03", "startrails")
+    product_highlight = await bus.request(network.HIGHLIGHT_ADD, {
+        "camera": CAMERA, "product": f"{CAMERA}:2026-02-03:startrails", "key": kept_key,
+        "category": "aurora", "active": False})  # deactivated: its file still stays
     alice = await session_of(hub.web, hub.alice)
     item = f"n:{night}"
     selection = [("csrf_token", csrf_of(alice)), ("item", item),
-                 ("item", "p:2026-02-04:keogram")]
+                 ("item", "p:2026-02-04:keogram"), ("item", "p:2026-02-03:startrails")]
     async with alice.post(f"/owner/cameras/{CAMERA}/data/delete", data=selection) as resp:
         assert resp.status == 200
         text = await resp.text()
-    assert "Delete 2 items?" in text and "XP" in text and "re-rendered" in text
-    assert 'name="confirm" value="2"' in text
+    assert "Delete 3 items?" in text and "XP" in text and "re-rendered" in text
+    assert 'name="confirm" value="3"' in text
     before = await bus.request(frames.LIST, frames.FrameList(night=night), camera=CAMERA)
     assert before.frames  # nothing deleted by the first post
     # a wrong count (the selection changed meanwhile) asks again
     async with alice.post(f"/owner/cameras/{CAMERA}/data/delete",
                           data=[*selection, ("confirm", "5")]) as resp:
-        assert "Delete 2 items?" in await resp.text()
+        assert "Delete 3 items?" in await resp.text()
     async with alice.post(f"/owner/cameras/{CAMERA}/data/delete",
-                          data=[*selection, ("confirm", "2")]) as resp:
+                          data=[*selection, ("confirm", "3")]) as resp:
         assert resp.status == 200
         text = await resp.text()
     assert "Deleted " in text and "Kept for highlights: 1" in text
+    assert "Products deleted: 1" in text and "Products kept for highlights: 1" in text
     after = await bus.request(frames.LIST, frames.FrameList(night=night), camera=CAMERA)
     remaining = {f.id for f in after.frames}
     assert frame.id in remaining  # the highlighted frame stays, with its file
     assert BlobStore(hub.web.settings.resolved_blob_dir).exists(frame.key)
     assert all(f.id == frame.id or f.taken_at > before.frames[-1].taken_at
                for f in after.frames)  # only frames taken since then besides it
+    blobs = BlobStore(hub.web.settings.resolved_blob_dir)
     listed = await bus.request(products.LIST, products.ProductQuery(
-        kinds=["keogram"], from_night="2026-02-04", to_night="2026-02-04"), camera=CAMERA)
-    assert listed.products  # products are not deleted here
+        from_night="2026-02-03", to_night="2026-02-04"), camera=CAMERA)
+    assert sorted((p.night, p.kind) for p in listed.products) == [
+        ("2026-02-03", "keogram"), ("2026-02-03", "startrails")]  # index row and files
+    assert not blobs.exists(product_key(CAMERA, "2026-02-04", "keogram"))
+    assert blobs.exists(kept_key)
+    with pytest.raises(NotFound):
+        await bus.request(products.DELETE, products.ProductDelete(
+            night="2026-02-04", kind="keogram"), camera=CAMERA)
     await bus.request(network.HIGHLIGHT_REMOVE, {"id": highlight.id})
+    await bus.request(network.HIGHLIGHT_REMOVE, {"id": product_highlight.id})
     await asyncio.sleep(0)

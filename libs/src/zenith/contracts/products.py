@@ -208,6 +208,22 @@ class ProductList(Message):
 LIST = Endpoint(service="products", name="list", subject="zenith.node.{camera}.products.list",
                 request=ProductQuery, reply=ProductList, permission=("products", "read"),
                 summary="A camera's products from the index, newest night first.")
+class ProductDelete(Message):
+    night: NightDate = Field(description="Night, or first day of the month/year.")
+    kind: ProductKind
+
+
+class ProductDeleted(Message):
+    deleted: bool
+    kept: bool = Field(False, description="A highlight names it (active or not): kept.")
+    bytes: int = 0
+
+
+DELETE = Endpoint(service="products", name="delete",
+                  subject="zenith.node.{camera}.products.delete",
+                  request=ProductDelete, reply=ProductDeleted, permission=("products", "delete"),
+                  summary="Delete one product (file, thumbnail and index row together) unless "
+                  "a highlight names it (asked of network).", errors=("product_not_found",))
 LATEST = Endpoint(service="products", name="latest",
                   subject="zenith.node.{camera}.products.latest",
                   request=Empty, reply=ProductList, permission=("products", "read"),

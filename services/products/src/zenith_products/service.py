@@ -18,6 +18,7 @@ from zenith.contracts.products import BUCKET, STATUS, CameraProducts
 from zenith.ids import validate_camera_id
 from zenith.runner import ServiceContext
 from zenith.storage.factory import open_blobs, open_metadata
+from zenith_products.deletion import serve_deletion
 from zenith_products.lease import read
 from zenith_products.listing import serve_listing
 from zenith_products.publisher import Publisher
@@ -80,6 +81,7 @@ async def serve(ctx: ServiceContext[ProductsSettings]) -> None:
     if s.products_hub_ingest:
         await uploads.serve(svc)
     await serve_listing(svc, meta)
+    await serve_deletion(svc, meta, blobs, ctx.bus)
     ctx.stack.push_async_callback(svc.stop)
 
     if s.products_retention_interval_s > 0:

@@ -4,10 +4,10 @@ An item is a product (``p:<night>:<kind>``) or one night's images
 (``n:<night>``). A download is one zip streamed as it is built
 (:mod:`zenith_web.views.owner_zip`). A deletion is asked for twice: the
 first post shows how many items would go and what that means, the second
-(with ``confirm`` = that count) deletes through the owners of the data
-(capture's ``frames.delete`` for a night's images, keeping every frame an
-active highlight names; products cannot be deleted here yet, and never a
-product an active highlight names).
+(with ``confirm`` = that count) deletes through the owners of the data:
+capture's ``frames.delete`` for a night's images, keeping every frame an
+active highlight names; products' ``products.delete`` for a product, which
+keeps any product a highlight names.
 """
 
 from __future__ import annotations
@@ -177,5 +177,15 @@ async def delete(request: web.Request) -> web.Response:
             night=item.night, keep=keep[:10_000]), camera=cam.id)
         deleted += done.deleted
         kept += done.kept
+    gone, highlighted = 0, 0
+    for item in products_selected:
+        if item.key in keep:
+            highlighted += 1
+            continue
+        result = await ask(request, products.DELETE, products.ProductDelete(
+            night=item.night, kind=item.kind), camera=cam.id)
+        gone += result.deleted
+        highlighted += result.kept
     return owner_page(request, "owner/data_deleted.html", "owner", cam=cam, deleted=deleted,
-                      kept=kept, nights=len(nights), skipped=len(products_selected))
+                      kept=kept, nights=len(nights), products_deleted=gone,
+                      products_kept=highlighted)
