@@ -26,6 +26,7 @@ and failed checks per address, each over a minute.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -124,17 +125,28 @@ class CameraKeys:
                            previous_valid_until=from_iso(previous) if previous else None)
 
     async def check(self, body: c.KeyCheck) -> c.KeyVerdict:
+        """The key's camera. The address's limits and the key's record are asked at
+        once (one round trip's wait, not three); the address's refusals come first,
+        then the key's verdict, then the key's own limit."""
         address = client_key(body.client_ip) if body.client_ip else None
-        if address is not None:
-            self._limit(await self.failures.peek(address),
-                        "too many invalid keys from this address")
-            self._limit(await self.per_ip.hit(address), "too many uploads from this address")
-        try:
+        if address is None:
             doc = await self._verify(body.credential, body.kind)
-        except Unauthorized:
-            if address is not None:
+        else:
+            failures, per_ip, verified = await asyncio.gather(
+                self.failures.peek(address), self.per_ip.hit(address),
+                self._verify(body.credential, body.kind), return_exceptions=True)
+            for outcome in (failures, per_ip):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            assert not isinstance(failures, BaseException)
+            assert not isinstance(per_ip, BaseException)
+            self._limit(failures, "too many invalid keys from this address")
+            self._limit(per_ip, "too many uploads from this address")
+            if isinstance(verified, Unauthorized):
                 await self.failures.hit(address)
-            raise
+            if isinstance(verified, BaseException):
+                raise verified
+            doc = verified
         self._limit(await self.per_key.hit(doc["_id"]), "too many uploads with this key")
         if body.camera is not None and body.camera != doc["camera"]:
             raise Forbidden("this key belongs to another camera", code="wrong_camera")

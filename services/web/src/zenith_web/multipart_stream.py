@@ -4,7 +4,9 @@
 part is written in 64 KiB chunks to a temporary file beside its staging
 place in the BlobStore while its SHA-256 is computed, and a part that
 passes its size limit is refused at that moment (413), without reading the
-rest of the body. Text fields are short (``max_field`` bytes) and must not
+rest of the body. The files are not yet synced to disk: the caller checks
+(and may rewrite) them first, then makes what it keeps durable
+(:func:`fsync_file`), off the event loop. Text fields are short (``max_field`` bytes) and must not
 hold path characters. On any error every temporary file is removed, so a
 refused upload leaves nothing behind; the caller removes them otherwise
 (:meth:`Upload.discard`) once it has moved what it keeps.
@@ -12,14 +14,17 @@ refused upload leaves nothing behind; the caller removes them otherwise
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from aiohttp import BodyPartReader, web
+from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
 from zenith.errors import BadRequest, ZenithError
 
@@ -86,24 +91,51 @@ async def _read_field(part: BodyPartReader, max_field: int) -> str:
     return text
 
 
-async def _read_file(part: BodyPartReader, limit: int, tmp: Path) -> FilePart:
+def fsync_file(path: Path) -> None:
+    """Flush ``path`` to the disk (blocking: call it in a worker thread)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _create(tmp: Path) -> BinaryIO:
+    try:
+        return tmp.open("wb")
+    except FileNotFoundError:  # the camera's first upload (or its folder was removed)
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        return tmp.open("wb")
+
+
+async def _read_file(part: BodyPartReader, name: str, filename: str, limit: int, tmp: Path
+                     ) -> FilePart:
     digest = hashlib.sha256()
     size = 0
-    with tmp.open("wb") as fh:
+    fh = await asyncio.to_thread(_create, tmp)  # creating a file can take milliseconds
+    try:
         while chunk := await part.read_chunk(CHUNK):
             size += len(chunk)
             if size > limit:
-                raise PayloadTooLarge(f"part {part.name!r} is larger than {limit} bytes",
+                raise PayloadTooLarge(f"part {name!r} is larger than {limit} bytes",
                                       details={"limit": limit})
             digest.update(chunk)
             fh.write(chunk)
-        fh.flush()
-        os.fsync(fh.fileno())
+    finally:
+        fh.close()
     if size == 0:
-        raise BadRequest(f"part {part.name!r} is empty", code="empty_part")
-    return FilePart(name=part.name or "", filename=part.filename or "",
+        raise BadRequest(f"part {name!r} is empty", code="empty_part")
+    return FilePart(name=name, filename=filename,
                     content_type=part.headers.get("Content-Type", "application/octet-stream"),
                     path=tmp, size=size, sha256=digest.hexdigest())
+
+
+def _names(part: BodyPartReader) -> tuple[str, str | None]:
+    """The part's name and filename from one parse of its Content-Disposition
+    (``part.name`` and ``part.filename`` parse it once each)."""
+    _, params = parse_content_disposition(part.headers.get("Content-Disposition"))
+    return (content_disposition_filename(params, "name") or "",
+            content_disposition_filename(params, "filename"))
 
 
 async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Path, *,
@@ -125,7 +157,6 @@ async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Pat
         except (ValueError, AssertionError, KeyError) as exc:
             raise BadRequest(f"malformed multipart body: {exc}", code="not_multipart") \
                 from None
-        os.makedirs(tmp_dir, exist_ok=True)
         count = 0
         while True:
             try:
@@ -139,15 +170,15 @@ async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Pat
                 raise BadRequest("nested multipart bodies are not accepted",
                                  code="not_multipart")
             count += 1
-            name = part.name or ""
+            name, filename = _names(part)
             if count > MAX_FIELDS + len(limits):
                 raise BadRequest("too many parts", code="too_many_parts")
             if name in upload.fields or name in upload.files:
                 raise BadRequest(f"part {name!r} is given twice", code="duplicate_part")
-            if part.filename is None and name in json_fields:
+            if filename is None and name in json_fields:
                 upload.fields[name] = await _read_text(part, json_fields[name])
                 continue
-            if part.filename is None:
+            if filename is None:
                 upload.fields[name] = await _read_field(part, max_field)
                 continue
             if name not in limits:
@@ -155,7 +186,7 @@ async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Pat
                                  f"{', '.join(sorted(limits))})", code="unexpected_part")
             tmp = tmp_dir / f".tmp-{os.urandom(8).hex()}"
             try:
-                upload.files[name] = await _read_file(part, limits[name], tmp)
+                upload.files[name] = await _read_file(part, name, filename, limits[name], tmp)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()

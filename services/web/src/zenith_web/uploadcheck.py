@@ -90,7 +90,8 @@ def check_jpeg(data: bytes, *, max_width: int, max_pixels: int) -> ImageInfo:
                    "image_too_wide")
     if not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
         raise _bad("truncated JPEG image (no end marker)", "truncated_image")
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_4)
+    # every coefficient is entropy-decoded, only the 1/8 scale is reconstructed
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
     if pixels is None or pixels.size == 0:
         raise _bad("the JPEG image does not decode")
     return ImageInfo(width, height)

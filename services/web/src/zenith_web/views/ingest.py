@@ -35,7 +35,7 @@ from zenith.errors import BadRequest, TooManyRequests, Unauthorized, ZenithError
 from zenith.storage.blob import BlobStore
 from zenith.timefmt import utcnow
 from zenith_web import keys
-from zenith_web.multipart_stream import Upload, read_upload
+from zenith_web.multipart_stream import Upload, fsync_file, read_upload
 from zenith_web.uploadcheck import check_jpeg_file, check_video_file
 
 log = logging.getLogger("zenith.web.ingest")
@@ -131,48 +131,72 @@ def _ext(content_type: str, default: str) -> str:
             "application/json": "json"}.get(content_type, default)
 
 
+def _check_part(how: str, name: str, path: Path, max_pixels: int
+                ) -> tuple[str, str, int | None, int | None, str | None]:
+    """Check one staged part by decoding it (and strip it), then sync it to disk;
+    returns its content type, extension, width, height and codec. Blocking."""
+    width = height = None
+    codec = None
+    if how == "image":
+        info = check_jpeg_file(path, max_width=MAX_WIDTHS.get(name, 1920),
+                               max_pixels=max_pixels)
+        width, height, content_type, ext = info.width, info.height, "image/jpeg", "jpg"
+    elif how == "video":
+        video = check_video_file(path, max_pixels=max_pixels)
+        width, height, codec = video.width, video.height, video.codec
+        content_type = "video/webm" if video.codec == "vp9" else "video/mp4"
+        ext = _ext(content_type, "mp4")
+    else:
+        _check_json(path, name)
+        content_type, ext = "application/json", "json"
+    fsync_file(path)
+    return content_type, ext, width, height, codec
+
+
+def _move(moves: list[tuple[Path, Path]]) -> list[bool]:
+    """Move staged files to their keys; True for each target that did not exist."""
+    new = []
+    for source, target in moves:
+        new.append(not target.exists())
+        try:
+            os.replace(source, target)
+        except FileNotFoundError:  # the key's folder is new
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    return new
+
+
 async def _stage(request: web.Request, camera: str, upload: Upload,
                  checks: dict[str, str]) -> tuple[dict[str, ingest.StagedPart], list[str]]:
-    """Check every part (``checks``: part -> image|video|json), then move them all to
-    their staging keys; returns the parts and the keys that are new (a key that
-    existed holds the same bytes from an earlier upload)."""
+    """Check every part (``checks``: part -> image|video|json), all at once in worker
+    threads, then move them all to their staging keys; returns the parts and the keys
+    that are new (a key that existed holds the same bytes from an earlier upload)."""
     settings = request.app[keys.SETTINGS]
     blobs = request.app[BLOBS]
-    checked: list[tuple[str, Any, ingest.StagedPart]] = []
-    for name, how in checks.items():
-        part = upload.files.get(name)
-        if part is None:
+    for name in checks:
+        if name not in upload.files:
             raise BadRequest(f"missing file part {name!r}", code="missing_part")
-        width = height = None
-        codec = None
-        if how == "image":
-            info = await asyncio.to_thread(check_jpeg_file, part.path,
-                                           max_width=MAX_WIDTHS.get(name, 1920),
-                                           max_pixels=settings.web_ingest_max_pixels)
-            width, height, content_type, ext = info.width, info.height, "image/jpeg", "jpg"
-        elif how == "video":
-            video = await asyncio.to_thread(check_video_file, part.path,
-                                            max_pixels=settings.web_ingest_max_pixels)
-            width, height, codec = video.width, video.height, video.codec
-            content_type = "video/webm" if video.codec == "vp9" else "video/mp4"
-            ext = _ext(content_type, "mp4")
-        else:
-            await asyncio.to_thread(_check_json, part.path, name)
-            content_type, ext = "application/json", "json"
-        key = ingest.staging_key(camera, part.sha256, ext)
-        checked.append((name, part, ingest.StagedPart(
-            name=name, key=key, size=part.path.stat().st_size, sha256=part.sha256,
-            content_type=content_type, width=width, height=height, codec=codec)))
+    names = list(checks)
+    results = await asyncio.gather(
+        *(asyncio.to_thread(_check_part, checks[name], name, upload.files[name].path,
+                            settings.web_ingest_max_pixels) for name in names),
+        return_exceptions=True)  # every thread is done before a failure discards files
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
     staged: dict[str, ingest.StagedPart] = {}
-    new: list[str] = []
-    for name, part, staged_part in checked:
-        target = blobs.path(staged_part.key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            new.append(staged_part.key)
-        os.replace(part.path, target)
-        staged[name] = staged_part
-    return staged, new
+    for name, result in zip(names, results, strict=True):
+        assert not isinstance(result, BaseException)
+        content_type, ext, width, height, codec = result
+        part = upload.files[name]
+        staged[name] = ingest.StagedPart(
+            name=name, key=ingest.staging_key(camera, part.sha256, ext),
+            size=part.path.stat().st_size, sha256=part.sha256, content_type=content_type,
+            width=width, height=height, codec=codec)
+    moves = [(upload.files[name].path, blobs.path(staged[name].key)) for name in names]
+    fresh = await asyncio.to_thread(_move, moves)
+    return staged, [staged[name].key for name, is_new in zip(names, fresh, strict=True)
+                    if is_new]
 
 
 def _check_json(path: Path, name: str) -> None:
