@@ -192,6 +192,14 @@ async def test_network_settings_are_stored_in_network_and_audited(stack: Stack) 
         text = await resp.text()
     assert 'value="https://grafana.example.org"' in text
     assert (stack.admin.username, "settings.change", "network") in await audit_actions(stack)
+    # the web service reads them: the site name on every page, the map's tiles, Grafana
+    async with stack.web.remote().get("/join") as resp:
+        assert "<title>Join the network · Sky Net</title>" in await resp.text()
+    async with stack.web.remote().get("/map") as resp:
+        assert "https://tiles.example.org" in resp.headers["Content-Security-Policy"]
+        assert "tiles.example.org/{z}/{x}/{y}.png" in await resp.text()
+    async with client.get("/admin") as resp:
+        assert 'href="https://grafana.example.org"' in await resp.text()
 
 
 async def test_a_new_admin_sees_the_overview(stack: Stack) -> None:

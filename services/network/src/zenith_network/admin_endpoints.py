@@ -9,6 +9,9 @@ the caller's permission before forwarding and names the caller in
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
 
 from zenith.bus.service import BusService, Call
@@ -22,6 +25,7 @@ from zenith_network.joins import Joins
 from zenith_network.xp import Experience
 
 CONFIG_ID = "network"
+log = logging.getLogger("zenith.network.admin")
 
 
 def actor_of(call: Call[Any]) -> str | None:
@@ -48,6 +52,20 @@ class NetworkConfigStore:
         doc["_id"] = CONFIG_ID
         await self.store.put(admin.NETWORK_CONFIG.name, doc)
         return config
+
+
+async def follow_offline_threshold(config: NetworkConfigStore, tracker: Any, default_s: float,
+                                   every_s: float, stop: asyncio.Event) -> None:
+    """Keep the status tracker's offline threshold at the admin's setting (or the
+    service's own when the admin left it empty), on every replica."""
+    while not stop.is_set():
+        try:
+            current = await config.get()
+            tracker.offline_after_s = current.offline_after_s or default_s
+        except Exception as exc:  # a store hiccup: keep the threshold, try again
+            log.warning("network settings not read: %s", str(exc) or type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
 
 
 class AdminEndpoints:

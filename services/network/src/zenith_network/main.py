@@ -12,7 +12,11 @@ from zenith.contracts.base import Empty
 from zenith.contracts.network import UPLINK_STATUS, UplinkStatus
 from zenith.runner import ServiceContext, run
 from zenith.storage.factory import open_blobs, open_metadata
-from zenith_network.admin_endpoints import AdminEndpoints, NetworkConfigStore
+from zenith_network.admin_endpoints import (
+    AdminEndpoints,
+    NetworkConfigStore,
+    follow_offline_threshold,
+)
 from zenith_network.audit import AuditLog
 from zenith_network.endpoints import NetworkEndpoints
 from zenith_network.highlights import Highlights
@@ -49,7 +53,8 @@ async def serve(ctx: ServiceContext[NetworkSettings]) -> None:
     experience = Experience(store, registry, highlights, ctx.bus, audit,
                             settings.network_xp_cache_s)
     await experience.setup()
-    await AdminEndpoints(joins, audit, NetworkConfigStore(store), experience).serve(svc)
+    config = NetworkConfigStore(store)
+    await AdminEndpoints(joins, audit, config, experience).serve(svc)
     await serve_profiles(svc, Profiles(store, open_blobs(settings), registry))
     uplink = None
     if settings.network_hub_url:
@@ -66,7 +71,10 @@ async def serve(ctx: ServiceContext[NetworkSettings]) -> None:
     frames = await open_frames_consumer(ctx.js)
     stop = asyncio.Event()
     tasks = [asyncio.create_task(tracker.follow_frames(frames, stop), name="network-frames"),
-             asyncio.create_task(tracker.watch_silence(stop), name="network-silence")]
+             asyncio.create_task(tracker.watch_silence(stop), name="network-silence"),
+             asyncio.create_task(follow_offline_threshold(
+                 config, tracker, settings.network_offline_after_s,
+                 settings.network_status_every_s, stop), name="network-config")]
 
     async def stop_tasks() -> None:
         stop.set()

@@ -11,6 +11,7 @@ from zenith.tokens import TokenVerifier
 from zenith_web import keys
 from zenith_web.i18n import i18n_middleware, setup_i18n
 from zenith_web.middlewares import auth_middleware, error_middleware, security_headers
+from zenith_web.netconfig import setup_network_config
 from zenith_web.openapi import build_openapi
 from zenith_web.routes import ROUTES, setup_routes
 from zenith_web.settings import WebSettings
@@ -40,6 +41,7 @@ def create_app(ctx: ServiceContext[WebSettings]) -> web.Application:
     app[keys.TEMPLATES] = make_environment(app)
     setup_i18n(app, app[keys.TEMPLATES])
     setup_ingest(app, settings.resolved_blob_dir)
+    setup_network_config(app)
     app[keys.ROUTE_TABLE] = setup_routes(app, ROUTES)
     app[keys.OPENAPI] = document_ingest(build_openapi(ROUTES, settings.site_name))
     app.cleanup_ctx.append(token_verifier)

@@ -13,6 +13,7 @@ import zenith
 from zenith_web import keys, labels
 from zenith_web.grafana import dashboard_links
 from zenith_web.i18n import _
+from zenith_web.netconfig import site_name
 
 HERE = Path(__file__).parent
 TEMPLATE_DIR = HERE / "templates"
@@ -75,7 +76,7 @@ def format_number(value: float | None, digits: int = 2, unit: str = "") -> str:
 
 def render(app: web.Application, template: str, **context: Any) -> str:
     settings = app[keys.SETTINGS]
-    context.setdefault("site_name", settings.site_name)
+    context.setdefault("site_name", site_name(app))
     context.setdefault("camera", settings.camera)
     context.setdefault("grafana_url", settings.web_grafana_url)
     return app[keys.TEMPLATES].get_template(template).render(**context)

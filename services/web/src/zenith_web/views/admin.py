@@ -22,7 +22,7 @@ from zenith.contracts import admin as admin_contract
 from zenith.contracts import joins
 from zenith.contracts.base import Empty
 from zenith.errors import BadRequest, ZenithError, invalid
-from zenith_web import keys, session
+from zenith_web import keys, netconfig, session
 from zenith_web.bridge import call
 from zenith_web.i18n import N_
 from zenith_web.templating import render
@@ -95,7 +95,7 @@ async def overview(request: web.Request) -> web.Response:
     pending = await call(request, joins.JOIN_LIST, joins.JoinQuery(status="pending"))
     entries = await call(request, admin_contract.AUDIT_LIST, admin_contract.AuditQuery(limit=10))
     return page(request, "admin/index.html", "admin", pending=len(pending.requests),
-                entries=entries.entries)
+                entries=entries.entries, grafana=netconfig.config_of(request.app).grafana_url)
 
 
 # --- join requests --------------------------------------------------------------------------
@@ -194,6 +194,7 @@ async def settings_save(request: web.Request) -> web.Response:
             values["offline_after_s"] = number(offline, "The offline threshold")
         body = validated(admin_contract.NetworkConfigSet, values)
         await call(request, admin_contract.CONFIG_SET, body)
+        await netconfig.refresh(request.app)
     except ZenithError as exc:
         return await settings_page(request, exc.message, exc.status, values)
     return back(request, "admin-settings", "saved")

@@ -19,6 +19,7 @@ from zenith.contracts.base import Message
 from zenith_web import keys
 from zenith_web.bridge import model_response
 from zenith_web.middlewares import PAGE_CSP
+from zenith_web.netconfig import map_tiles
 from zenith_web.views.admin_badges import xp_context
 from zenith_web.views.site import camera_response, gather, html_page
 from zenith_web.views.sitebus import cameras
@@ -119,10 +120,10 @@ async def map_page(request: web.Request) -> web.Response:
     found = await cameras(request) or []
     data = map_data(found)
     response = html_page(request, "site/map.html", "map", data=data,
-                         tiles=settings.web_map_tiles,
+                         tiles=map_tiles(request.app),
                          attribution=settings.web_map_attribution)
     # the map's tiles are the one thing a page loads from another site
-    origin = tile_origin(settings.web_map_tiles)
+    origin = tile_origin(map_tiles(request.app))
     response.headers["Content-Security-Policy"] = PAGE_CSP.replace(
         "img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
     return response
