@@ -9,6 +9,7 @@ draws the series with the vendored uPlot.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from dataclasses import dataclass, field
@@ -81,26 +82,39 @@ def channels(current: list[sensors.Reading]) -> list[tuple[str, str, str]]:
     return out
 
 
-async def series(request: web.Request, camera: str, chart: Chart, start: datetime,
+async def series(request: web.Request, camera: str, group: list[Chart], start: datetime,
                  every_s: int) -> None:
-    body = sensors.SeriesRequest(camera=camera, measurement=chart.measurement,
-                                 fields=[chart.value], start=start, every_s=every_s,
-                                 aggregate="mean", max_points=1000,
-                                 sensor=None if chart.sensor == sensors.SKY_SENSOR
-                                 else chart.sensor)
+    """Fill the charts of one sensor's measurement with one downsampled query."""
+    first = group[0]
+    body = sensors.SeriesRequest(camera=camera, measurement=first.measurement,
+                                 fields=[c.value for c in group], start=start,
+                                 every_s=every_s, aggregate="mean", max_points=1000,
+                                 sensor=None if first.sensor == sensors.SKY_SENSOR
+                                 else first.sensor)
     try:
         reply = await ask(request, sensors.SERIES, body)
     except ZenithError:
         return
     for row in reply.rows:
-        chart.times.append(row.time.timestamp())
-        chart.values.append(row.values.get(chart.value))
+        stamp = row.time.timestamp()
+        for chart in group:
+            chart.times.append(stamp)
+            chart.values.append(row.values.get(chart.value))
+
+
+async def current_readings(request: web.Request, camera: str) -> list[sensors.Reading]:
+    """The camera's sensors and their last values (none when no sensors service answers)."""
+    try:
+        return (await ask(request, sensors.CURRENT, Empty(), camera=camera)).readings
+    except ZenithError:
+        return []
 
 
 async def sensor_page(request: web.Request) -> web.Response:
     try:
         camera = camera_of(request)
-        reg = await registry(request, camera)
+        reg, current = await asyncio.gather(registry(request, camera),
+                                            current_readings(request, camera))
     except NotFound as exc:
         return not_found(request, exc.message)
     try:
@@ -109,11 +123,8 @@ async def sensor_page(request: web.Request) -> web.Response:
         query = SensorQuery()
     length, every_s = RANGES[query.range]
     start = datetime.now(UTC) - length
-    try:
-        current = (await ask(request, sensors.CURRENT, Empty(), camera=camera)).readings
-    except ZenithError:
-        current = []
     charts = []
+    groups: dict[tuple[str, str], list[Chart]] = {}
     for n, (sensor, measurement, name) in enumerate(channels(current)):
         title, unit = LABELS.get(name, (name.replace("_", " ").capitalize(), ""))
         title = _(title)
@@ -121,8 +132,10 @@ async def sensor_page(request: web.Request) -> web.Response:
             title = f"{title} · {sensor}"
         chart = Chart(id=f"chart-{n}", title=title, unit=unit, sensor=sensor,
                       measurement=measurement, value=name)
-        await series(request, camera, chart, start, every_s)
+        groups.setdefault((sensor, measurement), []).append(chart)
         charts.append(chart)
+    await asyncio.gather(*(series(request, camera, group, start, every_s)
+                           for group in groups.values()))
     name = reg.name if reg is not None else request.app[keys.SETTINGS].site_name
     return html_page(request, "site/sensors.html", "sensors", camera_id=camera,
                      camera_name=name, charts=charts, range=query.range,
