@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from zenith.contracts import sensors
+from zenith.contracts import network, sensors
 from zenith.telemetry.redact import RedactSecrets, redact
 
 
@@ -198,3 +198,18 @@ async def test_points_reach_the_series_store_through_the_sensors_service(
             await asyncio.sleep(0.2)
             rows = await stored()
         assert rows and rows[-1].values["mpsas"] == 21.5
+
+
+async def test_one_point_per_request_asks_the_registry_once(hub, nc):
+    """The client sends one point per request: the camera's code is looked up once
+    (then reused for a while), not on every write."""
+    token = await token_of(hub)  # getSecrets looks the code up
+    for n in range(5):
+        response = await write(hub, f"sqm,kamera=ASK042 mpsas=21.{n}", token)
+        assert response.status_code == 204, response.text
+    msg = await nc.request("$SRV.STATS.network", b"", timeout=5)
+    [get] = [e for e in json.loads(msg.data)["endpoints"]
+             if e["subject"] == network.CAMERA_GET.subject]
+    assert get["num_requests"] == 1
+    got = await readings(nc, 5)
+    assert {r["tags"]["kamera"] for r in got} == {"ASK042"}

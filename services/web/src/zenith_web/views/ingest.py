@@ -21,6 +21,7 @@ import hashlib
 import logging
 import os
 import re
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,8 @@ from zenith_web.uploadcheck import check_jpeg_file, check_video_file
 log = logging.getLogger("zenith.web.ingest")
 
 BLOBS = web.AppKey("ingest_blobs", BlobStore)
+CODE_TTL_S = 30.0  # how long a camera's display code is reused without asking network
+MAX_CODES = 10_000
 IMAGE_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480}
 MAX_WIDTHS = {**IMAGE_WIDTHS, "frame": 8192}
 NIGHTLY_ASSETS = ("keogram", "startrail", "video")
@@ -51,8 +54,33 @@ DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 PUBLISH_TIMEOUT_S = 10.0
 
 
+class CameraCodes:
+    """Display codes of cameras (the ``kamera`` tag of their readings), asked of
+    ``network`` at most once per :data:`CODE_TTL_S` per camera: a camera writing
+    one point per request (the AllSkyKamera client) costs no lookup each time. A
+    changed code shows in readings within that time."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, tuple[float, str]] = {}
+
+    async def code(self, request: web.Request, camera: str) -> str:
+        now = time.monotonic()
+        cached = self._codes.get(camera)
+        if cached is not None and now - cached[0] < CODE_TTL_S:
+            return cached[1]
+        found = await request.app[keys.BUS].request(network.CAMERA_GET, {"camera": camera})
+        if len(self._codes) >= MAX_CODES:
+            self._codes.clear()
+        self._codes[camera] = (now, found.code)
+        return found.code
+
+
+CODES = web.AppKey("ingest_camera_codes", CameraCodes)
+
+
 def setup_ingest(app: web.Application, blob_dir: Path) -> None:
     app[BLOBS] = BlobStore(blob_dir)
+    app[CODES] = CameraCodes()
 
 
 # --- keys --------------------------------------------------------------------------------
@@ -115,9 +143,8 @@ def _base_url(request: web.Request) -> str:
 async def get_secrets(request: web.Request) -> web.Response:
     """``GET /getSecrets.php?key=``: the client's settings (no database credential)."""
     verdict = await camera_of(request, request.query.get("key"))
-    camera = await request.app[keys.BUS].request(network.CAMERA_GET,
-                                                 {"camera": verdict.camera})
-    secrets = ingest.Secrets(kamera_id=camera.code, influx_url=_base_url(request),
+    code = await request.app[CODES].code(request, verdict.camera)
+    secrets = ingest.Secrets(kamera_id=code, influx_url=_base_url(request),
                              influx_token=verdict.write_token, influx_org=ingest.INFLUX_ORG,
                              influx_bucket=ingest.INFLUX_BUCKET)
     return web.Response(text=secrets.model_dump_json(), content_type="application/json")
@@ -472,9 +499,8 @@ async def influx_write(request: web.Request) -> web.Response:
                               max_fields=settings.web_ingest_max_fields,
                               max_field_bytes=settings.web_ingest_max_field_bytes,
                               precision=precision)
-        camera = await request.app[keys.BUS].request(network.CAMERA_GET,
-                                                     {"camera": verdict.camera})
-        await _publish_readings(request, _readings(verdict.camera, camera.code, points))
+        code = await request.app[CODES].code(request, verdict.camera)
+        await _publish_readings(request, _readings(verdict.camera, code, points))
     except UnicodeDecodeError:
         return _influx_error(400, "invalid", "body is not UTF-8")
     except BadRequest as exc:
@@ -510,11 +536,11 @@ async def weather(request: web.Request) -> web.Response:
         body = ingest.WeatherUpload.model_validate_json(raw)
     except ValidationError as exc:
         raise invalid(exc) from None
-    camera = await request.app[keys.BUS].request(network.CAMERA_GET, {"camera": verdict.camera})
+    code = await request.app[CODES].code(request, verdict.camera)
     reading = sensors.Reading(camera=verdict.camera, sensor=body.sensor,
                               measurement=ingest.WEATHER_MEASUREMENT,
                               time=body.time or utcnow(), fields=dict(body.values),
-                              tags={ingest.CAMERA_TAG: camera.code, "sensor": body.sensor})
+                              tags={ingest.CAMERA_TAG: code, "sensor": body.sensor})
     await _publish_readings(request, [reading])
     return web.json_response({"ok": True, "stored": len(body.values)})
 

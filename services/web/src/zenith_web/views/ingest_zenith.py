@@ -18,13 +18,14 @@ from datetime import date
 from aiohttp import web
 from pydantic import ValidationError
 
-from zenith.contracts import ingest, network, sensors
+from zenith.contracts import ingest, sensors
 from zenith.errors import BadRequest, invalid
 from zenith.ids import validate_camera_id
 from zenith.timefmt import utcnow
 from zenith_web import keys
 from zenith_web.multipart_stream import Upload
 from zenith_web.views.ingest import (
+    CODES,
     _bounded_body,
     _publish_readings,
     _receive,
@@ -131,10 +132,10 @@ async def readings(request: web.Request) -> web.Response:
         raise invalid(exc) from None
     except (ValueError, json.JSONDecodeError):
         raise BadRequest("body is not valid JSON", code="invalid_json") from None
-    cam = await request.app[keys.BUS].request(network.CAMERA_GET, {"camera": verdict.camera})
+    code = await request.app[CODES].code(request, verdict.camera)
     out = [sensors.Reading(camera=verdict.camera, sensor=r.sensor, measurement=r.measurement,
                            time=r.time, fields=r.fields,
-                           tags={**r.tags, ingest.CAMERA_TAG: cam.code})
+                           tags={**r.tags, ingest.CAMERA_TAG: code})
            for r in batch.readings]
     ids = [f"{_upload_id(verdict.camera, 'readings', idem)}.{n}" for n in range(len(out))]
     await _publish_readings(request, out, ids)
