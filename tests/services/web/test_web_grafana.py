@@ -14,8 +14,10 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from tests.services.web.webstack import CAMERA, WebUnderTest, start_web
 from zenith.contracts import sensors as sensor_contracts
 from zenith_capture.skymetrics import SkyMetrics
 from zenith_sensors.backends.night import Night
@@ -107,3 +109,20 @@ def test_grafana_is_provisioned_with_them_in_compose() -> None:
     sources = yaml.safe_load((GRAFANA / "provisioning" / "datasources" /
                               "zenith-influxdb.yaml").read_text())["datasources"]
     assert {s["uid"] for s in sources} == {"zenith-influxdb"}
+
+
+@pytest.mark.asyncio(loop_scope="package")
+async def test_the_camera_page_links_to_them(web: WebUnderTest, nats_url: str,
+                                             remote_host: str, blob_dir: Path) -> None:
+    client = web.remote()
+    async with client.get(f"/cameras/{CAMERA}") as resp:
+        assert 'id="grafana-links"' not in await resp.text()  # no URL: no links
+    async with start_web(nats_url, remote_host, blob_dir=blob_dir,
+                         web_grafana_url="https://hub.example/grafana/") as other:
+        client = other.remote()
+        async with client.get(f"/cameras/{CAMERA}") as resp:
+            text = await resp.text()
+        for uid, _title in DASHBOARDS:
+            assert f'href="https://hub.example/grafana/d/{uid}?var-camera={CAMERA}"' in text
+        async with client.get(f"/cameras/{CAMERA}", headers={"Accept-Language": "de"}) as resp:
+            assert "Temperaturen" in await resp.text()
