@@ -93,6 +93,20 @@ async def test_admin_forms_need_the_csrf_field_and_this_origin(stack: Stack) -> 
     assert not camera.enabled
 
 
+async def test_every_admin_form_refuses_a_post_without_the_csrf_field(stack: Stack) -> None:
+    client = await session_of(stack.web, stack.admin)
+    before = len((await stack.bus.request(admin.AUDIT_LIST, {})).entries)
+    posts = [spec for spec in ADMIN_ROUTES if spec.method == "POST"]
+    assert len(posts) >= 12
+    for spec in posts:
+        async with client.post(concrete(spec.path), data={"enabled": "false", "camera": "alpha",
+                                                          "reason": "x", "badge": "supporter"},
+                               allow_redirects=False) as resp:
+            assert resp.status == 403, (spec.path, resp.status)
+            assert (await resp.json())["error"]["code"] == "csrf"
+    assert len((await stack.bus.request(admin.AUDIT_LIST, {})).entries) == before  # nothing done
+
+
 async def test_logins_are_limited_per_address(stack: Stack) -> None:
     target = await add_user(stack.bus, role="owner")
     home = stack.web.local()  # the owner's own address: known to auth after one login
