@@ -67,6 +67,7 @@ async def test_owner_pages_in_chromium(browser: Any, hub: Hub, bus: BusClient,
     await check_page(page, cam + "/data?month=2026-04&type=all", "owner-data")
     await check_page(page, base + "/owner/password", "owner-password")
     await check_page(page, cam + "/highlights", "owner-highlights")
+    await check_page(page, cam + "/sensors", "owner-sensors")
     await check_page(page, cam + "/profile", "owner-profile-edit")
     # select all ticks every item
     await page.goto(cam + "/data?month=2026-04&type=all")

@@ -9,7 +9,14 @@ session cookie and its CSRF token.
 from __future__ import annotations
 
 from zenith_web.spec import Access, RouteSpec
-from zenith_web.views import owner, owner_data, owner_highlights, owner_password, owner_profile
+from zenith_web.views import (
+    owner,
+    owner_data,
+    owner_highlights,
+    owner_password,
+    owner_profile,
+    owner_sensors,
+)
 
 PAGE, PUBLIC = Access.PAGE, Access.PUBLIC
 HTML = "text/html"
@@ -67,6 +74,14 @@ OWNER_ROUTES: tuple[RouteSpec, ...] = (
               "Mark the selected products of the monthly overview as highlights with a "
               "category.", "owner", PAGE, permission=UPDATE, content_type=HTML, form=True,
               statuses=(303, 400, 403, 404)),
+    RouteSpec("GET", f"{CAM}/sensors", "owner-sensors", owner_sensors.page, "The camera's "
+              "internal and external sensors with their last data, the external sensors' "
+              "API and the camera key.", "owner", PAGE, permission=READ, content_type=HTML,
+              statuses=(403, 404)),
+    RouteSpec("POST", f"{CAM}/sensors/key", "owner-sensors-key", owner_sensors.rotate_key,
+              "Rotate the camera key: the new key is shown once; the old one works for the "
+              "chosen grace period.", "owner", PAGE, permission=UPDATE, content_type=HTML,
+              form=True, statuses=(400, 403, 404)),
     RouteSpec("GET", "/cameras/{camera}/profile", "camera-profile", owner_profile.public,
               "A camera's public profile (404 unless its owner enabled it).", "site", PUBLIC,
               content_type=HTML, statuses=(403, 404)),

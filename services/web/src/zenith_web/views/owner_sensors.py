@@ -1,0 +1,66 @@
+"""Sensors of an owner's camera: what it reports (internal sensors from its
+readings, external ones sent to the API), the external sensors' API, and the
+camera key (rotate: the new key is shown once, the old one keeps working for
+the grace period the owner chooses).
+
+Per-sensor "enable" and "show on camera page" switches are not here yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from zenith.contracts import camerakeys, sensors
+from zenith.contracts.base import Empty
+from zenith.errors import BadRequest, Unavailable
+from zenith_web.views.owner import owned_camera, owner_page
+from zenith_web.views.sitebus import ask
+
+EXTERNAL = "ext_sensors"  # the measurement POST /api/v1/weather.php stores
+EXAMPLE = """POST {url}
+X-API-Key: zk_...
+Content-Type: application/json
+
+{{"sensor": "weather", "values": {{"temperature": 4.2, "humidity": 81, "pressure": 1013.2}}}}"""
+GRACE = {"0": 0, "3600": 3600, "86400": 86400, "604800": 7 * 86400}
+
+
+async def _page(request: web.Request, issued: camerakeys.KeyIssued | None = None
+                ) -> web.Response:
+    cam = await owned_camera(request)
+    try:
+        readings = (await ask(request, sensors.CURRENT, Empty(), camera=cam.id)).readings
+        answering = True
+    except Unavailable:
+        readings, answering = [], False
+    keys: list[Any] = []
+    try:
+        keys = (await ask(request, camerakeys.KEY_LIST,
+                          camerakeys.KeyRef(camera=cam.id))).keys
+    except Unavailable:
+        pass
+    base = str(request.url.with_path("/").with_query(None)).rstrip("/")
+    internal = [r for r in readings if r.measurement != EXTERNAL]
+    external = [r for r in readings if r.measurement == EXTERNAL]
+    response = owner_page(request, "owner/sensors.html", "owner", cam=cam, internal=internal,
+                          external=external, answering=answering, keys=keys, issued=issued,
+                          api_example=EXAMPLE.format(url=f"{base}/api/v1/weather.php"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def page(request: web.Request) -> web.Response:
+    return await _page(request)
+
+
+async def rotate_key(request: web.Request) -> web.Response:
+    cam = await owned_camera(request)
+    form = await request.post()
+    grace = GRACE.get(str(form.get("grace_s", "")))
+    if grace is None:
+        raise BadRequest("choose a grace period", code="bad_grace")
+    issued = await ask(request, camerakeys.KEY_ISSUE,
+                       camerakeys.KeyIssue(camera=cam.id, grace_s=grace))
+    return await _page(request, issued)

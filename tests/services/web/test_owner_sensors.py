@@ -1,0 +1,83 @@
+"""The owner's sensors page: the camera's sensors with their last data, the
+external sensors' API, and the camera key rotated with the new key shown
+once (the old one working for the chosen grace period); another owner's
+camera is not there."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.services.web.ownerstack import OTHER, Hub, csrf_of, session_of, start_hub
+from tests.services.web.webstack import CAMERA
+from zenith.bus.client import BusClient
+from zenith.contracts import camerakeys
+from zenith.runner import service_context
+
+pytestmark = [pytest.mark.asyncio(loop_scope="package")]
+
+
+@pytest_asyncio.fixture(loop_scope="package", scope="module")
+async def hub(nats_url: str, remote_host: str, auth_service: Any, blob_dir: Path,
+              bus: BusClient, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hub]:
+    from zenith_sensors.config import SensorSpec
+    from zenith_sensors.main import serve
+    from zenith_sensors.settings import SensorsSettings
+
+    settings = SensorsSettings(
+        nats_url=nats_url, camera=CAMERA, data_dir=tmp_path_factory.mktemp("sensors"),
+        sensors_backend="simulated", sensors_alerts=[], sensors_fans=[], sensors_heaters=[],
+        sensors_devices=[SensorSpec(name="dome", driver="bme280", interval_s=0.5)])
+    async with service_context("sensors", settings, serve), \
+            start_hub(nats_url, remote_host, blob_dir, bus,
+                      tmp_path_factory.mktemp("network")) as under_test:
+        yield under_test
+
+
+async def test_sensors_api_and_key_rotation(hub: Hub, bus: BusClient) -> None:
+    alice = await session_of(hub.web, hub.alice)
+    url = f"/owner/cameras/{CAMERA}/sensors"
+    text = ""
+    for _ in range(60):
+        async with alice.get(url) as resp:
+            assert resp.status == 200
+            text = await resp.text()
+        if 'data-sensor="dome"' in text:
+            break
+    assert 'data-sensor="dome"' in text and "temperature" in text
+    assert f"POST {hub.web.remote_url}/api/v1/weather.php" in text and "X-API-Key" in text
+    assert 'id="new-key"' not in text
+    first = await bus.request(camerakeys.KEY_ISSUE, {"camera": CAMERA})
+    async with alice.post(url + "/key", data={"csrf_token": csrf_of(alice),
+                                              "grace_s": "3600"}) as resp:
+        assert resp.status == 200
+        assert resp.headers["Cache-Control"] == "no-store"
+        text = await resp.text()
+    key = re.search(r'value="(zk_[^"]+)" id="key-value"', text)
+    assert key is not None
+    new_key = key.group(1)
+    assert (await bus.request(camerakeys.KEY_CHECK, {"credential": new_key})).camera == CAMERA
+    assert (await bus.request(camerakeys.KEY_CHECK,
+                              {"credential": first.key})).camera == CAMERA  # grace period
+    assert "The previous key works until" in text
+    async with alice.get(url) as resp:
+        assert new_key not in await resp.text()  # shown once
+    # no grace period: rejected choices change nothing; bob cannot rotate alice's key
+    keys_before = await bus.request(camerakeys.KEY_LIST, {"camera": CAMERA})
+    async with alice.post(url + "/key", data={"csrf_token": csrf_of(alice),
+                                              "grace_s": "99"}) as resp:
+        assert resp.status == 400
+    bob = await session_of(hub.web, hub.bob)
+    async with bob.post(url + "/key", data={"csrf_token": csrf_of(bob),
+                                            "grace_s": "0"}) as resp:
+        assert resp.status == 404
+    async with bob.post(url + "/key", data={"grace_s": "0"}) as resp:
+        assert resp.status == 403
+    assert await bus.request(camerakeys.KEY_LIST, {"camera": CAMERA}) == keys_before
+    async with bob.get(f"/owner/cameras/{OTHER}/sensors") as resp:
+        assert resp.status == 200
