@@ -112,7 +112,15 @@ async def _read_file(part: BodyPartReader, name: str, filename: str, limit: int,
                      ) -> FilePart:
     digest = hashlib.sha256()
     size = 0
-    fh = await asyncio.to_thread(_create, tmp)  # creating a file can take milliseconds
+    # creating a file can take milliseconds: in a thread; a cancelled request still
+    # waits for it, so the caller's clean-up finds (and removes) the file
+    opening = asyncio.ensure_future(asyncio.to_thread(_create, tmp))
+    try:
+        fh = await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            (await opening).close()
+        raise
     try:
         while chunk := await part.read_chunk(CHUNK):
             size += len(chunk)
