@@ -14,7 +14,7 @@ import pytest_asyncio
 from playwright.async_api import async_playwright
 
 from tests.services.web.admin_stack import Stack, admin_stack
-from tests.services.web.sitepages import Watch, check_page
+from tests.services.web.sitepages import SHOTS, SIZES, Watch, axe_violations, check_page
 from tests.support.browser import CHROMIUM_ARGS, require_chromium
 from zenith.contracts import network
 
@@ -77,7 +77,11 @@ async def test_join_approve_mail_and_first_login_in_chromium(stack: Stack) -> No
             password = (await admin.inner_text("#new-password")).strip()
             key = (await admin.inner_text("#new-key")).strip()
             assert key.startswith("zk_")
-            await admin.screenshot(path="var/screenshots/admin-approved.png")
+            for size, viewport in SIZES.items():  # the answer of a post: checked where it is
+                await admin.set_viewport_size(viewport)
+                await admin.screenshot(path=str(SHOTS / f"admin-approved-{size}.png"),
+                                       full_page=True)
+                assert not await axe_violations(admin), size
             for path, name in (("/admin", "admin-home"), ("/admin/cameras", "admin-cameras"),
                                ("/admin/owners", "admin-owners"),
                                ("/admin/settings", "admin-settings"),
