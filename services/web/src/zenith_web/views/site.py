@@ -10,6 +10,7 @@ network's cameras.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +26,8 @@ from zenith_web.bridge import model_response
 from zenith_web.i18n import _
 from zenith_web.labels import ago
 from zenith_web.templating import render
-from zenith_web.views.ingest import BLOBS
 from zenith_web.views.admin_badges import xp_context
+from zenith_web.views.ingest import BLOBS
 from zenith_web.views.latest import embed_headers
 from zenith_web.views.sitebus import (
     ask,
@@ -94,7 +95,9 @@ def live_of(camera: str, frame: frames.FrameDoc | None) -> LiveImage:
 
 async def gather(request: web.Request, camera: str) -> CameraView:
     settings = request.app[keys.SETTINGS]
-    reg = await registry(request, camera)
+    reg, frame, latest = await asyncio.gather(registry(request, camera),
+                                              latest_frame(request, camera),
+                                              latest_products(request, camera))
     if reg is not None and not reg.enabled:
         raise NotFound(_("No camera %(camera)s.") % {"camera": camera},
                        code="camera_not_found")
@@ -116,8 +119,7 @@ async def gather(request: web.Request, camera: str) -> CameraView:
             view.online = view.status.state in ("running", "starting", "paused")
         except ZenithError:
             view.status = None
-    view.frame = await latest_frame(request, camera)
-    view.products = await latest_products(request, camera)
+    view.frame, view.products = frame, latest
     return view
 
 
