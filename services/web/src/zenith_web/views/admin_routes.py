@@ -13,12 +13,12 @@ from zenith_web.views import admin, admin_accounts, admin_badges, join
 HTML = "text/html"
 PAGE, PUBLIC = Access.PAGE, Access.PUBLIC
 ADMIN = admin.ADMIN_PERMISSION
-_FORM = (303, 400, 403, 404, 409)
+_FORM = (303, 400, 401, 403, 404, 409, 503, 504)
 
 
 def _get(path: str, name: str, view: View, summary: str) -> RouteSpec:
     return RouteSpec("GET", path, name, view, summary, "admin", PAGE, permission=ADMIN,
-                     content_type=HTML, statuses=(403,))
+                     content_type=HTML, statuses=(401, 403, 503, 504))
 
 
 def _post(path: str, name: str, view: View, summary: str) -> RouteSpec:
@@ -32,7 +32,7 @@ JOIN_ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("POST", "/join", "join", join.submit, "Send a join request (form with its CSRF "
               "field, or JSON); limited per address.", "site", PUBLIC,
               request=joins.JoinForm, reply=joins.JoinReceived, form=True,
-              statuses=(303, 400, 403, 429)),
+              statuses=(303, 400, 403, 429, 503, 504)),
     RouteSpec("GET", "/join/received", "join-received", join.received_page,
               "The join request was received: we reply by email.", "site", PUBLIC,
               content_type=HTML),
