@@ -81,3 +81,51 @@ async def test_sensors_api_and_key_rotation(hub: Hub, bus: BusClient) -> None:
     assert await bus.request(camerakeys.KEY_LIST, {"camera": CAMERA}) == keys_before
     async with bob.get(f"/owner/cameras/{OTHER}/sensors") as resp:
         assert resp.status == 200
+
+
+async def test_a_hidden_sensor_leaves_the_public_sensor_page(hub: Hub, bus: BusClient) -> None:
+    from zenith.contracts import network, profiles
+
+    alice = await session_of(hub.web, hub.alice)
+    public = hub.web.remote()
+    text = ""
+    for _ in range(60):
+        async with public.get(f"/cameras/{CAMERA}/sensors") as resp:
+            text = await resp.text()
+        if "dome" in text:
+            break
+    assert "dome" in text
+    async with alice.get(f"/owner/cameras/{CAMERA}/sensors") as resp:
+        page = await resp.text()
+    assert 'id="show-dome"' in page and 'value="dome" id="show-dome" checked' in page
+    before = await bus.request(profiles.PROFILE_GET, {"camera": CAMERA})
+    cam = await bus.request(network.CAMERA_GET, {"camera": CAMERA})
+    async with alice.post(f"/owner/cameras/{CAMERA}/sensors/display", data=[
+            ("csrf_token", csrf_of(alice)), ("sensor", "dome")],
+            allow_redirects=False) as resp:
+        assert resp.status == 303
+    after = await bus.request(profiles.PROFILE_GET, {"camera": CAMERA})
+    assert after.hidden_sensors == ["dome"]
+    assert after.about == before.about and after.images == before.images
+    assert (await bus.request(network.CAMERA_GET, {"camera": CAMERA})).location == cam.location
+    async with public.get(f"/cameras/{CAMERA}/sensors") as resp:
+        assert "dome" not in await resp.text()
+    async with alice.get(f"/owner/cameras/{CAMERA}/sensors?saved=1") as resp:
+        page = await resp.text()
+    assert 'value="dome" id="show-dome" >' in page or 'value="dome" id="show-dome">' in page
+    # bob cannot change alice's choice; a bad sensor name changes nothing
+    bob = await session_of(hub.web, hub.bob)
+    async with bob.post(f"/owner/cameras/{CAMERA}/sensors/display", data=[
+            ("csrf_token", csrf_of(bob)), ("sensor", "dome"), ("show", "dome")]) as resp:
+        assert resp.status == 404
+    async with alice.post(f"/owner/cameras/{CAMERA}/sensors/display", data=[
+            ("csrf_token", csrf_of(alice)), ("sensor", "<script>")]) as resp:
+        assert resp.status == 400
+    assert (await bus.request(profiles.PROFILE_GET, {"camera": CAMERA})).hidden_sensors == [
+        "dome"]
+    async with alice.post(f"/owner/cameras/{CAMERA}/sensors/display", data=[
+            ("csrf_token", csrf_of(alice)), ("sensor", "dome"), ("show", "dome")],
+            allow_redirects=False) as resp:
+        assert resp.status == 303
+    async with public.get(f"/cameras/{CAMERA}/sensors") as resp:
+        assert "dome" in await resp.text()

@@ -88,6 +88,9 @@ class ProfileFields(Message):
     nicknames: list[Annotated[str, Field(min_length=1, max_length=64,
                                          pattern=r"^[^\x00-\x1f\x7f]*$")]] = Field(
         default_factory=list, max_length=10)
+    hidden_sensors: list[Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]] = Field(
+        default_factory=list, max_length=64,
+        description="Sensors the public pages do not show (the owner's choice).")
 
 
 class Profile(ProfileFields):

@@ -141,7 +141,8 @@ async def save(request: web.Request) -> web.Response:
         "setup": [s.strip() for s in values["setup"].split("\n") if s.strip()],
         "images": [i.model_dump() for i in kept], "links": values["links"],
         "other": values["other"], "discord": values["discord"], "signal": values["signal"],
-        "nicknames": [n.strip() for n in values["nicknames"].split(",") if n.strip()]}
+        "nicknames": [n.strip() for n in values["nicknames"].split(",") if n.strip()],
+        "hidden_sensors": before.hidden_sensors}  # edited on the sensors page
     errors: list[str] = []
     if len(kept) + len(files) > profiles.MAX_IMAGES:
         errors.append(_("images: at most %(n)s in all") % {"n": profiles.MAX_IMAGES})

@@ -78,6 +78,10 @@ OWNER_ROUTES: tuple[RouteSpec, ...] = (
               "internal and external sensors with their last data, the external sensors' "
               "API and the camera key.", "owner", PAGE, permission=READ, content_type=HTML,
               statuses=(403, 404)),
+    RouteSpec("POST", f"{CAM}/sensors/display", "owner-sensors-display",
+              owner_sensors.set_display, "Which sensors the camera's public pages show.",
+              "owner", PAGE, permission=UPDATE, content_type=HTML, form=True,
+              statuses=(303, 400, 403, 404)),
     RouteSpec("POST", f"{CAM}/sensors/key", "owner-sensors-key", owner_sensors.rotate_key,
               "Rotate the camera key: the new key is shown once; the old one works for the "
               "chosen grace period.", "owner", PAGE, permission=UPDATE, content_type=HTML,

@@ -3,7 +3,9 @@ readings, external ones sent to the API), the external sensors' API, and the
 camera key (rotate: the new key is shown once, the old one keeps working for
 the grace period the owner chooses).
 
-Per-sensor "enable" and "show on camera page" switches are not here yet.
+"Show on the camera's pages" per sensor is kept in the camera's profile
+(``hidden_sensors``); the public sensor page leaves hidden ones out
+(:func:`hidden_sensors`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
-from zenith.contracts import camerakeys, sensors
+from zenith.contracts import camerakeys, profiles, sensors
 from zenith.contracts.base import Empty
-from zenith.errors import BadRequest, Unavailable
-from zenith_web.views.owner import owned_camera, owner_page
+from zenith.errors import BadRequest, Unavailable, ZenithError
+from zenith_web.views.owner import owned_camera, owner_page, see_other
 from zenith_web.views.sitebus import ask
 
 EXTERNAL = "ext_sensors"  # the measurement POST /api/v1/weather.php stores
@@ -41,11 +43,14 @@ async def _page(request: web.Request, issued: camerakeys.KeyIssued | None = None
                           camerakeys.KeyRef(camera=cam.id))).keys
     except Unavailable:
         pass
+    profile = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=cam.id))
     base = str(request.url.with_path("/").with_query(None)).rstrip("/")
     internal = [r for r in readings if r.measurement != EXTERNAL]
     external = [r for r in readings if r.measurement == EXTERNAL]
     response = owner_page(request, "owner/sensors.html", "owner", cam=cam, internal=internal,
                           external=external, answering=answering, keys=keys, issued=issued,
+                          hidden=set(profile.hidden_sensors),
+                          shown_saved=request.query.get("saved") == "1",
                           api_example=EXAMPLE.format(url=f"{base}/api/v1/weather.php"))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -64,3 +69,32 @@ async def rotate_key(request: web.Request) -> web.Response:
     issued = await ask(request, camerakeys.KEY_ISSUE,
                        camerakeys.KeyIssue(camera=cam.id, grace_s=grace))
     return await _page(request, issued)
+
+
+async def set_display(request: web.Request) -> web.Response:
+    """Which of the listed sensors the public pages show."""
+    cam = await owned_camera(request)
+    form = await request.post()
+    listed = {str(v) for v in form.getall("sensor", [])}
+    shown = {str(v) for v in form.getall("show", [])}
+    profile = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=cam.id))
+    hidden = sorted((set(profile.hidden_sensors) - listed) | (listed - shown))
+    body = profile.model_dump(include=set(profiles.ProfileFields.model_fields))
+    body.update(camera=cam.id, name=cam.name, site=cam.site,
+                location=cam.location.model_dump(), hidden_sensors=hidden)
+    try:
+        save = profiles.ProfileSave.model_validate(body)
+    except ValueError:
+        raise BadRequest("not a sensor name", code="bad_sensor") from None
+    await ask(request, profiles.PROFILE_SAVE, save)
+    target = request.app.router["owner-sensors"].url_for(camera=cam.id)
+    return see_other(f"{target}?saved=1")
+
+
+async def hidden_sensors(request: web.Request, camera: str) -> set[str]:
+    """The sensors a camera's owner does not show on the public pages."""
+    try:
+        found = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=camera))
+    except ZenithError:  # no network service (a node), or no such camera: none hidden
+        return set()
+    return set(found.hidden_sensors)

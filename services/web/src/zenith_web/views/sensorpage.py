@@ -24,6 +24,7 @@ from zenith.contracts.base import Empty, Message
 from zenith.errors import NotFound, ZenithError
 from zenith_web import keys
 from zenith_web.i18n import N_, _
+from zenith_web.views.owner_sensors import hidden_sensors
 from zenith_web.views.site import html_page, not_found
 from zenith_web.views.sitebus import ask, camera_of, registry
 
@@ -113,8 +114,10 @@ async def current_readings(request: web.Request, camera: str) -> list[sensors.Re
 async def sensor_page(request: web.Request) -> web.Response:
     try:
         camera = camera_of(request)
-        reg, current = await asyncio.gather(registry(request, camera),
-                                            current_readings(request, camera))
+        reg, current, hidden = await asyncio.gather(registry(request, camera),
+                                                    current_readings(request, camera),
+                                                    hidden_sensors(request, camera))
+        current = [r for r in current if r.sensor not in hidden]  # the owner's choice
     except NotFound as exc:
         return not_found(request, exc.message)
     try:
