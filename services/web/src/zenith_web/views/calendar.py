@@ -11,6 +11,7 @@ the previous or next night that has one, and plays videos slowly
 
 from __future__ import annotations
 
+import asyncio
 import calendar as cal
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -104,15 +105,15 @@ async def calendar_page(request: web.Request) -> web.Response:
         camera = camera_of(request)
         if group not in KIND_OF:
             raise NotFound(_("No calendar of %(group)s.") % {"group": group})
-        name = await camera_name(request, camera)
+        kind = KIND_OF[group]
+        name, newest = await asyncio.gather(camera_name(request, camera), list_products(
+            request, camera, products.ProductQuery(kinds=[kind], limit=1)))
     except NotFound as exc:
         return not_found(request, exc.message)
     try:
         query = CalendarQuery.model_validate(dict(request.query))
     except ValidationError:
         query = CalendarQuery()
-    kind = KIND_OF[group]
-    newest = await list_products(request, camera, products.ProductQuery(kinds=[kind], limit=1))
     default_last = newest[0].night[:7] if newest else datetime.now(UTC).strftime("%Y-%m")
     last = query.to_month or default_last
     first = query.from_month or month_add(last, -2)
