@@ -13,6 +13,7 @@ revocations by an administrator are the only stored state
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -30,6 +31,7 @@ from zenith_network.registry import Registry
 COLLECTION = c.BADGE_GRANTS.name
 METEORS = ("meteor", "fireball")
 PAGE = 1000
+PARALLEL = 16
 
 
 def longest_run(nights: list[date]) -> int:
@@ -147,8 +149,16 @@ class Experience:
         return result
 
     async def many(self, cameras: list[str]) -> list[c.CameraXp]:
+        """Several cameras' XP, computed side by side (at most ``PARALLEL`` at once)."""
         known = {cam.id for cam in await self.registry.list()}
-        return [await self.of(camera) for camera in cameras if camera in known]
+        wanted = [camera for camera in dict.fromkeys(cameras) if camera in known]
+        gate = asyncio.Semaphore(PARALLEL)
+
+        async def one(camera: str) -> c.CameraXp:
+            async with gate:
+                return await self.of(camera)
+
+        return list(await asyncio.gather(*(one(camera) for camera in wanted)))
 
     async def change(self, body: c.BadgeChange, state: Literal["granted", "revoked"],
                      actor: str | None) -> c.CameraXp:
