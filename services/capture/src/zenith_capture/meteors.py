@@ -5,34 +5,40 @@ dark subtraction) works on the frame's linear grey:
 
 1. binned: the grey is averaged over ``bin`` x ``bin`` pixels (``bin`` =
    width / ``SEARCH_WIDTH_PX``, 4 at 1280 px), so the search image is about
-   320 px wide whatever the camera. A streak keeps its light (it is summed
-   across its width), the noise per pixel falls by ``bin``, and every later
-   step costs a sixteenth;
+   320 px wide whatever the camera. A streak keeps its light (summed across
+   its width), the noise per pixel falls by ``bin``, and the search costs a
+   sixteenth;
 2. the difference from the previous frame's binned grey in units of the
-   expected noise (shot noise grows with the light: divided by the square
-   root of the light), less its median (a sky uniformly brighter, twilight),
-   divided by its robust spread inside the sky circle and outside the
-   owner's mask of static lights (``capture_meteor_mask``), clipped at
-   ``CLIP_SIGMA`` (one star's residual cannot make a line);
-3. the cloud gate, per cell of ``CELL`` binned pixels: a cell whose median
-   of the neighbouring cells' mean difference or mean square is far from
-   what noise gives (moving clouds, a passing headlight) is out of the
-   search, with its neighbours; a thin line hardly moves a median of 25
-   cells, a cloud does. The rest of a partly cloudy frame is still searched;
-   more than ``MAX_CLOUDED`` of the sky out: the frame yields nothing;
+   expected noise (divided by the square root of the light, as shot noise
+   grows), less its median (a sky uniformly brighter), divided by the noise
+   measured from neighbouring pixels' differences (which a smooth cloud
+   hardly changes), inside the sky circle and outside the owner's mask of
+   static lights (``capture_meteor_mask``), clipped at ``CLIP_SIGMA``;
+   where the previous frame has a star (``STAR_SIGMA`` above its local sky)
+   it counts as no data: a star moves a little between frames and leaves a
+   residual;
+3. the cloud gate, local: left out of the search are cells of ``CELL``
+   binned pixels whose neighbourhood's median change or variance is not
+   noise (a cloud moving in, headlights), and the previous frame's cloud
+   edges and texture (its local slope above ``EDGE_SIGMA``, grown by
+   ``EDGE_GROW``), where a drifting cloud draws thin lines in the
+   difference. The rest of a partly cloudy frame is still searched; with
+   more than ``MAX_CLOUDED`` of the sky left out the frame yields nothing;
 4. the line search, a local Hough transform: the mean along a line of
    ``LINE_TAPS`` binned pixels in ``LINE_ANGLES`` directions through each
    pixel (shifted sums), the best direction kept; hysteresis (seeds above
    ``THRESHOLD_SIGMA``, grown to ``GROW_SIGMA``); each region's principal
-   axis gives a segment, and segments on one straight line with short gaps
-   join (``JOIN_GAP``), so a streak that fades in places is found at its
-   full length;
-5. each segment is checked on the full-resolution difference along its
-   whole length (a Radon sum): the ends trimmed to where the light is, the
-   summed strip along the line against parallel strips beside it
-   (``LINE_SNR`` noise units at least), a thin ridge rather than the edge of
-   something wide (``RIDGE_CONTRAST``), no wider than ``MAX_WIDTH_PX``, at
-   least ``capture_meteor_min_length_px`` long, and no gaps in its
+   axis gives a piece, and pieces on one straight line join however far
+   apart (up to twice the longer one's length), so a faint streak that the
+   noise seeds only in places is tried at its full length (its pieces are
+   tried alone when the whole is no line);
+5. each line is checked on the full-resolution difference along its whole
+   length (a Radon sum over a 3 px strip): moved across to where its light
+   is, its ends found where the light along it stops, its summed light
+   against parallel strips beside it (at least ``LINE_SNR`` of their noise),
+   a thin ridge rather than one side of something wide
+   (``RIDGE_CONTRAST``), no wider than ``MAX_WIDTH_PX``, at least
+   ``capture_meteor_min_length_px`` long, and without gaps in its
    brightness profile (an aircraft's blinking lights);
 6. a candidate that continues one of the previous frame (a satellite or
    aircraft crosses several frames, a meteor lasts one) is dropped and the
@@ -57,7 +63,7 @@ from zenith.imaging.geometry import Fisheye
 SEARCH_WIDTH_PX = 320  # the binned search image's width
 NOISE_FLOOR = 1e-4  # linear grey below which the noise no longer falls
 CLIP_SIGMA = 4.0  # one outlier pixel cannot make a line
-STAR_SIGMA = 5.0  # above the previous frame's local sky: a star's place, left out
+STAR_SIGMA = 7.0  # above the previous frame's local sky: a star's place, left out
 STAR_BOX = 15  # binned pixels of the local sky around a star
 EDGE_BOX = 15  # binned pixels: larger than an edge, smaller than the sky's slope
 EDGE_SIGMA = 2.5  # the previous frame's local slope per binned pixel, in noise units
@@ -253,15 +259,18 @@ class MeteorDetector:
         stars = self._stars(prev_small, spread)
         z[stars] = 0.0
         self._star_mask = stars
-        gate = self._cloud_gate(z, sky) | self._edges(prev_small, spread)
+        gate = self._cloud_gate(z, sky) | self._edges(prev_small, sky, spread)
         clouded = float((gate & sky).sum()) / max(int(sky.sum()), 1)
         if clouded > MAX_CLOUDED:
             self._last = []
             return Detection([], [], "the sky changed", clouded)
         z[gate] = 0.0
-        resp = line_response(z)
         searched = sky & ~gate
+        resp = line_response(z)
         sample = resp[searched][::3]
+        if sample.size < 16:
+            self._last = []
+            return Detection([], [], "the sky changed", clouded)
         centre, spread = float(np.median(sample)), _spread(sample)
         seeds = (resp > centre + THRESHOLD_SIGMA * spread) & searched
         grown = (resp > centre + GROW_SIGMA * spread) & searched
@@ -292,12 +301,16 @@ class MeteorDetector:
         return cv2.dilate(stars, np.ones((3, 3), np.uint8)) > 0
 
     @staticmethod
-    def _edges(prev_small: np.ndarray, spread: float) -> np.ndarray:
+    def _edges(prev_small: np.ndarray, sky: np.ndarray, spread: float) -> np.ndarray:
         """Where the previous frame's sky has structure (a cloud's edge, a lit
         cloud's texture), grown by ``EDGE_GROW`` binned pixels: a cloud moving
         by a pixel or two there makes thin lines in the difference."""
-        smooth = cv2.medianBlur(np.ascontiguousarray(prev_small, np.float32), 5)
-        detail = smooth - cv2.blur(smooth, (EDGE_BOX, EDGE_BOX))  # not the sky's smooth slope
+        inside = sky.astype(np.float32)
+        filled = np.where(sky, prev_small, np.float32(np.median(prev_small[sky][::5])))
+        smooth = cv2.medianBlur(np.ascontiguousarray(filled, np.float32), 5)
+        box = (EDGE_BOX, EDGE_BOX)  # the local sky, from sky pixels only (no horizon edge)
+        local = cv2.blur(smooth * inside, box) / np.maximum(cv2.blur(inside, box), 1e-3)
+        detail = (smooth - local) * inside  # not the sky's smooth slope
         gx = cv2.Sobel(detail, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(detail, cv2.CV_32F, 0, 1, ksize=3)
         grad = (np.abs(gx) + np.abs(gy)) * np.float32(0.125)
