@@ -93,6 +93,24 @@ async def test_show_a_month_and_download_the_selection_as_a_zip(hub: Hub) -> Non
             assert resp.status == 400, bad
 
 
+async def test_a_nights_images_download_as_a_zip(hub: Hub, bus: BusClient) -> None:
+    frame = await wait_for_frame(bus)
+    listed = await bus.request(frames.LIST, frames.FrameList(night=frame.night), camera=CAMERA)
+    alice = await session_of(hub.web, hub.alice)
+    async with alice.get(f"/owner/cameras/{CAMERA}/data",
+                         params={"month": frame.night[:7], "type": "images"}) as resp:
+        assert f'value="n:{frame.night}"' in await resp.text()
+    async with alice.post(f"/owner/cameras/{CAMERA}/data/download", data=[
+            ("csrf_token", csrf_of(alice)), ("item", f"n:{frame.night}")]) as resp:
+        assert resp.status == 200
+        data = await resp.read()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        first = f"images/{frame.night}/{listed.frames[0].key.rsplit('/', 1)[-1]}"
+        assert first in names and len(names) >= len(listed.frames)
+        assert archive.read(first)[:2] == b"\xff\xd8"
+
+
 async def test_a_large_download_streams_with_flat_memory(
         hub: Hub, products_service: Any, blob_dir: Path) -> None:
     blobs = BlobStore(blob_dir)
