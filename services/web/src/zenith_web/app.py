@@ -10,6 +10,7 @@ from zenith.runner import ServiceContext
 from zenith.tokens import TokenVerifier
 from zenith_web import keys
 from zenith_web.i18n import i18n_middleware, setup_i18n
+from zenith_web.latestframes import follow_frames
 from zenith_web.middlewares import auth_middleware, error_middleware, security_headers
 from zenith_web.netconfig import setup_network_config
 from zenith_web.openapi import build_openapi
@@ -45,5 +46,6 @@ def create_app(ctx: ServiceContext[WebSettings]) -> web.Application:
     app[keys.ROUTE_TABLE] = setup_routes(app, ROUTES)
     app[keys.OPENAPI] = document_ingest(build_openapi(ROUTES, settings.site_name))
     app.cleanup_ctx.append(token_verifier)
+    app.cleanup_ctx.append(follow_frames)
     app.on_response_prepare.append(security_headers)
     return app

@@ -1,7 +1,8 @@
 """Stable URLs for embedding: ``/cameras/<id>/latest/<file>``.
 
 ``image.jpg`` is the camera's newest frame, ``thumb.jpg`` its thumbnail
-(capture's ``frames.latest``);
+(the newest heard of, see :mod:`zenith_web.latestframes`, else capture's
+``frames.latest``);
 ``keogram.jpg``, ``startrails.jpg``, ``timelapse.mp4`` and
 ``mini-timelapse.mp4`` its newest product of that kind (products'
 ``products.latest``). The file is sent from the shared BlobStore with an
@@ -19,6 +20,7 @@ from pydantic import Field
 from zenith.contracts.base import Message
 from zenith.errors import NotFound
 from zenith.ids import CameraId
+from zenith_web.latestframes import LATEST_FRAMES, Newest
 from zenith_web.views.ingest import BLOBS
 from zenith_web.views.sitebus import camera_of, latest_frame, latest_products
 
@@ -45,12 +47,25 @@ def embed_headers(response: web.StreamResponse) -> None:
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
 
 
+def _frame_key(newest: Newest, file: str) -> str | None:
+    return newest.key if file == "image.jpg" else newest.thumb_key
+
+
 async def latest_key(request: web.Request, camera: str, file: str) -> str | None:
     if file in ("image.jpg", "thumb.jpg"):
+        cache = request.app.get(LATEST_FRAMES)
+        if cache is not None and (heard := cache.get(camera)) is not None:
+            key = _frame_key(heard, file)
+            if key is not None and request.app[BLOBS].path(key).is_file():
+                return key  # the newest frame heard of: no need to ask capture
+            cache.forget(camera)
         frame = await latest_frame(request, camera)
         if frame is None:
             return None
-        return frame.key if file == "image.jpg" else frame.thumb_key
+        newest = Newest(frame.taken_at, frame.key, frame.thumb_key)
+        if cache is not None:
+            cache.note(camera, newest)
+        return _frame_key(newest, file)
     product = (await latest_products(request, camera)).get(PRODUCT_OF[file])
     return product.key if product is not None else None
 
