@@ -7,9 +7,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from zenith.contracts import ingest
 from zenith.contracts.base import Collection, Document, Empty, Endpoint, Event, Message
 from zenith.contracts.common import NightDate, StoredTime
 from zenith.contracts.ingest import MeteorDoc, MeteorList
+from zenith.contracts.ingest import MeteorRecord as MeteorRecord  # its home before the uplink
 
 CaptureState = Literal["running", "stopped", "starting", "paused", "error"]
 READ = ("allsky", "read")
@@ -186,22 +188,7 @@ DARKS_LIST = Endpoint(service="capture", name="darks_list",
 # A node's own candidates have the shape of those AllSkyKamera cameras upload to a hub
 # (ingest.MeteorDoc, parts under ingest.meteor_key), so the uplink sends them as they are.
 
-class MeteorRecord(Message):
-    """What the detector measured (``MeteorDoc.candidate`` on a node)."""
-
-    taken_at: datetime
-    frame_id: str
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    length_px: float
-    width_px: float
-    peak: float = Field(description="Brightest difference along the streak, of full scale.")
-    brightness: float = Field(description="Summed difference over the streak.")
-
-
-METEOR_PARTS = ("crop", "marked", "diff")
+METEOR_PARTS = ingest.ZENITH_METEOR_PARTS
 """JPEG parts of a candidate: the streak cut out, the frame with it marked, the
 difference image around it."""
 
@@ -217,3 +204,29 @@ METEORS = Endpoint(service="capture", name="meteors",
                    subject="zenith.node.{camera}.capture.meteors",
                    request=MeteorNight, reply=MeteorList, permission=READ,
                    summary="The meteor candidates of a night, by time.")
+
+
+class MeteorChanged(Message):
+    """A candidate was saved, or withdrawn (the next frame showed a track across
+    frames: a satellite or an aircraft)."""
+
+    camera: str
+    night: NightDate
+    candidate_id: str
+    change: Literal["saved", "withdrawn"]
+    record: MeteorRecord | None = Field(None, description="What was measured (saved).")
+    parts: dict[str, str] = Field(default_factory=dict,
+                                  description="Part (crop, marked, diff) -> blob key (saved).")
+    at: datetime
+
+
+def meteor_id(camera: str, night: str, candidate_id: str) -> str:
+    """``_id`` of a candidate's document, on the node and on its hub."""
+    return f"{camera}:{night}:{candidate_id}"
+
+
+METEOR_CHANGED = Event(name="capture.meteor", subject="zenith.meteors.{camera}.{change}",
+                       stream="METEORS", payload=MeteorChanged,
+                       publishers=("capture",),
+                       summary="A meteor candidate was saved or withdrawn (the uplink "
+                       "sends it to the hub).")

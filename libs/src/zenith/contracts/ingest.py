@@ -164,6 +164,34 @@ class FrameMeta(Message):
                                       "hfr, sqm, cloud_cover, ...).")
 
 
+class MeteorRecord(Message):
+    """What a node's detector measured about a meteor candidate."""
+
+    taken_at: datetime
+    frame_id: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    length_px: float
+    width_px: float
+    peak: float = Field(description="Brightest difference along the streak, of full scale.")
+    brightness: float = Field(description="Summed difference over the streak.")
+
+
+ZENITH_METEOR_PARTS = ("crop", "marked", "diff")
+"""JPEG parts of a node's meteor candidate: the streak cut out, the frame with it
+marked, the difference image around it."""
+
+
+class MeteorMeta(Message):
+    """The ``meta`` field of a meteor upload (``POST {prefix}/{camera}/meteors``)."""
+
+    night: NightDate
+    candidate_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    record: MeteorRecord
+
+
 class NodeReading(Message):
     sensor: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
     measurement: str = Field(pattern=r"^[a-z0-9_]{1,32}$")

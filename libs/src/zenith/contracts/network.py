@@ -325,6 +325,7 @@ class UplinkStatus(Message):
     frames: UplinkQueue | None = None
     products: UplinkQueue | None = None
     readings: UplinkQueue | None = None
+    meteors: UplinkQueue | None = None
     last_success_at: datetime | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None

@@ -45,6 +45,9 @@ STREAMS: tuple[StreamSpec, ...] = (
                max_age_s=30 * DAY, max_bytes=64 * 1024 * 1024),
     StreamSpec("ALERTS", ("zenith.alerts.>",), "Alerts starting and ending (sensors rules).",
                max_age_s=90 * DAY, max_bytes=32 * 1024 * 1024),
+    StreamSpec("METEORS", ("zenith.meteors.>",), "Meteor candidates saved or withdrawn "
+               "on a node (what its uplink sends).",
+               max_age_s=90 * DAY, max_bytes=32 * 1024 * 1024, duplicate_window_s=3600),
     StreamSpec("INGEST", ("zenith.ingest.>",), "Uploads staged on a hub, to be indexed.",
                max_age_s=14 * DAY, max_bytes=256 * 1024 * 1024, duplicate_window_s=DAY),
 )

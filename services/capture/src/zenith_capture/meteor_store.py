@@ -9,7 +9,8 @@ image around it). :meth:`MeteorSearch.save` writes them under
 hub keeps uploaded candidates in) into ``capture.CAPTURE_METEORS``; a
 candidate the next frame reveals as a satellite or aircraft track is
 deleted again. A day frame breaks the chain (the next night frame has no
-previous one).
+previous one). Each save and each withdrawal is announced as
+``capture.METEOR_CHANGED`` (the METEORS stream), which the uplink sends to the hub.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from nats.js import JetStreamContext
 
+from zenith.bus.events import try_publish
 from zenith.bus.service import BusService, Call
 from zenith.contracts import capture, ingest
-from zenith.contracts.capture import CAPTURE_METEORS, MeteorRecord
+from zenith.contracts.capture import CAPTURE_METEORS, METEOR_CHANGED, MeteorChanged, MeteorRecord
 from zenith.contracts.ingest import MeteorDoc
 from zenith.errors import ConfigError
 from zenith.imaging.decode import Image
@@ -65,15 +68,17 @@ def load_mask(path: Path | None) -> np.ndarray | None:
 
 
 class MeteorSearch:
-    def __init__(self, settings: CaptureSettings, meta: MetadataStore, blobs: BlobStore
-                 ) -> None:
+    def __init__(self, settings: CaptureSettings, meta: MetadataStore, blobs: BlobStore,
+                 js: JetStreamContext | None = None) -> None:
         self.settings = settings
+        self.js = js
         self.meta = meta
         self.blobs = blobs
         self.camera = settings.camera
         self.mask = load_mask(settings.capture_meteor_mask)
         self.detector: MeteorDetector | None = None
-        self._ids: dict[int, str] = {}  # id(candidate) -> document id, last frame's
+        self._ids: dict[int, tuple[str, str]] = {}  # id(candidate) -> (night, candidate
+        # id), last frame's
 
     async def setup(self) -> None:
         for fields in CAPTURE_METEORS.indexes:
@@ -116,11 +121,15 @@ class MeteorSearch:
 
     async def save(self, finds: Finds, night: str, frame_id: str) -> list[MeteorDoc]:
         for old in finds.withdrawn:
-            doc_id = self._ids.get(id(old))
-            if doc_id is not None:
+            known = self._ids.get(id(old))
+            if known is not None:
+                doc_id = capture.meteor_id(self.camera, *known)
                 await self.meta.delete(CAPTURE_METEORS.name, {"_id": doc_id})
                 log.info("meteor candidate %s withdrawn: a track across frames", doc_id)
-        ids: dict[int, str] = {}
+                await self._announce(MeteorChanged(
+                    camera=self.camera, night=known[0], candidate_id=known[1],
+                    change="withdrawn", at=utcnow()))
+        ids: dict[int, tuple[str, str]] = {}
         saved: list[MeteorDoc] = []
         for n, f in enumerate(finds.found):
             c = f.candidate
@@ -135,17 +144,27 @@ class MeteorSearch:
                                   length_px=round(c.length_px, 1),
                                   width_px=round(c.width_px, 2), peak=round(c.peak, 5),
                                   brightness=round(c.brightness, 4))
-            doc = MeteorDoc(id=f"{self.camera}:{night}:{candidate_id}", camera=self.camera,
+            doc = MeteorDoc(id=capture.meteor_id(self.camera, night, candidate_id),
+                            camera=self.camera,
                             day=night, candidate_id=candidate_id, parts=parts,
                             candidate=record.model_dump(mode="json"),
                             received_at=to_iso(utcnow()))
             await self.meta.put(CAPTURE_METEORS.name, CAPTURE_METEORS.to_doc(doc))
-            ids[id(c)] = doc.id
+            ids[id(c)] = (night, candidate_id)
             saved.append(doc)
+            await self._announce(MeteorChanged(
+                camera=self.camera, night=night, candidate_id=candidate_id, change="saved",
+                record=record, parts=parts, at=utcnow()))
             log.info("meteor candidate %s: %.0f px at (%.0f, %.0f)", doc.id, c.length_px,
                      (c.x0 + c.x1) / 2, (c.y0 + c.y1) / 2)
         self._ids = ids
         return saved
+
+    async def _announce(self, change: MeteorChanged) -> None:
+        if self.js is not None:
+            await try_publish(self.js, METEOR_CHANGED, change,
+                              msg_id=f"{change.change}.{change.night}.{change.candidate_id}",
+                              camera=self.camera, change=change.change)
 
     async def list(self, night: str) -> ingest.MeteorList:
         docs = await self.meta.find(CAPTURE_METEORS.name, {"camera": self.camera, "day": night})

@@ -109,7 +109,7 @@ async def start_capture(ctx: ServiceContext[CaptureSettings]) -> CaptureApp:
     await darks.setup()
     meteors: MeteorSearch | None = None
     if settings.capture_meteors:
-        meteors = MeteorSearch(settings, metadata, blobs)
+        meteors = MeteorSearch(settings, metadata, blobs, ctx.js)
         await meteors.setup()
     processor = FrameProcessor(settings, settings.capture_driver, meter, index, blobs,
                                ctx.js, darks, meteors)

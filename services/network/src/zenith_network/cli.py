@@ -282,8 +282,10 @@ async def _uplink_status(bus: BusClient, args: argparse.Namespace) -> int:
         print("uplink: off (set ZENITH_NETWORK_HUB_URL and ZENITH_NETWORK_HUB_KEY)")
         return 0
     print(f"uplink to {status.hub_url}")
-    for name in ("frames", "products", "readings"):
+    for name in ("frames", "products", "readings", "meteors"):
         q = getattr(status, name)
+        if q is None:
+            continue
         last = q.last_success_at.strftime("%Y-%m-%d %H:%M:%SZ") if q.last_success_at else "never"
         print(f"  {name:9} queued {q.pending:6}  sent {q.sent:6}  dropped {q.dropped:4}  "
               f"last sent {last}")

@@ -1,6 +1,7 @@
-"""The uplink: a node sends its live frames, final products and readings to its hub.
+"""The uplink: a node sends its live frames, final products, readings and meteor
+candidates to its hub.
 
-Three durable pull consumers on the node's own streams, one per kind, each
+Four durable pull consumers on the node's own streams, one per kind, each
 worked strictly in stream order by one loop:
 
 - ``uplink-frames`` (FRAMES, this camera): a live frame at most every
@@ -10,7 +11,9 @@ worked strictly in stream order by one loop:
   uploads;
 - ``uplink-products`` (PRODUCTS): every final keogram, startrails and
   timelapse; never dropped;
-- ``uplink-readings`` (SENSORS): readings in batches of ``network_uplink_batch``.
+- ``uplink-readings`` (SENSORS): readings in batches of ``network_uplink_batch``;
+- ``uplink-meteors`` (METEORS): every meteor candidate capture saved, with its
+  crop, marked and difference JPEGs; never dropped.
 
 A message is acknowledged only after the hub answered 2xx, so an outage of
 any length loses nothing: the loop retries the same message (backing off up
@@ -43,7 +46,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
-from zenith.contracts import ingest, network, products, sensors
+from zenith.contracts import capture, ingest, network, products, sensors
 from zenith.contracts.frames import FRAME_CAPTURED, FrameCaptured
 from zenith.storage.blob import BlobStore
 from zenith.timefmt import utcnow
@@ -115,6 +118,8 @@ class Uplink:
                              products.PRODUCT_READY.wildcard(camera=self.camera))
         self.readings = Lane("readings", sensors.SENSOR_READING.stream,
                              sensors.SENSOR_READING.wildcard(camera=self.camera))
+        self.meteors = Lane("meteors", capture.METEOR_CHANGED.stream,
+                            capture.METEOR_CHANGED.wildcard(camera=self.camera))
         self.last_frame_sent: datetime | None = None
         self.last_success_at: datetime | None = None
         self.last_error: str | None = None
@@ -129,6 +134,7 @@ class Uplink:
             frames=await self.frames.status(self.js),
             products=await self.products.status(self.js),
             readings=await self.readings.status(self.js),
+            meteors=await self.meteors.status(self.js),
             last_success_at=self.last_success_at, last_error=self.last_error,
             last_error_at=self.last_error_at)
 
@@ -204,6 +210,24 @@ class Uplink:
                          data=form)
         self._succeeded(self.products)
 
+    async def send_meteor(self, data: bytes) -> None:
+        change = capture.MeteorChanged.model_validate_json(data)
+        if change.change != "saved" or change.record is None:
+            return  # withdrawn: see the module's notes
+        form = aiohttp.FormData()
+        meta = ingest.MeteorMeta(night=change.night, candidate_id=change.candidate_id,
+                                 record=change.record)
+        form.add_field("meta", meta.model_dump_json())
+        for part in ingest.ZENITH_METEOR_PARTS:
+            key = change.parts.get(part)
+            if key is None or not self.blobs.exists(key):
+                raise Rejected(f"meteor candidate {change.candidate_id} has no {part} image")
+            form.add_field(part, await self.blobs.aread_bytes(key), filename=f"{part}.jpg",
+                           content_type="image/jpeg")
+        await self._post("/meteors", capture.meteor_id(self.camera, change.night,
+                                                       change.candidate_id), data=form)
+        self._succeeded(self.meteors)
+
     async def send_readings(self, msgs: list[Any]) -> None:
         batch = []
         for msg in msgs:
@@ -274,7 +298,7 @@ class Uplink:
         timeout = aiohttp.ClientTimeout(total=self.settings.network_uplink_timeout_s)
         self._session = aiohttp.ClientSession(timeout=timeout)
         stack.push_async_callback(self._session.close)
-        for lane in (self.frames, self.products, self.readings):
+        for lane in (self.frames, self.products, self.readings, self.meteors):
             await lane.open(self.js)
         stop = asyncio.Event()
 
@@ -291,6 +315,9 @@ class Uplink:
             asyncio.create_task(self._lane(self.readings, self.settings.network_uplink_batch,
                                            stop, self.send_readings),
                                 name="uplink-readings"),
+            asyncio.create_task(self._lane(self.meteors, 1, stop,
+                                           lambda m: one(m, self.send_meteor)),
+                                name="uplink-meteors"),
         ]
 
         async def stop_all() -> None:

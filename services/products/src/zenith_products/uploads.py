@@ -98,7 +98,8 @@ class UploadedProducts:
         day = upload.day or upload.received_at.date().isoformat()
         candidate = upload.candidate_id or upload.upload_id
         keys: dict[str, str] = {}
-        details: dict[str, object] = {}
+        # a Zenith node sends its detector's record in meta; AllSkyKamera a candidate_json
+        details: dict[str, object] = dict(upload.meta.get("candidate") or {})
         for name, part in upload.parts.items():
             target = ingest.meteor_key(upload.camera, day, candidate, name,
                                        _EXT.get(part.content_type, "bin"))

@@ -45,7 +45,7 @@ BLOBS = web.AppKey("ingest_blobs", BlobStore)
 CODE_TTL_S = 30.0  # how long a camera's display code is reused without asking network
 MAX_CODES = 10_000
 IMAGE_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480}
-MAX_WIDTHS = {**IMAGE_WIDTHS, "frame": 8192}
+MAX_WIDTHS = {**IMAGE_WIDTHS, "frame": 8192, "crop": 8192, "diff": 8192}  # a node's meteor
 NIGHTLY_ASSETS = ("keogram", "startrail", "video")
 METEOR_IMAGES = ("current_fullhd", "current_small", "previous_small", "diff_small",
                  "boxed_small")

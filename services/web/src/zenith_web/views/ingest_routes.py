@@ -52,6 +52,12 @@ INGEST_ROUTES: tuple[RouteSpec, ...] = (
               "night; parts file, thumb); Idempotency-Key header." + _KEY, "ingest",
               Access.PUBLIC, path_model=ingest.CameraPath, reply=ingest.UploadOk,
               statuses=(400, 401, 403, 413, 429, 503)),
+    RouteSpec("POST", ingest.ZENITH_PREFIX + "/{camera}/meteors", "ingest-zenith-meteor",
+              zenith_views.meteor, "Zenith node: a meteor candidate (field meta, MeteorMeta "
+              "JSON; parts crop, marked, diff, JPEG), listed with the day's uploaded "
+              "candidates; Idempotency-Key header." + _KEY, "ingest", Access.PUBLIC,
+              path_model=ingest.CameraPath, reply=ingest.UploadOk,
+              statuses=(400, 401, 403, 413, 429, 503)),
     RouteSpec("POST", ingest.ZENITH_PREFIX + "/{camera}/readings", "ingest-zenith-readings",
               zenith_views.readings, "Zenith node: a batch of readings; Idempotency-Key "
               "header: a resent batch stores each reading once." + _KEY, "ingest",
@@ -78,6 +84,11 @@ _MULTIPART: dict[str, dict[str, Any]] = {
                        "night": {"type": "string", "format": "date"},
                        "file": {"type": "string", "format": "binary"}, "thumb": _IMAGE},
         "required": ["kind", "night", "file", "thumb"]},
+    ingest.ZENITH_PREFIX + "/{camera}/meteors": {
+        "properties": {"meta": {"type": "string", "contentMediaType": "application/json",
+                                "description": "MeteorMeta as JSON"},
+                       **dict.fromkeys(ingest.ZENITH_METEOR_PARTS, _IMAGE)},
+        "required": ["meta", *ingest.ZENITH_METEOR_PARTS]},
     "/api/v1/image_upload.php": {
         "properties": {"kamera": _FIELD, "asset": {"const": "image"},
                        "fullhd": _IMAGE, "mobile": _IMAGE, "thumb": _IMAGE},
@@ -120,7 +131,8 @@ def document_ingest(doc: dict[str, Any]) -> dict[str, Any]:
                 answer.update(_FAILED)
     for path in ("/api/v1/weather.php", ingest.ZENITH_PREFIX + "/{camera}/readings",
                  ingest.ZENITH_PREFIX + "/{camera}/frames",
-                 ingest.ZENITH_PREFIX + "/{camera}/products"):
+                 ingest.ZENITH_PREFIX + "/{camera}/products",
+                 ingest.ZENITH_PREFIX + "/{camera}/meteors"):
         op = paths.get(path, {}).get("post")
         if op is None:
             continue

@@ -118,6 +118,37 @@ async def product(request: web.Request) -> web.Response:
 
 
 @ask_dialect
+async def meteor(request: web.Request) -> web.Response:
+    """A meteor candidate: field ``meta`` (MeteorMeta JSON: night, candidate id and the
+    detector's record); parts ``crop``, ``marked`` and ``diff`` (JPEG). Stored as the
+    hub stores an AllSkyKamera camera's candidates (``ingest.METEORS``, by day = night)."""
+    camera = _camera(request)
+    idem = _check_idempotency(request.headers.get("Idempotency-Key", ""))
+    settings = request.app[keys.SETTINGS]
+    meta: dict[str, ingest.MeteorMeta] = {}
+
+    def validate(upload: Upload) -> None:
+        try:
+            meta["m"] = ingest.MeteorMeta.model_validate_json(upload.fields.get("meta", ""))
+        except ValidationError as exc:
+            raise invalid(exc, "meta") from None
+
+    def build(cam: str, upload: Upload, staged: dict[str, ingest.StagedPart]
+              ) -> ingest.UploadReceived:
+        m = meta["m"]
+        return ingest.UploadReceived(
+            upload_id=_upload_id(cam, "meteor", idem), camera=cam, kind="meteor",
+            asset="meteor", dialect="zenith", received_at=utcnow(), taken_at=m.record.taken_at,
+            day=m.night, candidate_id=m.candidate_id, parts=staged,
+            meta={"candidate": m.record.model_dump(mode="json")})
+
+    parts = ingest.ZENITH_METEOR_PARTS
+    return await _receive(request, dict.fromkeys(parts, settings.web_ingest_max_image),
+                          dict.fromkeys(parts, "image"), build, validate, camera=camera,
+                          json_fields={"meta": META_LIMIT})
+
+
+@ask_dialect
 async def readings(request: web.Request) -> web.Response:
     """A batch of readings (ReadingBatch JSON)."""
     camera = _camera(request)
