@@ -97,6 +97,32 @@ FRAMES_INDEX = Collection(
     indexes=(("camera", "night", "taken_at"), ("camera", "taken_at")))
 
 
+class NightTotalsDoc(Document):
+    """How many frames a night has and their bytes (``_id`` = :func:`night_totals_id`).
+
+    Capture marks a night ``stale`` wherever it writes or deletes frames of it,
+    and recounts a stale night from the index when asked (:data:`NIGHTS`), so a
+    year answers from about 365 of these instead of every frame row."""
+
+    camera: str
+    night: NightDate
+    frames: int = 0
+    bytes: int = Field(0, description="JPEGs and thumbnails.")
+    stale: bool = Field(True, description="Frames changed since the count: recount.")
+    rev: str = Field("", description="New at every change; a recount stores its count "
+                     "only if it is still the one it read.")
+
+
+def night_totals_id(camera: str, night: str) -> str:
+    return f"{camera}:{night}"
+
+
+NIGHT_TOTALS = Collection(
+    name="capture_night_totals", owner="capture", document=NightTotalsDoc,
+    summary="Per camera and night: frame count and bytes, kept by capture.",
+    indexes=(("camera", "night"),))
+
+
 class FrameList(Message):
     night: NightDate
     night_only: bool = Field(False, description="Only frames taken at night.")

@@ -43,7 +43,7 @@ from zenith.storage.factory import open_blobs, open_metadata
 from zenith.storage.metadata import MetadataStore
 from zenith.timefmt import utcnow
 from zenith_capture.astro import Site, is_night, night_of, sun_altitude
-from zenith_capture.frames_index import FrameIndex, serve_index
+from zenith_capture.frames_index import FrameIndex, mark_stale, serve_index
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.skymetrics import SkyMeter
 
@@ -153,6 +153,7 @@ class UploadIndexer:
             if await self.meta.get(FRAMES_INDEX.name, upload.upload_id) is not None:
                 return None  # another replica indexed it meanwhile
             raise exc
+        await mark_stale(self.meta, camera, night_date)
         m = metrics
         event = frames.FrameCaptured(
             camera=camera, frame_id=upload.upload_id, taken_at=taken, night=night_date,

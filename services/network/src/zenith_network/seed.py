@@ -28,7 +28,7 @@ import numpy as np
 from zenith.config import Settings
 from zenith.contracts import frames, products
 from zenith.contracts import network as c
-from zenith.contracts.frames import FRAMES_INDEX, FrameDoc
+from zenith.contracts.frames import FRAMES_INDEX, NIGHT_TOTALS, FrameDoc, NightTotalsDoc
 from zenith.contracts.network import CAMERAS
 from zenith.contracts.products import PRODUCTS_INDEX, ProductDoc
 from zenith.contracts.sensors import SKY_SENSOR
@@ -136,6 +136,10 @@ async def _seed_night(meta: MetadataStore, blobs: BlobStore, media_: Media, cam:
         points.append(Point(SKY_SENSOR, taken, {k: float(v) for k, v in metrics.items()},
                             {"camera": cam.id}))
         written += 2
+    # capture recounts a stale night when asked (its data size: frames.nights)
+    totals = NightTotalsDoc(id=frames.night_totals_id(cam.id, night_s), camera=cam.id,
+                            night=night_s, stale=True, rev=f"seed-{time.time_ns()}")
+    await meta.put(NIGHT_TOTALS.name, NIGHT_TOTALS.to_doc(totals))
     end = _utc(night, 6.0, lon)
     for hour in range(18, 31, 2):
         when = _utc(night, float(hour % 24), lon)
