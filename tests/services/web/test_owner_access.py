@@ -28,6 +28,7 @@ from tests.services.web.test_web_latest import wait_for_frame
 from tests.services.web.webstack import CAMERA
 from zenith.bus.client import BusClient
 from zenith.contracts import frames, network, products, profiles
+from zenith.errors import BadRequest
 from zenith_web.session import CSRF_COOKIE, REFRESH_COOKIE, SESSION_COOKIE
 
 pytestmark = [pytest.mark.asyncio(loop_scope="package"),
@@ -197,6 +198,40 @@ async def test_details_and_data_size_per_product_type(
     assert f"<td>{len(videos)}</td>" in row
     total = text.split('data-group="total"')[1].split("</tr>")[0]
     assert "MB" in total
+
+
+async def test_data_size_counts_uploaded_meteor_candidates(
+        hub: Hub, bus: BusClient, products_service: Any, blob_dir: Path) -> None:
+    """Candidates a camera uploaded (products' meteor_candidates) per day, with
+    the bytes of their parts; another camera's are not counted."""
+    from zenith.contracts import ingest
+    from zenith.storage.blob import BlobStore
+    from zenith.storage.factory import open_metadata
+
+    blobs = BlobStore(blob_dir)
+    meta = await open_metadata(products_service.resolved_metadata_url)
+    try:
+        for camera, day, cand in [(CAMERA, "2026-01-05", "m1"), (CAMERA, "2026-01-05", "m2"),
+                                  (CAMERA, "2026-01-07", "m3"), ("other-cam", "2026-01-05",
+                                                                 "m4")]:
+            key = ingest.meteor_key(camera, day, cand, "crop", "jpg")
+            blobs.write_bytes(key, b"x" * 1000)
+            doc = ingest.MeteorDoc(id=f"{camera}:{day}:{cand}", camera=camera, day=day,
+                                   candidate_id=cand, parts={"crop": key},
+                                   received_at="2026-01-06T00:00:00Z")
+            await meta.put(ingest.METEORS.name, ingest.METEORS.to_doc(doc))
+    finally:
+        await meta.close()
+    sizes = await bus.request(products.METEOR_SIZES, products.MeteorSizesQuery(camera=CAMERA))
+    assert [(d.day, d.candidates, d.bytes) for d in sizes.days] == [
+        ("2026-01-05", 2, 2000), ("2026-01-07", 1, 1000)]
+    alice = await session_of(hub.web, hub.alice)
+    async with alice.get(f"/owner/cameras/{CAMERA}") as resp:
+        text = await resp.text()
+    row = text.split('data-group="meteors"')[1].split("</tr>")[0]
+    assert "<td>3</td>" in row and "Meteors" in row
+    with pytest.raises(BadRequest):
+        await bus.request(products.METEOR_SIZES, {"camera": "../x"})
 
 
 async def test_files_and_paths_lists_the_latest_urls_with_snippets(hub: Hub) -> None:

@@ -26,6 +26,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 
 from zenith.contracts.base import Collection, Document, Empty, Endpoint, Event, Message
 from zenith.contracts.common import NightDate
+from zenith.ids import CameraId
 
 Period = Literal["nightly", "monthly", "yearly"]
 Renderer = Literal["night", "longterm"]
@@ -208,6 +209,28 @@ class ProductList(Message):
 LIST = Endpoint(service="products", name="list", subject="zenith.node.{camera}.products.list",
                 request=ProductQuery, reply=ProductList, permission=("products", "read"),
                 summary="A camera's products from the index, newest night first.")
+
+
+class MeteorSizesQuery(Message):
+    camera: CameraId
+
+
+class MeteorDaySize(Message):
+    day: NightDate
+    candidates: int
+    bytes: int = Field(description="Every stored part (crops, marked frames, JSON).")
+
+
+class MeteorSizes(Message):
+    camera: str
+    days: list[MeteorDaySize] = Field(description="Oldest first; days without candidates left out.")
+
+
+METEOR_SIZES = Endpoint(service="products", name="meteors-sizes",
+                        subject="zenith.hub.meteors.sizes", request=MeteorSizesQuery,
+                        reply=MeteorSizes, permission=("products", "read"),
+                        summary="How many meteor candidates a camera uploaded, and their bytes, "
+                        "per day (an owner's data size).")
 class ProductDelete(Message):
     night: NightDate = Field(description="Night, or first day of the month/year.")
     kind: ProductKind

@@ -21,6 +21,7 @@ from zenith.storage.factory import open_blobs, open_metadata
 from zenith_products.deletion import serve_deletion
 from zenith_products.lease import read
 from zenith_products.listing import serve_listing
+from zenith_products.meteor_sizes import MeteorSizes
 from zenith_products.publisher import Publisher
 from zenith_products.retention import Retention
 from zenith_products.settings import ProductsSettings
@@ -81,6 +82,7 @@ async def serve(ctx: ServiceContext[ProductsSettings]) -> None:
     if s.products_hub_ingest:
         await uploads.serve(svc)
     await serve_listing(svc, meta)
+    await MeteorSizes(meta, blobs).serve(svc)  # uploaded candidates: none on a node
     await serve_deletion(svc, meta, blobs, ctx.bus)
     ctx.stack.push_async_callback(svc.stop)
 

@@ -2,8 +2,9 @@
 
 Each owner counts its own: capture answers per night (``frames.nights``:
 the frames and thumbnails of each night summed by capture), products
-answers with its index documents (one per product, with its size). A year
-is about 365 night rows and 1,500 product rows, a few bus requests.
+answers with its index documents (one per product, with its size) and with
+its meteor candidates per day (``products.METEOR_SIZES``). A year is about
+365 night rows and 1,500 product rows, a few bus requests.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from zenith.contracts import frames, products
 from zenith.errors import Unavailable
 from zenith_web.views.sitebus import ask
 
-GROUPS = ("images", "videos", "keograms", "startrails")
+GROUPS = ("images", "videos", "keograms", "startrails", "meteors")
 GROUP_LABELS = {"images": "Images", "videos": "Videos", "keograms": "Keograms",
-                "startrails": "Startrails"}
+                "startrails": "Startrails", "meteors": "Meteors"}
 
 
 def group_of(kind: str) -> str:
@@ -89,4 +90,12 @@ async def data_size(request: web.Request, camera: str) -> DataSize:
             usage.bytes += doc.size
     except Unavailable:
         size.missing.append("products")
+    try:
+        meteors = await ask(request, products.METEOR_SIZES,
+                            products.MeteorSizesQuery(camera=camera))
+        size.groups["meteors"] = Usage(sum(d.candidates for d in meteors.days),
+                                       sum(d.bytes for d in meteors.days))
+    except Unavailable:
+        if "products" not in size.missing:
+            size.missing.append("products")
     return size
