@@ -243,3 +243,28 @@ async def test_points_of_several_series_at_one_time_all_come_back(series_store: 
     mean = await series_store.query(m, ["v"], start=at(0), end=at(1), tags={"camera": cam},
                                     every_s=1)
     assert rows(mean) == [(0, {"v": 1.5})]
+
+
+async def test_latest_gives_each_fields_newest_value_per_series(series_store: SeriesStore,
+                                                                cam: str, m: str) -> None:
+    other = cam + "-b"
+    await series_store.write([
+        Point(m, at(0), {"temp": 1, "hum": 50}, {"camera": cam, "sensor": "in"}),
+        Point(m, at(5), {"temp": 2}, {"camera": cam, "sensor": "in"}),
+        Point(m, at(3), {"temp": 7, "hum": 60}, {"camera": cam, "sensor": "out"}),
+        Point(m, at(9), {"temp": 9}, {"camera": other, "sensor": "in"}),
+    ])
+    found = await series_store.latest(m, tags={"camera": cam})
+    assert [(dict(x.tags), x.field, x.time, x.value) for x in found] == [
+        ({"camera": cam, "sensor": "in"}, "hum", at(0), 50.0),
+        ({"camera": cam, "sensor": "in"}, "temp", at(5), 2.0),
+        ({"camera": cam, "sensor": "out"}, "hum", at(3), 60.0),
+        ({"camera": cam, "sensor": "out"}, "temp", at(3), 7.0),
+    ]
+    outside = await series_store.latest(m, tags={"camera": cam, "sensor": "out"})
+    assert {(x.field, x.value) for x in outside} == {("hum", 60.0), ("temp", 7.0)}
+    assert await series_store.latest(m + "-none", tags={"camera": cam}) == []
+    with pytest.raises(BadRequest):
+        await series_store.latest("", tags={"camera": cam})
+    with pytest.raises(BadRequest):
+        await series_store.latest(m, tags={"camera": 5})  # type: ignore[dict-item]

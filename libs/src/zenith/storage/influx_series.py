@@ -27,7 +27,7 @@ from influxdb_client.domain.write_precision import WritePrecision
 from zenith.errors import BadRequest, ConfigError, StorageError, Unavailable, ZenithError
 from zenith.storage import influxql
 from zenith.storage import series_validate as check
-from zenith.storage.series import Aggregate, Row, SeriesStore
+from zenith.storage.series import Aggregate, Latest, Row, SeriesStore
 from zenith.storage.series_validate import CheckedPoint
 
 log = logging.getLogger(__name__)
@@ -196,6 +196,40 @@ class InfluxSeriesStore(SeriesStore):
                     found.append((int(values[index["time"]]), row))
         found.sort(key=lambda item: item[0])
         return [Row(check.from_ns(t), values) for t, values in found]
+
+    async def latest(self, measurement: str, *,
+                     tags: Mapping[str, str] | None = None) -> list[Latest]:
+        measurement = check.name(measurement, "measurement")
+        tag_pairs = check.tags(tags)
+        keys = await self._query(f"SHOW FIELD KEYS FROM {influxql.ident(measurement)}")
+        fields = sorted({str(v[0]) for s in keys for v in s.get("values", [])})
+        if not fields:
+            return []
+        where = influxql.tag_conditions(tag_pairs)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        # one selector per statement: then the time is the selected point's own
+        statement = ";".join(f"SELECT LAST({influxql.ident(f)}) AS v "
+                             f"FROM {influxql.ident(measurement)}{clause} GROUP BY *"
+                             for f in fields)
+        found: list[Latest] = []
+        params = {"q": statement, "epoch": "ns", "db": self.database}
+        status, body = await self._request("GET", "/query", params)
+        self._raise_for(status, body, "query")
+        for doc in _documents(body):
+            for result in doc.get("results", []):
+                if result.get("error"):
+                    raise StorageError(f"InfluxDB query: {result['error']}")
+                field = fields[int(result.get("statement_id", 0))]
+                for series in result.get("series", []):
+                    index = {col: i for i, col in enumerate(series.get("columns", []))}
+                    for values in series.get("values", []):
+                        value = _number(values[index["v"]])
+                        if value is not None:
+                            found.append(Latest(dict(series.get("tags") or {}), field,
+                                                check.from_ns(int(values[index["time"]])),
+                                                value))
+        found.sort(key=lambda x: (sorted(x.tags.items()), x.field))
+        return found
 
     async def measurements(self, tags: Mapping[str, str] | None = None) -> list[str]:
         statement = influxql.show_measurements(check.tags(tags))

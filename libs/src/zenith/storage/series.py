@@ -4,8 +4,8 @@ Follows the InfluxDB habit: a ``measurement`` per sensor kind (``bme280``,
 ``ds18b20``, ``sky``...), the tag ``camera`` on every point, more tags as
 needed, and numeric ``fields``. Times are timezone-aware UTC datetimes.
 
-A backend subclass implements :meth:`write`, :meth:`query` and
-:meth:`measurements`; it may override :meth:`close`. The contract suite in
+A backend subclass implements :meth:`write`, :meth:`query`,
+:meth:`latest` and :meth:`measurements`; it may override :meth:`close`. The contract suite in
 ``tests/libs/storage`` runs against each backend.
 """
 
@@ -36,6 +36,16 @@ class Row:
     values: Mapping[str, float | None]
 
 
+@dataclass(frozen=True)
+class Latest:
+    """The newest value of one field of one series (a measurement and tag set)."""
+
+    tags: Mapping[str, str]
+    field: str
+    time: datetime
+    value: float
+
+
 class SeriesStore(abc.ABC):
     @abc.abstractmethod
     async def write(self, points: Sequence[Point]) -> None:
@@ -53,6 +63,13 @@ class SeriesStore(abc.ABC):
         With ``every_s``, one row per window of that many seconds (aligned to
         the epoch) holding ``aggregate`` of each field; windows with no point
         are left out."""
+
+    @abc.abstractmethod
+    async def latest(self, measurement: str, *,
+                     tags: Mapping[str, str] | None = None) -> list[Latest]:
+        """The newest value of every field of every series of ``measurement``
+        whose tags match (a field's own newest point: fields written at
+        different times each come with their time), sorted by tags, field."""
 
     @abc.abstractmethod
     async def measurements(self, tags: Mapping[str, str] | None = None) -> list[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from zenith.storage import series_validate as check
-from zenith.storage.series import Aggregate, Row, SeriesStore
+from zenith.storage.series import Aggregate, Latest, Row, SeriesStore
 from zenith.storage.sqlite_worker import SqliteWorker, write_transaction
 
 _SCHEMA = (
@@ -114,6 +114,25 @@ class SqliteSeriesStore(SeriesStore):
             sql = (f"SELECT time_ns - ((time_ns % {every}) + {every}) % {every} AS w, {aggs} "
                    f"FROM ({base}) GROUP BY w HAVING {counts} > 0 ORDER BY w")
             return [_row(r[0], names, r[1:]) for r in conn.execute(sql, params)]
+
+        return await self._worker.run(run)
+
+    async def latest(self, measurement: str, *,
+                     tags: Mapping[str, str] | None = None) -> list[Latest]:
+        measurement = check.name(measurement, "measurement")
+        tag_pairs = check.tags(tags)
+        cond = "".join(" AND EXISTS (SELECT 1 FROM json_each(p.tags) WHERE key = ? AND value = ?)"
+                       for _ in tag_pairs)
+        params = [measurement, *(x for pair in tag_pairs for x in pair)]
+        # SQLite: the bare columns of a MAX() aggregate come from the row holding the max
+        sql = ("SELECT p.tags, f.key, MAX(p.time_ns), f.value FROM points p, "
+               f"json_each(p.fields) f WHERE p.measurement = ?{cond} "
+               "GROUP BY p.tags, f.key ORDER BY p.tags, f.key")
+
+        def run(conn: sqlite3.Connection) -> list[Latest]:
+            found = [Latest(json.loads(t), str(k), check.from_ns(int(ns)), float(v))
+                     for t, k, ns, v in conn.execute(sql, params) if v is not None]
+            return sorted(found, key=lambda x: (sorted(x.tags.items()), x.field))
 
         return await self._worker.run(run)
 
