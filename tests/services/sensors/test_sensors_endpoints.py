@@ -100,6 +100,28 @@ async def test_series_downsampled_by_the_store(runner: SensorsRunner, bus: BusCl
     assert other.rows == []
 
 
+async def test_latest_point_per_measurement_sensor_and_field(runner: SensorsRunner,
+                                                             bus: BusClient) -> None:
+    node = await runner.start()
+    await node.series.write([
+        Point("ext_weather", T0, {"temp": 1.0, "wind": 3.0}, {"camera": CAMERA, "sensor": "roof"}),
+        Point("ext_weather", T0 + timedelta(minutes=5), {"temp": 2.0},
+              {"camera": CAMERA, "sensor": "roof"}),
+        Point("ext_weather", T0, {"temp": 9.0}, {"camera": "someone-else", "sensor": "roof"}),
+        Point("aqi", T0 + timedelta(minutes=1), {"pm25": 12.0}, {"camera": CAMERA}),
+    ])
+    got: sensors.LatestReply = await bus.request(sensors.LATEST, {"camera": CAMERA})
+    mine = {(f.measurement, f.sensor, f.field): (f.value, f.time) for f in got.fields}
+    assert mine[("ext_weather", "roof", "temp")] == (2.0, T0 + timedelta(minutes=5))
+    assert mine[("ext_weather", "roof", "wind")] == (3.0, T0)
+    assert mine[("aqi", None, "pm25")] == (12.0, T0 + timedelta(minutes=1))
+    one: sensors.LatestReply = await bus.request(sensors.LATEST, {"camera": CAMERA,
+                                                                  "measurement": "aqi"})
+    assert [(f.measurement, f.field) for f in one.fields] == [("aqi", "pm25")]
+    none: sensors.LatestReply = await bus.request(sensors.LATEST, {"camera": "nobody"})
+    assert none.fields == []
+
+
 async def test_bad_requests_are_4xx_and_change_nothing(runner: SensorsRunner, raw: Any) -> None:
     await runner.start()
     ok_series = {"camera": CAMERA, "measurement": "bme280", "fields": ["temp"],
@@ -112,6 +134,8 @@ async def test_bad_requests_are_4xx_and_change_nothing(runner: SensorsRunner, ra
         (sensors.SERIES, {**ok_series, "end": T0.isoformat()}, 400, "invalid_request"),
         (sensors.SERIES, {**ok_series, "every_s": 0.001}, 400, "too_many_points"),
         (sensors.SERIES, {**ok_series, "extra": 1}, 400, "invalid_request"),
+        (sensors.LATEST, {"camera": "Bad Camera"}, 400, "invalid_request"),
+        (sensors.LATEST, {"camera": CAMERA, "measurement": "a;DROP"}, 400, "invalid_request"),
         (sensors.OVERRIDE, {"name": "heater", "state": "on"}, 404, "not_found"),
         (sensors.OVERRIDE, {"name": "heater", "state": "hot"}, 400, "invalid_request"),
         (sensors.OVERRIDE, {"name": "heater", "state": "on", "minutes": -1}, 400,

@@ -156,6 +156,28 @@ class SeriesReply(Message):
     rows: list[SeriesRow]
 
 
+class LatestRequest(Message):
+    camera: CameraId
+    measurement: str | None = Field(None, pattern=MEASUREMENT_PATTERN,
+                                    description="Only this measurement (default: every one).")
+
+
+class LatestField(Message):
+    measurement: str
+    sensor: str | None = Field(None, description="The point's sensor tag, if any.")
+    field: str
+    time: datetime = Field(description="When this field last arrived.")
+    value: float
+
+
+class LatestReply(Message):
+    camera: str
+    fields: list[LatestField] = Field(description="By measurement, sensor, field.")
+
+
+MAX_LATEST_MEASUREMENTS = 100
+
+
 CURRENT = Endpoint(service="sensors", name="current",
                    subject="zenith.node.{camera}.sensors.current",
                    request=Empty, reply=CurrentReply, permission=READ,
@@ -169,6 +191,11 @@ OVERRIDE = Endpoint(service="sensors", name="override",
                     request=OverrideRequest, reply=ControlState, permission=UPDATE,
                     summary="Force a heater or fan on or off until an expiry (auto ends it).",
                     errors=("not_found",))
+LATEST = Endpoint(service="sensors", name="latest", subject="zenith.readings.latest",
+                  request=LatestRequest, reply=LatestReply, permission=READ,
+                  summary="The newest value of every field a camera's readings hold, per "
+                  "measurement and sensor, from the SeriesStore (on a hub: what cameras "
+                  "uploaded).", errors=("invalid_request",))
 SERIES = Endpoint(service="sensors", name="series", subject="zenith.readings.series",
                   request=SeriesRequest, reply=SeriesReply, permission=READ,
                   summary="A camera's readings in a time range, downsampled by the store.",

@@ -58,4 +58,17 @@ async def serve_series(svc: BusService, series: SeriesStore) -> None:
             aggregate=body.aggregate,
             rows=[sensors.SeriesRow(time=r.time, values=dict(r.values)) for r in rows])
 
+    async def latest(call: Call[sensors.LatestRequest]) -> sensors.LatestReply:
+        body = call.body
+        tags = {"camera": body.camera}
+        names = ([body.measurement] if body.measurement
+                 else await series.measurements(tags))[:sensors.MAX_LATEST_MEASUREMENTS]
+        out: list[sensors.LatestField] = []
+        for name in names:
+            for x in await series.latest(name, tags=tags):
+                out.append(sensors.LatestField(measurement=name, sensor=x.tags.get("sensor"),
+                                               field=x.field, time=x.time, value=x.value))
+        return sensors.LatestReply(camera=body.camera, fields=out)
+
     await svc.serve(sensors.SERIES, query)
+    await svc.serve(sensors.LATEST, latest)
