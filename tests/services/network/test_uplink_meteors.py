@@ -89,6 +89,7 @@ async def test_the_route_is_in_the_openapi_document(hub):
     ("missing part", 400, "missing_part"),
     ("missing record", 400, "invalid_request"),
     ("bad record", 400, "invalid_request"),
+    ("bad night", 400, "invalid_night"),
 ])
 async def test_bad_meteor_uploads_store_nothing(hub, nc, case, status, code):
     key, camera, meta, replace = hub.key, "alpha", META, {}
@@ -104,6 +105,8 @@ async def test_bad_meteor_uploads_store_nothing(hub, nc, case, status, code):
         meta = None
     elif case == "bad record":
         meta = {**META, "record": {"taken_at": "yesterday"}}
+    elif case == "bad night":
+        meta = {**META, "night": "2026-02-30"}
     response = await post_meteor(hub, key, camera, meta, **replace)
     assert response.status_code == status, response.text
     body = response.json()
@@ -111,6 +114,36 @@ async def test_bad_meteor_uploads_store_nothing(hub, nc, case, status, code):
     if code is not None:
         assert body["error"] == code
     assert staged_files(hub) == [] and await ingest_messages(nc) == []
+
+
+@pytest.mark.parametrize("case,status,code", [
+    ("bad key", 401, None),
+    ("other camera", 403, "wrong_camera"),
+    ("bad night", 400, "invalid_night"),
+    ("no idempotency key", 400, "invalid_idempotency_key"),
+])
+async def test_bad_withdrawals_change_nothing(hub, nc, case, status, code):
+    import asyncio
+
+    import requests
+
+    key, camera, night, headers = hub.key, "alpha", NIGHT, {}
+    if case == "bad key":
+        key = "not-a-key"
+    elif case == "other camera":
+        camera = "beta"
+    elif case == "bad night":
+        night = "2026-13-45"
+    if case != "no idempotency key":
+        headers["Idempotency-Key"] = "w-1"
+    response = await asyncio.to_thread(
+        requests.delete, f"{hub.url}{ingest.ZENITH_PREFIX}/{camera}/meteors/{night}/f0001-0",
+        headers={"X-API-Key": key, **headers}, timeout=10)
+    assert response.status_code == status, response.text
+    assert response.json()["ok"] is False
+    if code is not None:
+        assert response.json()["error"] == code
+    assert await ingest_messages(nc) == []
 
 
 def candidate() -> tuple[Candidate, np.ndarray]:
@@ -194,5 +227,17 @@ async def test_a_candidate_saved_on_the_node_reaches_the_hub_listing(
                 assert len(events) == 1
                 got = await bus.request(ingest.METEORS_LIST, {"camera": "gamma", "day": NIGHT})
                 assert len(got.candidates) == 1
+
+                # the next frame shows a track: capture withdraws it, the hub removes it
+                await search.save(Finds(withdrawn=[cand]), NIGHT, "frame0002")
+
+                async def gone() -> Any:
+                    got = await bus.request(ingest.METEORS_LIST,
+                                            {"camera": "gamma", "day": NIGHT})
+                    return not got.candidates
+
+                await wait_for(gone, timeout=60)
+                assert not any((hub_blobs / blob).exists() for blob in hub_doc.parts.values())
+                assert await node_meta.find(capture.CAPTURE_METEORS.name, {}) == []
             await node_meta.close()
             await node_nc.close()

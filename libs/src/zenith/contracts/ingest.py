@@ -192,6 +192,19 @@ class MeteorMeta(Message):
     record: MeteorRecord
 
 
+class MeteorPath(Message):
+    """``DELETE {prefix}/{camera}/meteors/{night}/{candidate_id}``: a candidate the node
+    withdrew (the next frame showed a track across frames)."""
+
+    camera: CameraId
+    night: NightDate
+    candidate_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+WITHDRAWN = "withdrawn"
+"""``UploadReceived.meta`` flag of a meteor upload that removes the candidate."""
+
+
 class NodeReading(Message):
     sensor: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
     measurement: str = Field(pattern=r"^[a-z0-9_]{1,32}$")

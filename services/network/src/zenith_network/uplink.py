@@ -13,7 +13,8 @@ worked strictly in stream order by one loop:
   timelapse; never dropped;
 - ``uplink-readings`` (SENSORS): readings in batches of ``network_uplink_batch``;
 - ``uplink-meteors`` (METEORS): every meteor candidate capture saved, with its
-  crop, marked and difference JPEGs; never dropped.
+  crop, marked and difference JPEGs, and every withdrawal (the hub removes the
+  candidate); never dropped.
 
 A message is acknowledged only after the hub answered 2xx, so an outage of
 any length loses nothing: the loop retries the same message (backing off up
@@ -141,12 +142,12 @@ class Uplink:
     # --- HTTP --------------------------------------------------------------------------
 
     async def _post(self, path: str, idem: str, *, data: aiohttp.FormData | None = None,
-                    json_body: Any = None) -> dict[str, Any]:
+                    json_body: Any = None, method: str = "POST") -> dict[str, Any]:
         assert self._session is not None
         headers = {"X-API-Key": self.key, "Idempotency-Key": idem}
         try:
-            async with self._session.post(self.base + path, data=data, json=json_body,
-                                          headers=headers) as resp:
+            async with self._session.request(method, self.base + path, data=data,
+                                             json=json_body, headers=headers) as resp:
                 text = await resp.text()
                 if resp.status == 429 or resp.status >= 500:
                     raise Retry(f"hub answered {resp.status}: {text[:200]}")
@@ -212,8 +213,14 @@ class Uplink:
 
     async def send_meteor(self, data: bytes) -> None:
         change = capture.MeteorChanged.model_validate_json(data)
-        if change.change != "saved" or change.record is None:
-            return  # withdrawn: see the module's notes
+        doc_id = capture.meteor_id(self.camera, change.night, change.candidate_id)
+        if change.change == "withdrawn":
+            await self._post(f"/meteors/{change.night}/{change.candidate_id}",
+                             f"{doc_id}:withdrawn", method="DELETE")
+            self._succeeded(self.meteors)
+            return
+        if change.record is None:
+            raise Rejected(f"meteor candidate {change.candidate_id} has no record")
         form = aiohttp.FormData()
         meta = ingest.MeteorMeta(night=change.night, candidate_id=change.candidate_id,
                                  record=change.record)
@@ -224,8 +231,7 @@ class Uplink:
                 raise Rejected(f"meteor candidate {change.candidate_id} has no {part} image")
             form.add_field(part, await self.blobs.aread_bytes(key), filename=f"{part}.jpg",
                            content_type="image/jpeg")
-        await self._post("/meteors", capture.meteor_id(self.camera, change.night,
-                                                       change.candidate_id), data=form)
+        await self._post("/meteors", doc_id, data=form)
         self._succeeded(self.meteors)
 
     async def send_readings(self, msgs: list[Any]) -> None:

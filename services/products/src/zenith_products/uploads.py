@@ -9,7 +9,8 @@ to their own keys and indexes them:
   ``meta.source = "camera"`` and the keys of its other sizes; a new upload of
   the same night and kind replaces it;
 - a meteor candidate goes into ``ingest.METEORS`` (one document per camera,
-  day and candidate id).
+  day and candidate id); a node's withdrawal of it (``meta.withdrawn``)
+  removes the document and its parts.
 
 Both writes are by id, so a redelivered upload changes nothing.
 """
@@ -94,6 +95,18 @@ class UploadedProducts:
         log.info("uploaded %s of %s night %s indexed", kind, upload.camera, night)
         return doc
 
+    async def withdraw(self, upload: ingest.UploadReceived) -> None:
+        """A node withdrew a candidate: its document and its parts go."""
+        day = upload.day or upload.received_at.date().isoformat()
+        doc_id = f"{upload.camera}:{day}:{upload.candidate_id}"
+        doc = await self.meta.get(ingest.METEORS.name, doc_id)
+        if doc is None:
+            return
+        for key in ingest.METEORS.from_doc(doc).parts.values():
+            self.blobs.delete(key)
+        await self.meta.delete(ingest.METEORS.name, {"_id": doc_id})
+        log.info("meteor candidate %s withdrawn by its camera", doc_id)
+
     async def meteor(self, upload: ingest.UploadReceived) -> ingest.MeteorDoc:
         day = upload.day or upload.received_at.date().isoformat()
         candidate = upload.candidate_id or upload.upload_id
@@ -128,6 +141,8 @@ class UploadedProducts:
     async def apply(self, upload: ingest.UploadReceived) -> None:
         if upload.kind == "product":
             await self.product(upload)
+        elif upload.kind == "meteor" and upload.meta.get(ingest.WITHDRAWN):
+            await self.withdraw(upload)
         elif upload.kind == "meteor":
             await self.meteor(upload)
 

@@ -58,6 +58,12 @@ INGEST_ROUTES: tuple[RouteSpec, ...] = (
               "candidates; Idempotency-Key header." + _KEY, "ingest", Access.PUBLIC,
               path_model=ingest.CameraPath, reply=ingest.UploadOk,
               statuses=(400, 401, 403, 413, 429, 503)),
+    RouteSpec("DELETE", ingest.ZENITH_PREFIX + "/{camera}/meteors/{night}/{candidate_id}",
+              "ingest-zenith-meteor-withdrawn", zenith_views.meteor_withdrawn,
+              "Zenith node: a meteor candidate it withdrew (a satellite or aircraft track) "
+              "is removed from the hub; Idempotency-Key header." + _KEY, "ingest",
+              Access.PUBLIC, path_model=ingest.MeteorPath, reply=ingest.UploadOk,
+              statuses=(400, 401, 403, 429, 503)),
     RouteSpec("POST", ingest.ZENITH_PREFIX + "/{camera}/readings", "ingest-zenith-readings",
               zenith_views.readings, "Zenith node: a batch of readings; Idempotency-Key "
               "header: a resent batch stores each reading once." + _KEY, "ingest",
@@ -132,8 +138,9 @@ def document_ingest(doc: dict[str, Any]) -> dict[str, Any]:
     for path in ("/api/v1/weather.php", ingest.ZENITH_PREFIX + "/{camera}/readings",
                  ingest.ZENITH_PREFIX + "/{camera}/frames",
                  ingest.ZENITH_PREFIX + "/{camera}/products",
-                 ingest.ZENITH_PREFIX + "/{camera}/meteors"):
-        op = paths.get(path, {}).get("post")
+                 ingest.ZENITH_PREFIX + "/{camera}/meteors",
+                 ingest.ZENITH_PREFIX + "/{camera}/meteors/{night}/{candidate_id}"):
+        op = paths.get(path, {}).get("post") or paths.get(path, {}).get("delete")
         if op is None:
             continue
         for code, answer in op["responses"].items():

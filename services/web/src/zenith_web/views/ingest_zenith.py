@@ -27,6 +27,7 @@ from zenith_web.multipart_stream import Upload
 from zenith_web.views.ingest import (
     CODES,
     _bounded_body,
+    _publish,
     _publish_readings,
     _receive,
     ask_dialect,
@@ -41,6 +42,13 @@ def _check_idempotency(value: str) -> str:
         raise BadRequest("the Idempotency-Key header must be 1-128 of A-Z a-z 0-9 _ . : -",
                          code="invalid_idempotency_key")
     return value
+
+
+def _check_night(night: str) -> None:
+    try:
+        date.fromisoformat(night)
+    except ValueError:
+        raise BadRequest("night must be YYYY-MM-DD", code="invalid_night") from None
 
 
 def _camera(request: web.Request) -> str:
@@ -132,6 +140,7 @@ async def meteor(request: web.Request) -> web.Response:
             meta["m"] = ingest.MeteorMeta.model_validate_json(upload.fields.get("meta", ""))
         except ValidationError as exc:
             raise invalid(exc, "meta") from None
+        _check_night(meta["m"].night)
 
     def build(cam: str, upload: Upload, staged: dict[str, ingest.StagedPart]
               ) -> ingest.UploadReceived:
@@ -146,6 +155,29 @@ async def meteor(request: web.Request) -> web.Response:
     return await _receive(request, dict.fromkeys(parts, settings.web_ingest_max_image),
                           dict.fromkeys(parts, "image"), build, validate, camera=camera,
                           json_fields={"meta": META_LIMIT})
+
+
+@ask_dialect
+async def meteor_withdrawn(request: web.Request) -> web.Response:
+    """The node withdrew a candidate: the hub removes it (announced like an upload, so
+    it is durable and in order with the candidate's own upload)."""
+    camera = _camera(request)
+    idem = _check_idempotency(request.headers.get("Idempotency-Key", ""))
+    try:
+        where = ingest.MeteorPath.model_validate(dict(request.match_info))
+    except ValidationError as exc:
+        raise invalid(exc) from None
+    _check_night(where.night)
+    verdict = await camera_of(request, request.headers.get("X-API-Key"), camera=camera)
+    now = utcnow()
+    event = ingest.UploadReceived(
+        upload_id=_upload_id(verdict.camera, "meteor-withdrawn", idem), camera=verdict.camera,
+        kind="meteor", asset="meteor", dialect="zenith", received_at=now, taken_at=now,
+        day=where.night, candidate_id=where.candidate_id, parts={},
+        meta={ingest.WITHDRAWN: True})
+    duplicate = await _publish(request, event)
+    return web.json_response({"ok": True, "upload_id": event.upload_id,
+                              "duplicate": duplicate})
 
 
 @ask_dialect
