@@ -102,8 +102,9 @@ async def gpio_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def capture_service(nats_url: str, tmp_path_factory: pytest.TempPathFactory,
-                          blob_dir: Path) -> AsyncIterator[None]:
-    """capture with the simulator camera, small frames, slow loop (2 cores are shared).
+                          blob_dir: Path) -> AsyncIterator[Any]:
+    """capture with the simulator camera, small frames, slow loop (2 cores are shared);
+    yields its settings (its store is in them).
 
     Night exposures are capped at 2 s so that a page waiting for the first frame
     does not depend on the time of day the suite runs at."""
@@ -116,7 +117,7 @@ async def capture_service(nats_url: str, tmp_path_factory: pytest.TempPathFactor
                                capture_sim_faint_stars=300, capture_sim_focus_position=1000,
                                capture_night_max_exposure_s=2.0)
     async with service_context("capture", settings, serve):
-        yield
+        yield settings
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")

@@ -144,9 +144,18 @@ async def camera_page(request: web.Request) -> web.Response:
 
 
 async def camera_response(request: web.Request, view: CameraView) -> web.Response:
+    from zenith_web.views.camera_extras import camera_highlights, camera_meteors
+    from zenith_web.views.highlights import CATEGORY_LABELS
+
     share_url = str(request.url.with_path(f"/cameras/{view.id}").with_query(None))
+    highlights, meteors = await asyncio.gather(
+        camera_highlights(request, view.id, view.name),
+        camera_meteors(request, view.id, view.frame.night if view.frame else None,
+                       view.is_node))
     return html_page(request, "site/camera.html", "camera", view=view,
                      live=live_of(view.id, view.frame), share_url=share_url,
+                     highlights=highlights, meteors=meteors,
+                     highlight_categories=CATEGORY_LABELS,
                      longterm=[k for k in LONGTERM if k in view.products],
                      **await xp_context(request, [view.id], one=True))
 

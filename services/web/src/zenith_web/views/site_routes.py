@@ -7,6 +7,7 @@ from zenith_web import i18n
 from zenith_web.spec import Access, RouteSpec
 from zenith_web.views import calendar, highlights, hub, images, latest, sensorpage, site
 from zenith_web.views.calendar import CalendarQuery
+from zenith_web.views.camera_extras import MeteorImagePath, meteor_image
 from zenith_web.views.highlights import HighlightsQuery
 from zenith_web.views.hub import HomeQuery, MapData
 from zenith_web.views.latest import LatestPath
@@ -62,6 +63,12 @@ SITE_ROUTES: tuple[RouteSpec, ...] = (
               site.product_file, "One product of a night (thumb=1: its thumbnail).", "site",
               PUBLIC, content_type="application/octet-stream",
               statuses=(206, 304, 404, 416, 503, 504)),
+    RouteSpec("GET", "/cameras/{camera}/meteors/{night}/{candidate}/{part}", "camera-meteor",
+              meteor_image, "A JPEG of a meteor candidate: crop.jpg, marked.jpg "
+              "or diff.jpg (from capture on a node, the uploaded candidates on a hub); ETag, "
+              "Last-Modified; 404 for an unknown candidate or part.", "site", PUBLIC,
+              content_type="image/jpeg", path_model=MeteorImagePath,
+              statuses=(304, 400, 404, 503, 504)),
     RouteSpec("GET", "/cameras/{camera}/latest/{file}", "camera-latest", latest.latest,
               "The camera's newest image.jpg, keogram.jpg, startrails.jpg, timelapse.mp4 "
               "or mini-timelapse.mp4, for embedding: ETag, Last-Modified, a short max-age, "
