@@ -221,6 +221,15 @@ async def test_hub_camera_page_highlights_and_meteors(
     assert f"/cameras/{HUBCAM}/products/2026-01-03/keogram?thumb=1" in section
     assert 'loading="lazy"' in section and '<time datetime="2026-08-12">' in section
     assert "Aurora" in section and 'href="/highlights"' in section
+    assert f'href="/highlights?camera={HUBCAM}"' in section
+    async with client.get("/highlights", params={"camera": HUBCAM}) as resp:
+        assert resp.status == 200
+        text_all = await resp.text()
+    assert "Perseids" in text_all and "Glow" in text_all
+    assert f'name="camera" value="{HUBCAM}"' in text_all
+    async with client.get("/highlights", params={"camera": "quietcam"}) as resp:
+        text_none = await resp.text()
+    assert "Perseids" not in text_none and "No highlight matches these filters." in text_none
     for candidate in ids:
         assert f"/cameras/{HUBCAM}/meteors/{night}/{candidate}/crop.jpg" in text
     async with client.get(f"/cameras/{HUBCAM}/meteors/{night}/{ids[1]}/marked.jpg") as resp:

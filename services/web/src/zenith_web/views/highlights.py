@@ -36,6 +36,8 @@ YEARS_FROM = 1000  # highlights looked at to offer the years that have any
 class HighlightsQuery(Message):
     category: CategoryName = Field("", description="Only this category (empty: all).")
     year: str = Field("", pattern=r"^(\d{4})?$", description="Only nights of this year.")
+    camera: str = Field("", pattern=r"^([a-z0-9-]{1,32})?$",
+                        description="Only this camera's (empty: every camera).")
 
 
 @dataclass
@@ -68,7 +70,8 @@ async def highlights_page(request: web.Request) -> web.Response:
     year = int(query.year) if query.year else None
     try:
         found = await ask(request, network.HIGHLIGHT_LIST, network.HighlightQuery(
-            active=True, category=query.category or None, year=year, limit=SHOWN))
+            active=True, category=query.category or None, year=year,
+            camera=query.camera or None, limit=SHOWN))
         every = await ask(request, network.HIGHLIGHT_LIST, network.HighlightQuery(
             active=True, limit=YEARS_FROM))
     except Unavailable:  # a node: the network keeps the highlights
