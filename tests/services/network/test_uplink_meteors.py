@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from zenith.storage.factory import open_metadata
 from zenith_capture.meteor_store import Finds, Found, MeteorSearch
 from zenith_capture.meteors import Candidate
 from zenith_capture.settings import CaptureSettings
+from zenith_network.cli import _uplink_status
 from zenith_network.main import serve
 from zenith_web.main import serve as serve_web
 from zenith_web.settings import WebSettings
@@ -159,7 +162,7 @@ def candidate() -> tuple[Candidate, np.ndarray]:
 
 async def test_a_candidate_saved_on_the_node_reaches_the_hub_listing(
         tmp_path: Path, nats_server: Any, hub: Any, bus: Any, nc: Any,
-        hub_products: Any) -> None:  # noqa: F811
+        hub_products: Any, monkeypatch: Any, capsys: Any) -> None:  # noqa: F811
     await bus.request(c.CAMERA_ADD, camera_body("gamma", code="ASK044"))
     key = (await bus.request(k.KEY_ISSUE, {"camera": "gamma"})).key
     hub_port = free_port()
@@ -208,6 +211,10 @@ async def test_a_candidate_saved_on_the_node_reaches_the_hub_listing(
                 assert hub_doc.candidate["length_px"] == 199.0
                 status = await node_bus.request(c.UPLINK_STATUS, {}, camera="gamma")
                 assert status.meteors.sent == 1 and status.meteors.pending == 0
+                monkeypatch.setenv("ZENITH_CAMERA", "gamma")  # `zenith uplink status`
+                capsys.readouterr()
+                assert await _uplink_status(node_bus, argparse.Namespace(json=False)) == 0
+                assert re.search(r"meteors\s+queued\s+0\s+sent\s+1\b", capsys.readouterr().out)
 
                 # a replay (the same candidate announced again) is a duplicate on the hub
                 change = capture.MeteorChanged(
