@@ -277,3 +277,15 @@ def test_staging_keys_are_content_addressed():
         ingest.upload_id("alpha", "frame", "image", "x")
     assert ingest.upload_id("alpha", "frame", "image", "x") != \
         ingest.upload_id("beta", "frame", "image", "x")
+
+
+@pytest.mark.parametrize("kwargs", [dict(files=images()), dict(json={"fullhd": "x"}),
+                                    dict(files=_image_files(thumb=None))])
+async def test_a_wrong_key_is_the_answer_whatever_the_body(hub, nc, kwargs):
+    """The key is checked while the body streams in: its refusal still comes first,
+    and what was streamed is gone."""
+    response = await post(hub.url + "/api/v1/image_upload.php",
+                          headers={"X-API-Key": "zk_000000000000_" + "0" * 48}, **kwargs)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "invalid_camera_key"
+    assert staged_files(hub) == [] and await ingest_messages(nc) == []

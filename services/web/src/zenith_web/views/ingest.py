@@ -17,6 +17,7 @@ after JetStream acknowledged the announcement. Failures answer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -260,10 +261,25 @@ async def _receive(request: web.Request, limits: dict[str, int], checks: dict[st
                    validate: Callable[[Upload], None] | None = None, *,
                    camera: str | None = None, json_fields: dict[str, int] | None = None
                    ) -> web.Response:
-    verdict = await camera_of(request, request.headers.get("X-API-Key"), camera=camera)
+    credential = request.headers.get("X-API-Key")
+    if not credential:
+        await camera_of(request, credential)  # raises: no body is read
     blobs = request.app[BLOBS]
-    tmp_dir = blobs.path(f"{ingest.STAGING_ROOT}/{verdict.camera}")
-    upload = await read_upload(request, limits, tmp_dir, json_fields=json_fields)
+    # the key is checked while the body streams in (the check is a bus round trip
+    # or more); a refused key stops the streaming and removes what it wrote, and
+    # its refusal is the answer, whatever the body was
+    checking = asyncio.ensure_future(camera_of(request, credential, camera=camera))
+    reading = asyncio.ensure_future(read_upload(request, limits,
+                                                blobs.path(ingest.STAGING_ROOT),
+                                                json_fields=json_fields))
+    try:
+        verdict = await checking
+    except BaseException:
+        reading.cancel()
+        with contextlib.suppress(BaseException):
+            (await reading).discard()  # finished before the cancel took effect
+        raise
+    upload = await reading
     new: list[str] = []
     try:
         if validate is not None:
