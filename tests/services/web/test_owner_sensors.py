@@ -5,6 +5,7 @@ camera is not there."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -129,3 +130,65 @@ async def test_a_hidden_sensor_leaves_the_public_sensor_page(hub: Hub, bus: BusC
         assert resp.status == 303
     async with public.get(f"/cameras/{CAMERA}/sensors") as resp:
         assert "dome" in await resp.text()
+
+
+async def test_data_received_per_measurement_with_labels_and_units(hub: Hub,
+                                                                   bus: BusClient) -> None:
+    """The stored readings' newest point per measurement (sensors.LATEST), then a
+    label and unit per field, shown on the public sensor page; another owner,
+    a missing CSRF token and a bad label change nothing."""
+    from zenith.contracts import profiles, sensors
+
+    alice = await session_of(hub.web, hub.alice)
+    url = f"/owner/cameras/{CAMERA}/sensors"
+    latest: list[sensors.LatestField] = []
+    for _ in range(120):
+        latest = (await bus.request(sensors.LATEST, {"camera": CAMERA})).fields
+        if any(f.field == "temp" for f in latest):
+            break
+        await asyncio.sleep(0.5)
+    temp = next((f for f in latest if f.field == "temp"), None)
+    assert temp is not None, latest
+    key = f"{temp.measurement}:temp"
+    async with alice.get(url) as resp:
+        text = await resp.text()
+    assert f'data-measurement="{temp.measurement}"' in text
+    assert f'data-field="{key}"' in text and 'id="labels-form"' in text
+    before = await bus.request(profiles.PROFILE_GET, {"camera": CAMERA})
+    async with alice.post(url + "/labels", data=[
+            ("csrf_token", csrf_of(alice)), ("key", key), (f"label:{key}", "Dome air"),
+            (f"unit:{key}", "°C")], allow_redirects=False) as resp:
+        assert resp.status == 303, await resp.text()
+    after = await bus.request(profiles.PROFILE_GET, {"camera": CAMERA})
+    assert after.field_labels[key] == profiles.FieldLabel(label="Dome air", unit="°C")
+    assert after.hidden_sensors == before.hidden_sensors and after.about == before.about
+    async with alice.get(url + "?labels=1") as resp:
+        text = await resp.text()
+    assert 'id="labels-saved"' in text and "Dome air" in text
+    public = hub.web.remote()
+    async with public.get(f"/cameras/{CAMERA}/sensors") as resp:
+        assert "Dome air" in await resp.text()
+    # bob, no CSRF token, a bad label: nothing changes
+    bob = await session_of(hub.web, hub.bob)
+    async with bob.post(url + "/labels", data=[("csrf_token", csrf_of(bob)), ("key", key),
+                                               (f"label:{key}", "bob's")]) as resp:
+        assert resp.status == 404
+    async with alice.post(url + "/labels", data=[("key", key),
+                                                 (f"label:{key}", "no csrf")]) as resp:
+        assert resp.status == 403
+    async with alice.post(url + "/labels", data=[("csrf_token", csrf_of(alice)), ("key", key),
+                                                 (f"label:{key}", "<script>")]) as resp:
+        assert resp.status == 400
+        assert "at most 64 characters" in await resp.text()
+    async with alice.post(url + "/labels", data=[("csrf_token", csrf_of(alice)),
+                                                 ("key", "not a key"),
+                                                 ("label:not a key", "x")]) as resp:
+        assert resp.status == 400
+    assert (await bus.request(profiles.PROFILE_GET, {"camera": CAMERA})).field_labels == {
+        key: profiles.FieldLabel(label="Dome air", unit="°C")}
+    # emptied: the field's own name again
+    async with alice.post(url + "/labels", data=[("csrf_token", csrf_of(alice)), ("key", key),
+                                                 (f"label:{key}", ""), (f"unit:{key}", "")],
+                          allow_redirects=False) as resp:
+        assert resp.status == 303
+    assert (await bus.request(profiles.PROFILE_GET, {"camera": CAMERA})).field_labels == {}

@@ -74,6 +74,17 @@ class ProfileImage(Message):
     size: int = Field(..., ge=1, le=MAX_IMAGE_BYTES)
 
 
+FieldKey = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}:[A-Za-z0-9_]{1,64}$")]
+"""``<measurement>:<field>`` of a camera's readings (no dot: a stored key)."""
+
+
+class FieldLabel(Message):
+    """How the public pages name a field of the camera's readings, and its unit."""
+
+    label: Annotated[str, Field(max_length=64, pattern=r"^[^\x00-\x1f\x7f<>]*$")] = ""
+    unit: Annotated[str, Field(max_length=16, pattern=r"^[^\x00-\x1f\x7f<>]*$")] = ""
+
+
 class ProfileFields(Message):
     """What the editor edits besides the registry's name, site and location."""
 
@@ -91,6 +102,9 @@ class ProfileFields(Message):
     hidden_sensors: list[Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]] = Field(
         default_factory=list, max_length=64,
         description="Sensors the public pages do not show (the owner's choice).")
+    field_labels: dict[FieldKey, FieldLabel] = Field(
+        default_factory=dict, max_length=256,
+        description="Label and unit per measurement:field, shown on the public sensor page.")
 
 
 class Profile(ProfileFields):

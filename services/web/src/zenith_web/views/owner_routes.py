@@ -82,6 +82,10 @@ OWNER_ROUTES: tuple[RouteSpec, ...] = (
               owner_sensors.set_display, "Which sensors the camera's public pages show.",
               "owner", PAGE, permission=UPDATE, content_type=HTML, form=True,
               statuses=(303, 400, 403, 404)),
+    RouteSpec("POST", f"{CAM}/sensors/labels", "owner-sensors-labels",
+              owner_sensors.set_labels, "Label and unit per field of the readings that "
+              "arrived (shown on the public sensor page).", "owner", PAGE, permission=UPDATE,
+              content_type=HTML, form=True, statuses=(303, 400, 403, 404)),
     RouteSpec("POST", f"{CAM}/sensors/key", "owner-sensors-key", owner_sensors.rotate_key,
               "Rotate the camera key: the new key is shown once; the old one works for the "
               "chosen grace period.", "owner", PAGE, permission=UPDATE, content_type=HTML,

@@ -6,10 +6,18 @@ the grace period the owner chooses).
 "Show on the camera's pages" per sensor is kept in the camera's profile
 (``hidden_sensors``); the public sensor page leaves hidden ones out
 (:func:`hidden_sensors`).
+
+"Data received" is what the SeriesStore holds for the camera
+(``sensors.LATEST``: on a hub, what the camera uploaded through either
+API), one row per measurement and sensor with the time of its newest
+point; once a field has data, its label and unit can be set
+(``field_labels`` in the profile), and the public sensor page uses them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +37,26 @@ Content-Type: application/json
 GRACE = {"0": 0, "3600": 3600, "86400": 86400, "604800": 7 * 86400}
 
 
+@dataclass
+class Received:
+    """One measurement (and sensor tag) of the camera's stored readings."""
+
+    measurement: str
+    sensor: str | None
+    last: datetime
+    fields: list[sensors.LatestField] = field(default_factory=list)
+
+
+def received_of(latest: list[sensors.LatestField]) -> list[Received]:
+    groups: dict[tuple[str, str | None], Received] = {}
+    for f in latest:
+        group = groups.setdefault((f.measurement, f.sensor),
+                                  Received(f.measurement, f.sensor, f.time))
+        group.fields.append(f)
+        group.last = max(group.last, f.time)
+    return sorted(groups.values(), key=lambda g: (g.measurement, g.sensor or ""))
+
+
 async def _page(request: web.Request, issued: camerakeys.KeyIssued | None = None
                 ) -> web.Response:
     cam = await owned_camera(request)
@@ -43,14 +71,22 @@ async def _page(request: web.Request, issued: camerakeys.KeyIssued | None = None
                           camerakeys.KeyRef(camera=cam.id))).keys
     except Unavailable:
         pass
+    received: list[Received] | None = None
+    try:
+        received = received_of((await ask(request, sensors.LATEST,
+                                          sensors.LatestRequest(camera=cam.id))).fields)
+    except Unavailable:
+        pass
     profile = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=cam.id))
     base = str(request.url.with_path("/").with_query(None)).rstrip("/")
     internal = [r for r in readings if r.measurement != EXTERNAL]
     external = [r for r in readings if r.measurement == EXTERNAL]
     response = owner_page(request, "owner/sensors.html", "owner", cam=cam, internal=internal,
                           external=external, answering=answering, keys=keys, issued=issued,
-                          hidden=set(profile.hidden_sensors),
+                          hidden=set(profile.hidden_sensors), received=received,
+                          labels=profile.field_labels,
                           shown_saved=request.query.get("saved") == "1",
+                          labels_saved=request.query.get("labels") == "1",
                           api_example=EXAMPLE.format(url=f"{base}/api/v1/weather.php"))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -79,16 +115,52 @@ async def set_display(request: web.Request) -> web.Response:
     shown = {str(v) for v in form.getall("show", [])}
     profile = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=cam.id))
     hidden = sorted((set(profile.hidden_sensors) - listed) | (listed - shown))
+    await _save(request, cam, profile, "not a sensor name", "bad_sensor", hidden_sensors=hidden)
+    target = request.app.router["owner-sensors"].url_for(camera=cam.id)
+    return see_other(f"{target}?saved=1")
+
+
+async def _save(request: web.Request, cam: Any, profile: profiles.Profile, error: str,
+                code: str, **changes: Any) -> None:
+    """Save the profile with ``changes``, everything else as it is."""
     body = profile.model_dump(include=set(profiles.ProfileFields.model_fields))
     body.update(camera=cam.id, name=cam.name, site=cam.site,
-                location=cam.location.model_dump(), hidden_sensors=hidden)
+                location=cam.location.model_dump(), **changes)
     try:
         save = profiles.ProfileSave.model_validate(body)
     except ValueError:
-        raise BadRequest("not a sensor name", code="bad_sensor") from None
+        raise BadRequest(error, code=code) from None
     await ask(request, profiles.PROFILE_SAVE, save)
+
+
+async def set_labels(request: web.Request) -> web.Response:
+    """Label and unit of the listed fields (``key`` = measurement:field); both
+    empty: the field keeps its own name and no unit."""
+    cam = await owned_camera(request)
+    form = await request.post()
+    keys = [str(v) for v in form.getall("key", [])]
+    profile = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=cam.id))
+    labels = {k: v.model_dump() for k, v in profile.field_labels.items()}
+    for key in keys:
+        label = str(form.get(f"label:{key}", "")).strip()
+        unit = str(form.get(f"unit:{key}", "")).strip()
+        labels.pop(key, None)
+        if label or unit:
+            labels[key] = {"label": label, "unit": unit}
+    await _save(request, cam, profile,
+                "labels: at most 64 characters, units at most 16, no < > or control "
+                "characters; a field is measurement:field", "bad_label", field_labels=labels)
     target = request.app.router["owner-sensors"].url_for(camera=cam.id)
-    return see_other(f"{target}?saved=1")
+    return see_other(f"{target}?labels=1")
+
+
+async def field_labels(request: web.Request, camera: str) -> dict[str, profiles.FieldLabel]:
+    """Label and unit per measurement:field the camera's owner chose (none on a node)."""
+    try:
+        found = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=camera))
+    except ZenithError:
+        return {}
+    return dict(found.field_labels)
 
 
 async def hidden_sensors(request: web.Request, camera: str) -> set[str]:

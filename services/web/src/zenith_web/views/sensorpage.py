@@ -24,7 +24,7 @@ from zenith.contracts.base import Empty, Message
 from zenith.errors import NotFound, ZenithError
 from zenith_web import keys
 from zenith_web.i18n import N_, _
-from zenith_web.views.owner_sensors import hidden_sensors
+from zenith_web.views.owner_sensors import field_labels, hidden_sensors
 from zenith_web.views.site import html_page, not_found
 from zenith_web.views.sitebus import ask, camera_of, registry
 
@@ -114,9 +114,9 @@ async def current_readings(request: web.Request, camera: str) -> list[sensors.Re
 async def sensor_page(request: web.Request) -> web.Response:
     try:
         camera = camera_of(request)
-        reg, current, hidden = await asyncio.gather(registry(request, camera),
-                                                    current_readings(request, camera),
-                                                    hidden_sensors(request, camera))
+        reg, current, hidden, owner_labels = await asyncio.gather(
+            registry(request, camera), current_readings(request, camera),
+            hidden_sensors(request, camera), field_labels(request, camera))
         current = [r for r in current if r.sensor not in hidden]  # the owner's choice
     except NotFound as exc:
         return not_found(request, exc.message)
@@ -131,6 +131,9 @@ async def sensor_page(request: web.Request) -> web.Response:
     for n, (sensor, measurement, name) in enumerate(channels(current)):
         title, unit = LABELS.get(name, (name.replace("_", " ").capitalize(), ""))
         title = _(title)
+        chosen = owner_labels.get(f"{measurement}:{name}")  # the owner's label and unit
+        if chosen is not None:
+            title, unit = chosen.label or title, chosen.unit or unit
         if sensor != sensors.SKY_SENSOR:
             title = f"{title} · {sensor}"
         chart = Chart(id=f"chart-{n}", title=title, unit=unit, sensor=sensor,
