@@ -51,6 +51,10 @@ async def test_sensors_api_and_key_rotation(hub: Hub, bus: BusClient) -> None:
         if 'data-sensor="dome"' in text:
             break
     assert 'data-sensor="dome"' in text and "temperature" in text
+    # what the node's configuration reads, and how that goes (sensors.STATUS)
+    row = text.split('data-sensor="dome"')[1].split("</tr>")[0]
+    assert 'class="sensor-state" data-state="' in row
+    assert "enabled, reading" in row or "starting" in row or "enabled, failing" in row
     assert f"POST {hub.web.remote_url}/api/v1/weather.php" in text and "X-API-Key" in text
     assert 'id="new-key"' not in text
     first = await bus.request(camerakeys.KEY_ISSUE, {"camera": CAMERA})

@@ -65,6 +65,12 @@ async def _page(request: web.Request, issued: camerakeys.KeyIssued | None = None
         answering = True
     except Unavailable:
         readings, answering = [], False
+    states: dict[str, sensors.SensorState] = {}
+    try:  # which sensors the node's configuration reads, and how that goes
+        states = {s.name: s for s in (await ask(request, sensors.STATUS, Empty(),
+                                                 camera=cam.id)).sensors}
+    except Unavailable:
+        pass
     keys: list[Any] = []
     try:
         keys = (await ask(request, camerakeys.KEY_LIST,
@@ -83,7 +89,7 @@ async def _page(request: web.Request, issued: camerakeys.KeyIssued | None = None
     external = [r for r in readings if r.measurement == EXTERNAL]
     response = owner_page(request, "owner/sensors.html", "owner", cam=cam, internal=internal,
                           external=external, answering=answering, keys=keys, issued=issued,
-                          hidden=set(profile.hidden_sensors), received=received,
+                          hidden=set(profile.hidden_sensors), received=received, states=states,
                           labels=profile.field_labels,
                           shown_saved=request.query.get("saved") == "1",
                           labels_saved=request.query.get("labels") == "1",
