@@ -35,7 +35,8 @@ YEARS_FROM = 1000  # highlights looked at to offer the years that have any
 
 class HighlightsQuery(Message):
     category: CategoryName = Field("", description="Only this category (empty: all).")
-    year: str = Field("", pattern=r"^(\d{4})?$", description="Only nights of this year.")
+    year: str = Field("", pattern=r"^(19[7-9]\d|2[01]\d\d)?$",
+                      description="Only nights of this year (1970-2199).")
     camera: str = Field("", pattern=r"^([a-z0-9-]{1,32})?$",
                         description="Only this camera's (empty: every camera).")
 
