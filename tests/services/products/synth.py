@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from zenith.contracts.frames import FRAME_CAPTURED, FRAMES_INDEX, FrameCaptured, FrameDoc
 from zenith.storage.blob import BlobStore
 from zenith.storage.metadata import MetadataStore
+from zenith_capture.frames_index import mark_stale
 
 
 class SkySynth:
@@ -107,4 +108,5 @@ async def publish_frame(js: JetStreamContext | None, blobs: BlobStore, event: Fr
         blobs.write_bytes(event.key, data)
     if meta is not None:
         await meta.put(FRAMES_INDEX.name, FRAMES_INDEX.to_doc(frame_doc(event)))
+        await mark_stale(meta, event.camera, event.night)  # as capture's own writers do
     return await publish_event(js, event) if js is not None else 0

@@ -25,6 +25,7 @@ from tests.services.products.productstest import (
 from tests.services.products.synth import publish_frame
 from zenith.contracts.frames import FRAMES_INDEX, FrameDoc
 from zenith.contracts.products import INDEX, product_id
+from zenith_capture.frames_index import mark_stale
 
 
 def zenith(args: list[str], data_dir: Path, nats_url: str, **env: str
@@ -109,6 +110,7 @@ async def test_retention_command(settings, meta, blobs, capture_index):
     await meta.put(FRAMES_INDEX.name, FRAMES_INDEX.to_doc(FrameDoc(
         id="f1", camera=CAMERA, night="2020-01-01", key="frames/cam-1/2020-01-01/f1.jpg",
         taken_at=at, is_night=True, width=8, height=8, exposure_s=30, gain=1, created_at=at)))
+    await mark_stale(meta, CAMERA, "2020-01-01")  # what capture's own writers do
     blobs.write_bytes("frames/cam-1/2020-01-01/f1.jpg", b"x" * 10)
     dry = await asyncio.to_thread(zenith, ["products", "retention", "--dry-run"], settings.data_dir,
                                    settings.nats_url, ZENITH_CAMERA=CAMERA)

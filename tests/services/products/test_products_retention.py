@@ -15,6 +15,7 @@ from zenith.bus.client import BusClient
 from zenith.contracts.frames import FRAMES_INDEX, FrameDoc
 from zenith.contracts.products import INDEX, product_id
 from zenith.timefmt import from_iso, utcnow
+from zenith_capture.frames_index import mark_stale
 from zenith_products.retention import Retention, store_bytes
 
 pytestmark = pytest.mark.usefixtures("capture_index")
@@ -38,6 +39,7 @@ async def _archive(meta, blobs, nights: list[str]) -> None:
                 id=f"{night}-{i}", camera=CAMERA, night=night, key=key, taken_at=at,
                 is_night=True, width=8, height=8, size=1000, exposure_s=30, gain=1,
                 created_at=at)))
+        await mark_stale(meta, CAMERA, night)  # what capture's own writers do
         for kind, name in KINDS.items():
             key = f"products/{CAMERA}/{night}/{name}"
             thumb = f"products/{CAMERA}/{night}/thumbs/{kind}.jpg"
