@@ -133,14 +133,16 @@ def _operation(spec: RouteSpec, refs: dict[Any, Any]) -> dict[str, Any]:
     if spec.path == "/healthz":
         responses["503"] = {"description": "A service does not answer.",
                             "content": _content(spec, reply_schema)}
-    if spec.content_type == "text/html" and "404" in responses:  # a page's own 404 page
-        responses["404"] = {"description": ERRORS[404], "content": {  # or the JSON error
-            **_content(spec, None), **error["content"]}}
+    if spec.content_type == "text/html":  # a page answers an error with its own page
+        for status, answer in responses.items():  # (a form shown again with what was wrong)
+            if status != "200" and "content" in answer:  # or with the JSON error
+                answer["content"] = {**_content(spec, None), **error["content"]}
     if spec.access is Access.PAGE:  # besides the statuses the route names itself
         own = {str(c): responses[str(c)] for c in spec.statuses if str(c) in responses}
         responses = {"200": responses["200"],
                      "302": {"description": "Not logged in: to the login page."},
-                     "500": {"description": ERRORS[500], "content": _content(spec, None)},
+                     "500": {"description": ERRORS[500],
+                             "content": {**_content(spec, None), **error["content"]}},
                      **own}
     if spec.form:
         responses["303"] = {"description": "A form post: to the next page."}

@@ -59,7 +59,8 @@ async def camera_edit(request: web.Request) -> web.Response:
     data = await form_data(request)
     camera = request.match_info["camera"]
     try:
-        current = await call(request, network.CAMERA_GET, network.CameraRef(camera=camera))
+        current = await call(request, network.CAMERA_GET,
+                             validated(network.CameraRef, {"camera": camera}))
         location = {**current.location.model_dump(), **{
             k: v for k, v in _location(data).items() if data.get(k)}} \
             if data.get("latitude") and data.get("longitude") else None
@@ -94,7 +95,7 @@ async def camera_key(request: web.Request) -> web.Response:
     data = await form_data(request)
     camera = request.match_info["camera"]
     try:
-        await call(request, network.CAMERA_GET, network.CameraRef(camera=camera))
+        await call(request, network.CAMERA_GET, validated(network.CameraRef, {"camera": camera}))
         if data.get("revoke") == "on":
             await call(request, camerakeys.KEY_REVOKE, camerakeys.KeyRef(camera=camera))
             await audit(request, "camera.keys-revoke", camera)
@@ -144,8 +145,8 @@ async def owner_password(request: web.Request) -> web.Response:
     username = request.match_info["username"]
     password = random.token_urlsafe(12)
     try:
-        await call(request, auth.USER_PASSWD, auth.UserPasswd(username=username,
-                                                               password=password))
+        await call(request, auth.USER_PASSWD, validated(
+            auth.UserPasswd, {"username": username, "password": password}))
         await audit(request, "owner.password-reset", username)
     except ZenithError as exc:
         return await owners_page(request, exc.message, exc.status)
@@ -172,7 +173,8 @@ async def owner_delete(request: web.Request) -> web.Response:
     username = request.match_info["username"]
     try:
         body = validated(auth.UserName, {"username": username})
-        cameras = await call(request, network.CAMERA_LIST, network.CameraQuery(owner=username))
+        cameras = await call(request, network.CAMERA_LIST,
+                             validated(network.CameraQuery, {"owner": body.username}))
         for camera in cameras.cameras:
             await call(request, network.OWNER_REMOVE, network.OwnerChange(
                 camera=camera.id, username=username))
