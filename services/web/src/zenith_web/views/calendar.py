@@ -26,8 +26,8 @@ from zenith.errors import NotFound
 from zenith_web import keys
 from zenith_web.i18n import N_, _, ngettext
 from zenith_web.labels import kind_label, month_title, weekday_names
-from zenith_web.views.site import html_page, not_found
 from zenith_web.views.sitebus import camera_of, list_products, registry
+from zenith_web.views.sitepage import html_page, not_found
 
 Group = Literal["videos", "keograms", "startrails"]
 KIND_OF: dict[str, str] = {"videos": "timelapse", "keograms": "keogram",

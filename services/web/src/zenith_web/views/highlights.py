@@ -20,8 +20,8 @@ from zenith.contracts import network, products
 from zenith.contracts.base import Message
 from zenith.errors import Unavailable
 from zenith_web.i18n import N_
-from zenith_web.views.site import html_page
 from zenith_web.views.sitebus import ask, cameras
+from zenith_web.views.sitepage import html_page
 
 CATEGORY_LABELS = {
     "aurora": N_("Aurora"), "meteor": N_("Meteor"), "clear-sky": N_("Clear sky"),

@@ -21,8 +21,9 @@ from zenith_web.bridge import model_response
 from zenith_web.middlewares import PAGE_CSP
 from zenith_web.netconfig import map_tiles
 from zenith_web.views.admin_badges import xp_context
-from zenith_web.views.site import camera_response, gather, html_page
+from zenith_web.views.site import camera_response, gather
 from zenith_web.views.sitebus import cameras
+from zenith_web.views.sitepage import html_page
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -16,8 +16,8 @@ from zenith_web.i18n import _
 from zenith_web.views.calendar import camera_name
 from zenith_web.views.ingest import BLOBS
 from zenith_web.views.latest import embed_headers
-from zenith_web.views.site import html_page, not_found
 from zenith_web.views.sitebus import ask, camera_of
+from zenith_web.views.sitepage import html_page, not_found
 
 PAGE = 120
 NIGHT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -27,8 +27,8 @@ from zenith_web import keys, session
 from zenith_web.bridge import FORM, body_object, model_response
 from zenith_web.i18n import N_, _
 from zenith_web.views.auth import see_other
-from zenith_web.views.site import html_page
 from zenith_web.views.sitebus import ask
+from zenith_web.views.sitepage import html_page
 
 HONEYPOT = "website"
 FIELDS = ("name", "email", "location", "link", "notes")

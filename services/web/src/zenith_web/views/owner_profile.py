@@ -27,8 +27,8 @@ from zenith_web.i18n import _
 from zenith_web.views.ingest import BLOBS
 from zenith_web.views.owner import owned_camera, owner_page, see_other
 from zenith_web.views.owner_images import MAX_UPLOAD, BadImage, ImageTooLarge, clean_image
-from zenith_web.views.site import html_page, not_found
 from zenith_web.views.sitebus import ask, camera_of
+from zenith_web.views.sitepage import html_page, not_found
 
 TEXT_LIMIT = 16_384
 LINK_LABELS = {"website": "Website", "github": "GitHub", "astrobin": "AstroBin",

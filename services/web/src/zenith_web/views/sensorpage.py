@@ -25,8 +25,8 @@ from zenith.errors import NotFound, ZenithError
 from zenith_web import keys
 from zenith_web.i18n import N_, _
 from zenith_web.views.owner_sensors import field_labels, hidden_sensors
-from zenith_web.views.site import html_page, not_found
 from zenith_web.views.sitebus import ask, camera_of, registry
+from zenith_web.views.sitepage import html_page, not_found
 
 RangeName = Literal["24h", "7d", "30d", "1y"]
 # range -> (length, bucket): at most ~400 points a chart

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -24,8 +24,6 @@ from zenith.errors import NotFound, ZenithError
 from zenith_web import keys
 from zenith_web.bridge import model_response
 from zenith_web.i18n import _
-from zenith_web.labels import ago
-from zenith_web.templating import render
 from zenith_web.views.admin_badges import xp_context
 from zenith_web.views.ingest import BLOBS
 from zenith_web.views.latest import embed_headers
@@ -37,6 +35,7 @@ from zenith_web.views.sitebus import (
     list_products,
     registry,
 )
+from zenith_web.views.sitepage import html_page, not_found
 
 LONGTERM = ("monthly-keogram", "monthly-timelapse", "yearly-timelapse")
 
@@ -121,17 +120,6 @@ async def gather(request: web.Request, camera: str) -> CameraView:
             view.status = None
     view.frame, view.products = frame, latest
     return view
-
-
-def html_page(request: web.Request, template: str, name: str, status: int = 200,
-              **context: Any) -> web.Response:
-    text = render(request.app, template, request=request, ago=ago, now=datetime.now(UTC),
-                  page=name, **context)
-    return web.Response(text=text, status=status, content_type="text/html")
-
-
-def not_found(request: web.Request, message: str) -> web.Response:
-    return html_page(request, "site/missing.html", "missing", status=404, message=message)
 
 
 async def camera_page(request: web.Request) -> web.Response:
