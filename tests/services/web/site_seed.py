@@ -9,7 +9,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from zenith.contracts.products import KIND, product_key, thumb_key
+from zenith.contracts.products import INDEX, KIND, product_key, thumb_key
 from zenith.storage.blob import BlobStore
 from zenith.storage.factory import open_metadata
 from zenith_products.artifact import Artifact
@@ -46,5 +46,15 @@ async def seed_products(products_settings: Any, blob_dir: Path, camera: str,
     meta = await open_metadata(products_settings.resolved_metadata_url)
     try:
         await Publisher(meta, None).publish(camera, list(arts))
+    finally:
+        await meta.close()
+
+
+async def unindex_products(products_settings: Any, camera: str, kind: str) -> int:
+    """Take every ``kind`` product of ``camera`` out of the products index (the
+    package's products service is shared: an earlier test may have indexed one)."""
+    meta = await open_metadata(products_settings.resolved_metadata_url)
+    try:
+        return await meta.delete(INDEX, {"camera": camera, "kind": kind})
     finally:
         await meta.close()

@@ -4,40 +4,37 @@ from __future__ import annotations
 
 import pytest
 
-from tests.services.web.webstack import CAMERA, WebUnderTest
+from tests.services.web.webstack import WebUnderTest, start_web
 from zenith.bus.client import BusClient
 from zenith.contracts.web import WEB_INFO
-from zenith.runner import service_context
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 
-@pytest.mark.usefixtures("gpio_service", "capture_service")
+@pytest.mark.usefixtures("gpio_service", "capture_service", "products_service")
 async def test_ok_with_all_five_then_degraded_without_one(web: WebUnderTest, nats_url: str,
-                                                          tmp_path_factory: pytest.TempPathFactory
-                                                          ) -> None:
-    from zenith_products.service import serve
-    from zenith_products.settings import ProductsSettings
+                                                          remote_host: str) -> None:
+    """One instance of each of the five answers: ok. A web that also needs a
+    service nobody runs here (sensors) says degraded, naming it."""
+    async with web.remote().get("/healthz") as resp:  # no auth needed, even remote
+        assert resp.status == 200
+        body = await resp.json()
+    assert body["status"] == "ok"
+    assert list(body["services"]) == ["auth", "gpio", "capture", "products", "web"]
+    for name, service in body["services"].items():
+        assert service["healthy"] is True, name
+        assert service["instances"] == 1, name
+        assert service["version"], name
 
-    settings = ProductsSettings(nats_url=nats_url, camera=CAMERA,
-                                data_dir=tmp_path_factory.mktemp("products"))
-    async with service_context("products", settings, serve):
-        async with web.remote().get("/healthz") as resp:  # no auth needed, even remote
-            assert resp.status == 200
-            body = await resp.json()
-        assert body["status"] == "ok"
-        assert list(body["services"]) == ["auth", "gpio", "capture", "products", "web"]
-        for name, service in body["services"].items():
-            assert service["healthy"] is True, name
-            assert service["instances"] == 1, name
-            assert service["version"], name
-
-    async with web.local().get("/healthz") as resp:
+    needs = ["auth", "gpio", "capture", "products", "web", "sensors"]
+    async with start_web(nats_url, remote_host, web_health_services=needs) as second, \
+            second.local().get("/healthz") as resp:
         assert resp.status == 503
         body = await resp.json()
     assert body["status"] == "degraded"
-    assert body["services"]["products"] == {"healthy": False, "instances": 0, "version": None}
-    assert body["services"]["gpio"]["healthy"] is True
+    assert body["services"]["sensors"] == {"healthy": False, "instances": 0, "version": None}
+    assert body["services"]["products"]["healthy"] is True
+    assert body["services"]["web"]["instances"] == 2  # the package's web and this one
 
 
 async def test_metrics_exposition(web: WebUnderTest) -> None:
