@@ -5,15 +5,14 @@ aiosmtpd server; undone when a step fails), reject, and ``zenith join``."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
+from tests.support.smtp import Inbox, smtp_server
 from zenith.bus.client import BusClient
-from zenith.cli.nats_server import NatsServer, free_port
+from zenith.cli.nats_server import NatsServer
 from zenith.contracts import admin, auth, camerakeys, joins, network
 from zenith.errors import BadRequest, Conflict, TooManyRequests
 from zenith.runner import ServiceContext, service_context
@@ -28,25 +27,10 @@ FORM = {"name": "Ada Sky", "email": "ada@example.org", "location": "Hilltop, Wal
 ADMIN = {"Zenith-User": "root-admin"}
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Any]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -7,15 +7,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from nats.aio.client import Client
 
 from tests.services.sensors.sensorstest import CAMERA, SensorsRunner, eventually
+from tests.support.smtp import Inbox, smtp_server
 from zenith.cli.nats_server import free_port
 from zenith.contracts import alerts, frames, sensors
 from zenith_sensors.config import AlertRule, SensorSpec
@@ -52,25 +51,10 @@ async def hook() -> AsyncIterator[tuple[Hook, str]]:
         await app_runner.cleanup()
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 async def _alerts(nc: Client) -> Any:

@@ -8,34 +8,19 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiosmtpd.controller import Controller
 
 from tests.services.web.webstack import User, WebUnderTest, add_user, start_web
+from tests.support.smtp import Inbox, smtp_server
 from zenith.bus.client import BusClient
 from zenith.bus.connect import connect
 from zenith.cli.nats_server import NatsServer, free_port
 from zenith.config import load_settings
 from zenith.contracts import joins
 from zenith.runner import service_context
-
-
-class Inbox:
-    """What the SMTP server received: (recipients, message)."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Any]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
-
-    def text(self, index: int = -1) -> str:
-        return str(self.messages[index][1].get_payload(decode=True).decode())
 
 
 @dataclass
@@ -61,10 +46,8 @@ async def admin_stack(folder: Path, remote: str, join_limit: int = 3,
     from zenith_network.main import serve as serve_network
     from zenith_network.settings import NetworkSettings
 
-    inbox = Inbox()
-    smtp_port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
+    mail = smtp_server()
+    inbox, smtp_port = mail.__enter__()
     server = NatsServer(folder / "nats", free_port())
     server.start()
     try:
@@ -101,7 +84,7 @@ async def admin_stack(folder: Path, remote: str, join_limit: int = 3,
             await nc.close()
     finally:
         server.stop()
-        controller.stop()
+        mail.__exit__(None, None, None)
 
 
 def data_services(folder: Path, nats_url: str) -> list[tuple[str, Any, Any]]:

@@ -153,3 +153,19 @@ async def admin(bus: BusClient, auth_service: None) -> User:
 async def viewer(bus: BusClient, auth_service: None) -> User:
     """Reads allsky, camera, products, sensors, focuser; no gpio."""
     return await add_user(bus, role="viewer", prefix="viewer")
+
+
+@pytest_asyncio.fixture(loop_scope="package", scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """A headless Chromium for a module's page tests (Debian's, through Playwright)."""
+    from playwright.async_api import async_playwright
+
+    from tests.support.browser import CHROMIUM_ARGS, require_chromium
+
+    chromium = require_chromium()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -12,29 +12,17 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from PIL import Image
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from tests.services.web.ownerstack import Hub, start_hub
 from tests.services.web.site_seed import seed_products
 from tests.services.web.sitepages import Watch, check_page
 from tests.services.web.webstack import CAMERA
-from tests.support.browser import CHROMIUM_ARGS, require_chromium
 from zenith.bus.client import BusClient
 from zenith.contracts import profiles
 
 pytestmark = [pytest.mark.asyncio(loop_scope="package"), pytest.mark.browser,
               pytest.mark.usefixtures("capture_service")]
-
-
-@pytest_asyncio.fixture(loop_scope="package", scope="module")
-async def browser() -> AsyncIterator[Any]:
-    chromium = require_chromium()
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 @pytest_asyncio.fixture(loop_scope="package", scope="module")
