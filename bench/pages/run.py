@@ -137,6 +137,8 @@ async def bench(base: str, bare_url: str, cameras: int, rounds: int, warmup: int
     await wait_for(base + "/map/cameras.json",
                    lambda body: len(json.loads(body)["cameras"]) >= cameras)
     camera = "seed-000"
+    # a hub's capture serves its index once it has the totals of every seeded night
+    await wait_for(f"{base}/cameras/{camera}/latest/image.jpg", lambda body: bool(body))
     targets = {
         "bare": bare_url,
         "home": base + "/",
