@@ -17,7 +17,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from pydantic import BaseModel, ValidationError
 
@@ -36,7 +35,7 @@ async def consume(sub: JetStreamContext.PullSubscription, stop: asyncio.Event,
     while not stop.is_set():
         try:
             msgs = await sub.fetch(batch, timeout=2)
-        except NatsTimeout:
+        except TimeoutError:  # nothing came (nats-py raises its own or asyncio's)
             continue
         except Exception as exc:
             if stop.is_set():
