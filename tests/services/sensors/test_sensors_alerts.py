@@ -85,10 +85,13 @@ async def test_dew_risk_starts_once_and_ends_through_webhook_and_email(
     with contextlib.suppress(asyncio.TimeoutError):
         later = alerts.Alert.model_validate_json((await sub.next_msg(timeout=1)).data)
         assert (later.state, later.id != start.id) == ("start", True)
-    await eventually(lambda: len(h.bodies) == 2 and len(inbox.messages) == 2, timeout=30)
-    assert h.calls == 3  # the first POST got a 503 and was tried again
-    assert [b["state"] for b in h.bodies] == ["start", "end"]
-    assert h.bodies[0]["id"] == start.id and h.bodies[0]["camera"] == CAMERA
+    # the simulated nights go on, so a loaded machine may see the next night's
+    # crossing too before this looks: the first two of each are this alert's
+    await eventually(lambda: len(h.bodies) >= 2 and len(inbox.messages) >= 2, timeout=60)
+    assert h.calls == len(h.bodies) + 1  # the first POST got a 503 and was tried again
+    assert [(b["id"], b["state"]) for b in h.bodies[:2]] == [(start.id, "start"),
+                                                           (start.id, "end")]
+    assert h.bodies[0]["camera"] == CAMERA
     rcpt, mail = inbox.messages[0]
     assert rcpt == ["owner@example.org"]
     assert mail["Subject"] == f"[{CAMERA}] dew-risk started"
