@@ -11,6 +11,9 @@ import importlib
 import json
 import re
 import typing
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,10 @@ import pytest
 import yaml
 
 from tests.services.web.webstack import CAMERA, WebUnderTest, start_web
+from tests.support.influx import Influxd
 from zenith.contracts import sensors as sensor_contracts
+from zenith.storage.factory import open_series
+from zenith.storage.series import Point
 from zenith_capture.skymetrics import SkyMetrics
 from zenith_sensors.backends.night import Night
 from zenith_sensors.config import DriverName, SensorSpec
@@ -94,6 +100,60 @@ def test_every_query_names_a_measurement_and_field_zenith_writes() -> None:
             if '"camera" =~ /^$camera$/' not in match["where"] or "$timeFilter" not in \
                     match["where"]:
                 problems.append(f"{board['uid']} / {title}: not filtered by $camera and time")
+    assert not problems, "\n".join(problems)
+
+
+def grafana_substitutes(query: str, camera: str) -> str:
+    """The query as Grafana sends it for one camera over the last 6 hours."""
+    return (query.replace("$camera", re.escape(camera))
+            .replace("$timeFilter", "time >= now() - 6h")
+            .replace("$__interval", "10m"))
+
+
+def influxql(server: Influxd, database: str, statement: str) -> dict[str, Any]:
+    query = urllib.parse.urlencode({"db": database, "q": statement, "epoch": "s"})
+    with urllib.request.urlopen(f"{server.http_url}/query?{query}", timeout=30) as reply:
+        return typing.cast(dict[str, Any], json.load(reply))
+
+
+@pytest.mark.asyncio(loop_scope="package")
+async def test_every_query_answers_with_data_on_a_real_influxd(influxd: Influxd,
+                                                               influx_url: str) -> None:
+    """What Zenith's SeriesStore writes, every panel's query reads back from a
+    real influxd (1.x, the InfluxQL Grafana's data source speaks), with
+    Grafana's variables filled in: the right measurement, field, tag and type."""
+    series = await open_series(influx_url)
+    now = datetime.now(UTC).replace(microsecond=0)
+    try:
+        await series.write([
+            Point(measurement, now - timedelta(minutes=20 * step),
+                  {name: float(step + 1) for name in fields},
+                  {"camera": camera, "sensor": "probe"})
+            for measurement, fields in written().items()
+            for camera in (CAMERA, "other-cam")
+            for step in range(6)])
+    finally:
+        await series.close()
+    database = influx_url.rsplit("/", 1)[1]
+    variable = influxql(influxd, database, 'SHOW TAG VALUES WITH KEY = "camera"')
+    (tags,) = variable["results"][0]["series"][:1]
+    assert {value for _key, value in tags["values"]} >= {CAMERA, "other-cam"}
+    problems = []
+    for board in dashboards():
+        for title, query in queries(board):
+            answer = influxql(influxd, database, grafana_substitutes(query, CAMERA))
+            result = answer["results"][0]
+            if "error" in result:
+                problems.append(f"{board['uid']} / {title}: {result['error']}")
+                continue
+            found = result.get("series", [])
+            values = [v for s in found for row in s["values"] for v in row[1:]
+                      if v is not None]
+            cameras = {s.get("tags", {}).get("camera", CAMERA) for s in found}
+            if not values:
+                problems.append(f"{board['uid']} / {title}: no data for {query}")
+            elif cameras != {CAMERA}:
+                problems.append(f"{board['uid']} / {title}: answered for {cameras}")
     assert not problems, "\n".join(problems)
 
 
