@@ -45,6 +45,7 @@ from zenith.contracts.auth import (
     AUTH_BUCKET,
     ISSUER,
     JWKS,
+    PASSWORD_CHANGE_CLAIM,
     REVOKED_WATCH,
     USERNAME_RE,
     session_from_revoked_key,
@@ -79,6 +80,8 @@ class Principal:
     token_id: str
     issued_at: datetime
     expires_at: datetime | None = field(default=None, compare=False)
+    # a one-time password: nothing but changing it until the user chose their own
+    password_change_required: bool = field(default=False, compare=False)
 
     def can(self, module: str, action: str) -> bool:
         return has_permission(self.permissions, module, action)
@@ -269,6 +272,7 @@ class TokenVerifier:
             username=sub, role=role, permissions=perms, token_id=jti,
             issued_at=datetime.fromtimestamp(iat, UTC),
             expires_at=datetime.fromtimestamp(exp, UTC),
+            password_change_required=claims.get(PASSWORD_CHANGE_CLAIM) is True,
         )
 
     # -- keys -----------------------------------------------------------------

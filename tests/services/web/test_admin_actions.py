@@ -158,7 +158,10 @@ async def test_owners_add_reset_link_and_delete_ends_their_sessions(stack: Stack
     assert (await stack.bus.request(network.CAMERA_GET, {"camera": "valley"})).owners \
         == ["bo-star"]
     async with bo_session.get("/dashboard", allow_redirects=False) as resp:
-        assert resp.status == 200  # logged in
+        assert resp.status == 302  # logged in, held back until the one-time password changes
+        assert resp.headers["Location"] == "/owner/password"
+    async with bo_session.get("/owner/password", allow_redirects=False) as resp:
+        assert resp.status == 200
     status, _ = await post(client, "/admin/owners/bo-star/delete")
     assert status == 303
     assert (await stack.bus.request(network.CAMERA_GET, {"camera": "valley"})).owners == []

@@ -7,7 +7,8 @@ seconds (the user's access tokens issued earlier are refused: password
 change, removal); ``revoked.session.<sid>`` ends one session (logout, a
 reused refresh token) and holds the time its last access token expires,
 after which the entry is purged. An access token names its session in the
-``sid`` claim.
+``sid`` claim, and a user who must change a one-time password first in
+``pwc`` (:data:`PASSWORD_CHANGE_CLAIM`, true or absent).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SIGNING_KEY = "signing.ed25519"  # where an older Zenith kept the signing key in
 REVOKED_PREFIX = "revoked."
 SESSION_REVOKED_PREFIX = "revoked.session."
 REVOKED_WATCH = "revoked.>"
+PASSWORD_CHANGE_CLAIM = "pwc"
 
 _KEY_SAFE = re.compile(r"[A-Za-z0-9_-]")
 
@@ -82,6 +84,9 @@ class UserInfo(Message):
     role: str
     permissions: Permissions
     created_at: str | None = None
+    password_change_required: bool = Field(
+        False, description="The password was issued by someone else (a one-time password): "
+        "the user must choose their own before anything else.")
 
 
 class TokenPair(Message):
@@ -116,6 +121,9 @@ class UserAdd(Message):
                                  description="Omitted: a random one is made and returned.")
     role: str = Field("viewer", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     permissions: Permissions | None = None
+    password_change_required: bool | None = Field(
+        None, description="Must change the password at first login; omitted: only when the "
+        "password is generated.")
 
 
 class UserAdded(Message):
@@ -126,6 +134,9 @@ class UserAdded(Message):
 class UserPasswd(Message):
     username: str = Field(..., min_length=1, max_length=64)
     password: str = Field(..., min_length=8, max_length=1024)
+    password_change_required: bool = Field(
+        False, description="True when someone else sets it (a reset: a one-time password); "
+        "false, the default, is the user's own change and clears the flag.")
 
 
 class UserName(Message):
@@ -172,6 +183,8 @@ class UserDoc(Document):
     created_at: str
     updated_at: str
     password_changed_at: str | None = None
+    password_change_required: bool = Field(
+        False, description="Issued by someone else: to be changed at the next login.")
     source: str | None = Field(None, description="Where the user came from (allsky import).")
 
 

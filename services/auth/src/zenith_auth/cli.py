@@ -50,12 +50,17 @@ def register(subparsers: Any) -> None:
                    help='explicit permissions replacing the role\'s, e.g. \'{"gpio": ["read"]}\'')
     p.add_argument("--password-stdin", action="store_true",
                    help="read the password from standard input (first line)")
+    p.add_argument("--one-time", action="store_true",
+                   help="the user must change the password at the first login (always so "
+                   "for a generated password)")
     p.set_defaults(func=_command(_add))
 
     p = sub.add_parser("passwd", help="set a user's password (revokes the user's tokens)")
     p.add_argument("name")
     p.add_argument("--password-stdin", action="store_true",
                    help="read the password from standard input (first line)")
+    p.add_argument("--one-time", action="store_true",
+                   help="a one-time password: the user must change it at the next login")
     p.set_defaults(func=_command(_passwd))
 
     p = sub.add_parser("list", help="list users with role and permissions")
@@ -145,19 +150,24 @@ async def _add(core: AuthCore, settings: AuthSettings, args: argparse.Namespace)
     permissions = _permissions(args.permissions)
     password = _read_password(args, required=False)
     info, generated = await core.users.add(args.name, role=args.role, password=password,
-                                           permissions=permissions)
+                                           permissions=permissions,
+                                           change_required=True if args.one_time else None)
     print(f"added user {info.username!r} (role {info.role}: "
           f"{_format_permissions(info.permissions)})")
     if generated:
         print(f"password: {generated}")
+    if info.password_change_required:
+        print("it must be changed at the first login")
     return 0
 
 
 async def _passwd(core: AuthCore, settings: AuthSettings, args: argparse.Namespace) -> int:
     await core.users.require(args.name)
     password = _read_password(args, required=True)
-    _, revoked = await core.users.set_password(args.name, password)
-    print(f"password of {args.name!r} changed")
+    _, revoked = await core.users.set_password(args.name, password,
+                                               change_required=args.one_time)
+    print(f"password of {args.name!r} changed" + (
+        " (one-time: to be changed at the next login)" if args.one_time else ""))
     await _report_revocation(settings, args.name, revoked)
     return 0
 

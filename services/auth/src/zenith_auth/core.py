@@ -40,5 +40,6 @@ class AuthCore:
         return cls(store, passwords, refresh, revocations, users, limiter)
 
     async def setup(self) -> None:
+        await self.users.setup()
         await self.refresh.setup()
         await self.limiter.setup()

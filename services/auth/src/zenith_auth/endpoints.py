@@ -69,6 +69,8 @@ class AuthEndpoints:
             "iat": math.floor(now * 1000) / 1000, "exp": int(now) + self.access_ttl_s,
             "jti": new_id(), "iss": c.ISSUER, "typ": c.ACCESS_TYPE, "sid": family,
         }
+        if info.password_change_required:
+            claims[c.PASSWORD_CHANGE_CLAIM] = True
         refresh = await self.core.refresh.issue(info.username, family, client_ip)
         return c.TokenPair(access_token=self.signing.sign(claims), expires_in=self.access_ttl_s,
                            refresh_token=refresh, user=info)
@@ -150,11 +152,14 @@ class AuthEndpoints:
     async def user_add(self, call: Call[c.UserAdd]) -> c.UserAdded:
         body = call.body
         info, generated = await self.core.users.add(
-            body.username, role=body.role, password=body.password, permissions=body.permissions)
+            body.username, role=body.role, password=body.password, permissions=body.permissions,
+            change_required=body.password_change_required)
         return c.UserAdded(user=info, password=generated)
 
     async def user_passwd(self, call: Call[c.UserPasswd]) -> c.UserInfo:
-        info, revoked = await self.core.users.set_password(call.body.username, call.body.password)
+        body = call.body
+        info, revoked = await self.core.users.set_password(
+            body.username, body.password, change_required=body.password_change_required)
         await self.core.revocations.publish_now(self.kv, info.username, revoked.not_before)
         return info
 

@@ -4,6 +4,10 @@ Shared by the service's endpoints and by ``zenith user`` (which works on
 the store directly while the stack is down). Changing a password or
 removing a user also revokes the user's refresh tokens and records an
 access-token revocation (see :mod:`zenith_auth.revocation`).
+
+A password someone else issued (a generated one, an administrator's reset)
+marks the user ``password_change_required`` until the user's own change
+clears it; users stored before the flag existed get ``False`` at setup.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ def new_password() -> str:
 def user_info(doc: dict[str, Any]) -> UserInfo:
     return UserInfo(username=doc["_id"], role=doc["role"],
                     permissions=effective_permissions(doc["role"], doc.get("permissions")),
-                    created_at=doc.get("created_at"))
+                    created_at=doc.get("created_at"),
+                    password_change_required=bool(doc.get("password_change_required", False)))
 
 
 @dataclass
@@ -62,6 +67,11 @@ class UserDirectory:
         self.refresh = refresh
         self.revocations = revocations
 
+    async def setup(self) -> None:
+        """Users stored before the must-change flag existed: not required."""
+        await self.store.update_many(COLLECTION, {"password_change_required": {"$exists": False}},
+                                     set={"password_change_required": False})
+
     async def get(self, username: str) -> dict[str, Any] | None:
         return await self.store.get(COLLECTION, username)
 
@@ -78,8 +88,11 @@ class UserDirectory:
     async def add(self, username: str, *, role: str = "viewer", password: str | None = None,
                   password_hash: str | None = None,
                   permissions: dict[str, builtins.list[str]] | None = None,
-                  source: str | None = None) -> tuple[UserInfo, str | None]:
-        """Create a user; returns it and the password when one was generated."""
+                  source: str | None = None, change_required: bool | None = None
+                  ) -> tuple[UserInfo, str | None]:
+        """Create a user; returns it and the password when one was generated.
+
+        ``change_required`` None: required exactly when the password is generated."""
         validate_username(username)
         validate_role(role)
         if permissions is not None:
@@ -94,6 +107,8 @@ class UserDirectory:
             "_id": username, "role": role, "permissions": permissions,
             "password_hash": password_hash, "created_at": now, "updated_at": now,
             "password_changed_at": now,
+            "password_change_required": generated is not None if change_required is None
+            else change_required,
         }
         if source:
             doc["source"] = source
@@ -105,14 +120,19 @@ class UserDirectory:
         return user_info(doc), generated
 
     async def set_password(self, username: str, password: str | None = None, *,
-                           password_hash: str | None = None) -> tuple[UserInfo, Revoked]:
-        """Set a new password (or an imported hash); revokes the user's tokens."""
+                           password_hash: str | None = None, change_required: bool = False
+                           ) -> tuple[UserInfo, Revoked]:
+        """Set a new password (or an imported hash); revokes the user's tokens.
+
+        ``change_required``: someone else set it (a reset); False is the user's own
+        change, which clears the flag."""
         await self.require(username)
         if password_hash is None:
             password_hash = await self.passwords.ahash(validate_password(password or ""))
         now = to_iso(utcnow())
         doc = await self.store.update(COLLECTION, {"_id": username}, set={
-            "password_hash": password_hash, "updated_at": now, "password_changed_at": now})
+            "password_hash": password_hash, "updated_at": now, "password_changed_at": now,
+            "password_change_required": change_required})
         if doc is None:
             raise NotFound(f"no user {username!r}", code="user_not_found")
         revoked = await self._revoke(username)
@@ -148,8 +168,8 @@ class UserDirectory:
         if await self.store.count(COLLECTION) > 0:
             return None
         password = new_password()
-        try:
-            await self.add(FIRST_ADMIN, role="admin", password=password)
+        try:  # the operator who installs reads it: not someone else's password
+            await self.add(FIRST_ADMIN, role="admin", password=password, change_required=False)
         except Conflict:
             return None
         return password

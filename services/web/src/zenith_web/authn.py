@@ -12,6 +12,9 @@
 5. Nothing: 401 for the API (403 ``cross_site`` for a local request refused in
    step 2), a redirect to ``/login`` for pages.
 
+A caller who must change a one-time password reaches only the
+change-password page (and logout): see :mod:`zenith_web.passwordgate`.
+
 Then the route's permission (from the contract endpoint) must be held: 403.
 """
 
@@ -24,7 +27,7 @@ from aiohttp import web
 
 from zenith.contracts import auth as auth_contract
 from zenith.errors import Forbidden, Unauthorized, ZenithError
-from zenith_web import keys, localaccess, session
+from zenith_web import keys, localaccess, passwordgate, session
 from zenith_web.caller import Caller, Via
 from zenith_web.peer import Client
 from zenith_web.spec import Access, RouteSpec
@@ -130,6 +133,10 @@ async def authenticate(request: web.Request, spec: RouteSpec, client: Client) ->
     else:
         raise Unauthorized("authentication required: send 'Authorization: Bearer <token>'",
                            code="unauthorized")
+    if passwordgate.change_required(caller):
+        if passwordgate.is_open(spec):
+            return caller  # changing one's own password needs no other permission
+        raise passwordgate.refuse(request, spec, caller)
     permission = spec.required_permission
     if not caller.may(permission):
         module, action = permission or ("", "")

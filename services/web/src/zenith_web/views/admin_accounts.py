@@ -138,7 +138,8 @@ async def owner_add(request: web.Request) -> web.Response:
 
 
 async def owner_password(request: web.Request) -> web.Response:
-    """A new random one-time password (every session of the user ends)."""
+    """A new random one-time password (every session of the user ends); the owner
+    must change it at the next login."""
     import secrets as random
 
     await form_data(request)
@@ -146,7 +147,8 @@ async def owner_password(request: web.Request) -> web.Response:
     password = random.token_urlsafe(12)
     try:
         await call(request, auth.USER_PASSWD, validated(
-            auth.UserPasswd, {"username": username, "password": password}))
+            auth.UserPasswd, {"username": username, "password": password,
+                              "password_change_required": True}))
         await audit(request, "owner.password-reset", username)
     except ZenithError as exc:
         return await owners_page(request, exc.message, exc.status)

@@ -73,7 +73,9 @@ async def login(request: web.Request) -> web.StreamResponse:
             else exc.message
         return _login_page(request, message, str(data.get("username", ""))[:64], exc.status)
     target = safe_next(request.query.get("next"))
-    if target == "/" and pair.user.role == "owner":
+    if pair.user.password_change_required:  # a one-time password: its change comes first
+        target = str(request.app.router["owner-password"].url_for())
+    elif target == "/" and pair.user.role == "owner":
         target = str(request.app.router["owner-home"].url_for())  # an owner's profile
     response = see_other(target) if from_form else model_response(pair)
     if form.session:

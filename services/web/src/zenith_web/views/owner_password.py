@@ -7,6 +7,11 @@ character or a simple sequence). The current password is checked by a
 login (so the failed-login limit applies); ``users.passwd`` then ends every
 session of the user, and this browser gets a new one by a login with the
 new password: every other session ends, this one goes on.
+
+A user with a one-time password (issued by an administrator or a join
+approval) is sent here by every other page until the change: the page says
+why, and the change (``users.passwd`` without ``password_change_required``)
+clears the flag in auth.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from aiohttp import web
 
 from zenith.contracts import auth
 from zenith.errors import TooManyRequests, Unauthorized
-from zenith_web import keys, session
+from zenith_web import keys, passwordgate, session
 from zenith_web.i18n import _
 from zenith_web.views.owner import owner_page, see_other, username
 from zenith_web.views.sitebus import ask
@@ -60,6 +65,7 @@ def weakness(password: str, user: str, site: str) -> str | None:
 def _page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
     return owner_page(request, "owner/password.html", "owner-password", error=error,
                       changed=request.query.get("changed") == "1", min_length=MIN_LENGTH,
+                      required=passwordgate.change_required(request[keys.CALLER]),
                       status=status)
 
 
