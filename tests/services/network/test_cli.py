@@ -78,3 +78,71 @@ async def test_hub_simulate_uploads_from_both_dialects(hub, nats_server, nc, mon
     assert products == ["keogram", "startrail", "video"]
     info = await nc.jetstream().stream_info("SENSORS")
     assert info.state.messages >= 3
+
+
+async def test_cli_changes_are_audited_with_the_os_user(network, bus, nats_server, monkeypatch,
+                                                        capsys):
+    from zenith.contracts import admin
+
+    url = nats_server.url
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(name, "stargazer")  # getpass.getuser reads these first
+    await add_user(bus, "carol")
+    code, _, err = await run_cli(monkeypatch, capsys, url, "camera", "add", "gamma",
+                                 "--name", "Shed", "--lat", "48.1", "--lon", "11.6",
+                                 "--code", "ASK077", "--owner", "carol")
+    assert code == 0, err
+    code, _, _ = await run_cli(monkeypatch, capsys, url, "camera", "edit", "gamma",
+                               "--name", "Shed Roof", "--precision", "10km")
+    assert code == 0
+    code, out, _ = await run_cli(monkeypatch, capsys, url, "camera", "key", "gamma",
+                                 "--grace-hours", "2")
+    assert code == 0
+    key = next(line for line in out.splitlines() if line.startswith("zk_"))
+    code, _, _ = await run_cli(monkeypatch, capsys, url, "owner", "remove", "carol", "gamma")
+    assert code == 0
+    code, _, _ = await run_cli(monkeypatch, capsys, url, "owner", "add", "carol", "gamma")
+    assert code == 0
+    # refused changes are not audited
+    code, _, err = await run_cli(monkeypatch, capsys, url, "camera", "edit", "gamma",
+                                 "--name", "<b>")
+    assert code == 1
+    code, _, _ = await run_cli(monkeypatch, capsys, url, "owner", "add", "nobody", "gamma")
+    assert code == 1
+    code, _, _ = await run_cli(monkeypatch, capsys, url, "camera", "remove", "no-such")
+    assert code == 1
+    code, _, _ = await run_cli(monkeypatch, capsys, url, "camera", "remove", "gamma")
+    assert code == 0
+
+    entries = (await bus.request(admin.AUDIT_LIST, {})).entries
+    assert [(e.actor, e.action, e.target) for e in entries] == [
+        ("cli@stargazer", "camera.remove", "gamma"),
+        ("cli@stargazer", "owner.link", "carol"),
+        ("cli@stargazer", "owner.unlink", "carol"),
+        ("cli@stargazer", "camera.key-issue", "gamma"),
+        ("cli@stargazer", "camera.edit", "gamma"),
+        ("cli@stargazer", "camera.add", "gamma"),
+    ]
+    by_action = {e.action: e for e in entries}
+    assert by_action["camera.add"].details == {"code": "ASK077", "name": "Shed",
+                                               "owners": ["carol"]}
+    edit = by_action["camera.edit"].details
+    assert edit["name"] == "Shed Roof" and edit["location"]["precision"] == "10km"
+    issued = by_action["camera.key-issue"].details
+    assert issued["grace_s"] == 7200 and issued["key_id"] and key not in json.dumps(issued)
+    assert by_action["owner.link"].details == {"camera": "gamma"}
+    assert all(e.at is not None for e in entries)
+
+
+async def test_the_cli_actor_without_a_user_name(monkeypatch):
+    import getpass
+
+    from zenith_network.cli_audit import cli_actor
+
+    def nobody() -> str:
+        raise OSError("no user")
+
+    monkeypatch.setattr(getpass, "getuser", nobody)
+    assert cli_actor() == "cli"
+    monkeypatch.setattr(getpass, "getuser", lambda: "odd name<>")
+    assert cli_actor() == "cli@oddname"

@@ -16,6 +16,7 @@ from zenith.cli.nats_server import NatsServer
 from zenith.contracts import admin, auth, camerakeys, joins, network
 from zenith.errors import BadRequest, Conflict, TooManyRequests
 from zenith.runner import ServiceContext, service_context
+from zenith_network.cli_audit import cli_actor
 from zenith_network.main import serve
 from zenith_network.settings import NetworkSettings
 
@@ -182,5 +183,7 @@ async def test_join_cli(network: Any, bus: BusClient, nats_server: NatsServer,
                                  "--reason", "again")
     assert code == 1 and "already rejected" in err
     entries = (await bus.request(admin.AUDIT_LIST, {})).entries
-    assert [(e.actor, e.action) for e in entries] == [("cli", "join.reject"),
-                                                      ("cli", "join.approve")]
+    actor = cli_actor()  # cli@<the OS user>
+    assert actor.startswith("cli")
+    assert [(e.actor, e.action) for e in entries] == [(actor, "join.reject"),
+                                                      (actor, "join.approve")]

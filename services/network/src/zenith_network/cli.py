@@ -3,6 +3,10 @@
 Unlike ``zenith user`` these talk to the running services over the bus
 (the network service owns the registry, auth owns the keys), so they need
 the stack up; they read the same settings (``ZENITH_NATS_URL``).
+
+Every change they make is audited like the admin area's (see
+:mod:`zenith_network.cli_audit`): ``cli@<OS user>`` did what, to which
+target, and when; the admin area's audit log shows it.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from typing import Any
 
 import nats
 from nats.errors import NoServersError
+from pydantic import BaseModel
 
 from zenith.bus.client import BusClient
 from zenith.config import Settings, load_settings, redact_url
 from zenith.contracts import network as c
 from zenith.errors import ConfigError, ZenithError
+from zenith_network.cli_audit import record
 
 CONNECT_TIMEOUT_S = 3.0
 Command = Callable[[BusClient, argparse.Namespace], Awaitable[int]]
@@ -195,7 +201,10 @@ async def _add(bus: BusClient, args: argparse.Namespace) -> int:
             "owners": args.owner, "enabled": not args.disabled,
             "location": _location(args, None),
             "hardware": _hardware(args, None) or c.Hardware()}
-    _print(await bus.request(c.CAMERA_ADD, body))
+    camera = await bus.request(c.CAMERA_ADD, body)
+    _print(camera)
+    await record(bus, "camera.add", camera.id, {"code": camera.code, "name": camera.name,
+                                                "owners": camera.owners})
     return 0
 
 
@@ -235,12 +244,16 @@ async def _edit(bus: BusClient, args: argparse.Namespace) -> int:
     if hardware is not None:
         body["hardware"] = hardware
     _print(await bus.request(c.CAMERA_EDIT, body))
+    await record(bus, "camera.edit", args.id, {
+        k: v.model_dump(mode="json") if isinstance(v, BaseModel) else v
+        for k, v in body.items() if k != "camera"})
     return 0
 
 
 async def _remove(bus: BusClient, args: argparse.Namespace) -> int:
     await bus.request(c.CAMERA_REMOVE, {"camera": args.id})
     print(f"camera {args.id} removed")
+    await record(bus, "camera.remove", args.id)
     return 0
 
 
@@ -252,6 +265,8 @@ async def _key(bus: BusClient, args: argparse.Namespace) -> int:
     if args.grace_hours is not None:
         body["grace_s"] = int(args.grace_hours * 3600)
     issued = await bus.request(camerakeys.KEY_ISSUE, body)
+    await record(bus, "camera.key-issue", args.id, {"key_id": issued.key_id, **(
+        {"grace_s": body["grace_s"]} if "grace_s" in body else {})})
     print(f"New upload key of camera {args.id} (shown once, store it now):")
     print(issued.key)
     if issued.previous_valid_until is not None:
@@ -263,12 +278,14 @@ async def _key(bus: BusClient, args: argparse.Namespace) -> int:
 async def _owner_add(bus: BusClient, args: argparse.Namespace) -> int:
     cam = await bus.request(c.OWNER_ADD, {"camera": args.camera, "username": args.user})
     print(f"{args.user} owns {cam.id} (owners: {', '.join(cam.owners)})")
+    await record(bus, "owner.link", args.user, {"camera": cam.id})
     return 0
 
 
 async def _owner_remove(bus: BusClient, args: argparse.Namespace) -> int:
     cam = await bus.request(c.OWNER_REMOVE, {"camera": args.camera, "username": args.user})
     print(f"{args.user} no longer owns {cam.id} (owners: {', '.join(cam.owners) or 'none'})")
+    await record(bus, "owner.unlink", args.user, {"camera": cam.id})
     return 0
 
 

@@ -2,7 +2,7 @@
 
 They talk to the running network service over the bus, as ``zenith camera``
 does; approving prints the owner's one-time password and the camera's key
-once.
+once. The network service audits a decision with the actor ``cli@<OS user>``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from typing import Any
 
 from zenith.bus.client import BusClient
 from zenith.contracts import joins as c
-
-ACTOR = {"Zenith-User": "cli"}
+from zenith_network.cli_audit import actor_headers
 
 
 def register(subparsers: Any, command: Any) -> None:
@@ -47,7 +46,7 @@ def register(subparsers: Any, command: Any) -> None:
 
 
 async def _list(bus: BusClient, args: argparse.Namespace) -> int:
-    found = await bus.request(c.JOIN_LIST, {"status": args.status}, headers=ACTOR)
+    found = await bus.request(c.JOIN_LIST, {"status": args.status}, headers=actor_headers())
     if args.json:
         print(found.model_dump_json(indent=2))
         return 0
@@ -63,7 +62,7 @@ async def _approve(bus: BusClient, args: argparse.Namespace) -> int:
             "camera_name": args.name, "code": args.code, "email_key": args.email_key,
             "location": {"latitude": args.lat, "longitude": args.lon,
                          "timezone": args.timezone}}
-    done = await bus.request(c.JOIN_APPROVE, body, headers=ACTOR)
+    done = await bus.request(c.JOIN_APPROVE, body, headers=actor_headers())
     print(f"Approved {done.request.id}: camera {done.camera} ({done.code}), owner "
           f"{done.username}.")
     print("Shown once, store them now:")
@@ -76,6 +75,6 @@ async def _approve(bus: BusClient, args: argparse.Namespace) -> int:
 
 async def _reject(bus: BusClient, args: argparse.Namespace) -> int:
     done = await bus.request(c.JOIN_REJECT, {"id": args.id, "reason": args.reason},
-                             headers=ACTOR)
+                             headers=actor_headers())
     print(f"Rejected {done.id}" + (" (email sent)." if done.emailed else "."))
     return 0
