@@ -170,7 +170,8 @@ class ProductDoc(Document):
 
 PRODUCTS_INDEX = Collection("products", "products", ProductDoc,
                             "One document per product (nightly, monthly, yearly).",
-                            indexes=(("camera", "night"), ("kind", "night")))
+                            indexes=(("camera", "night"), ("kind", "night"),
+                                     ("camera", "kind", "night")))
 INDEX = PRODUCTS_INDEX.name
 
 

@@ -16,6 +16,7 @@ from zenith_web.netconfig import setup_network_config
 from zenith_web.openapi import build_openapi
 from zenith_web.routes import ROUTES, setup_routes
 from zenith_web.settings import WebSettings
+from zenith_web.sitecache import follow_site, setup_site_cache
 from zenith_web.templating import make_environment
 from zenith_web.views.ingest import setup_ingest
 from zenith_web.views.ingest_routes import document_ingest
@@ -38,7 +39,7 @@ def create_app(ctx: ServiceContext[WebSettings]) -> web.Application:
                           client_max_size=settings.web_max_body)
     app[keys.SETTINGS] = settings
     app[keys.NC] = ctx.nc
-    app[keys.BUS] = ctx.bus
+    app[keys.BUS] = setup_site_cache(app, ctx.bus)  # a change through it drops the cache
     app[keys.TEMPLATES] = make_environment(app)
     setup_i18n(app, app[keys.TEMPLATES])
     setup_ingest(app, settings.resolved_blob_dir)
@@ -47,5 +48,6 @@ def create_app(ctx: ServiceContext[WebSettings]) -> web.Application:
     app[keys.OPENAPI] = document_ingest(build_openapi(ROUTES, settings.site_name))
     app.cleanup_ctx.append(token_verifier)
     app.cleanup_ctx.append(follow_frames)
+    app.cleanup_ctx.append(follow_site)
     app.on_response_prepare.append(security_headers)
     return app

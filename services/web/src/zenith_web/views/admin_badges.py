@@ -18,6 +18,7 @@ from zenith.errors import ZenithError
 from zenith_web import keys
 from zenith_web.bridge import call
 from zenith_web.i18n import N_
+from zenith_web.sitecache import SITE_CACHE
 from zenith_web.views.admin import back, form_data, page, validated
 
 log = logging.getLogger("zenith.web.xp")
@@ -47,11 +48,15 @@ async def xp_context(request: web.Request, cameras: list[str], one: bool = False
                      ) -> dict[str, Any]:
     """``xps`` (camera -> CameraXp) for cards, or ``xp`` for one camera's page."""
     found: dict[str, xp.CameraXp] = {}
+
+    async def fetch(missing: list[str]) -> list[xp.CameraXp]:
+        listed = await request.app[keys.BUS].request(
+            xp.XP_LIST, xp.XpQuery(cameras=missing), timeout=XP_TIMEOUT_S)
+        return listed.cameras
+
     if cameras:
-        try:
-            listed = await request.app[keys.BUS].request(
-                xp.XP_LIST, xp.XpQuery(cameras=cameras[:200]), timeout=XP_TIMEOUT_S)
-            found = {c.camera: c for c in listed.cameras}
+        try:  # kept a little while by the site cache
+            found = await request.app[SITE_CACHE].xps(cameras[:200], fetch)
         except ZenithError as exc:
             log.debug("no XP for the page: %s", exc.message)
     if one:

@@ -7,6 +7,7 @@ hidden), so no page or JSON ever holds a blurred camera's exact place.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -21,6 +22,7 @@ from zenith_web.bridge import model_response
 from zenith_web.middlewares import PAGE_CSP
 from zenith_web.netconfig import map_tiles
 from zenith_web.views.admin_badges import xp_context
+from zenith_web.views.cards import camera_cards
 from zenith_web.views.site import camera_response, gather
 from zenith_web.views.sitebus import cameras
 from zenith_web.views.sitepage import html_page
@@ -91,9 +93,11 @@ async def hub_home(request: web.Request, found: list[network.Camera]) -> web.Res
     query = home_query(request)
     regions = sorted({r for r in (region_of(c) for c in found) if r})
     shown = select(found, query)
-    return html_page(request, "site/home.html", "home", cameras=shown, total=len(found),
-                     query=query, regions=regions, online=sum(c.online for c in found),
-                     **await xp_context(request, [c.id for c in shown]))
+    scores = await xp_context(request, [c.id for c in shown])
+    cards = camera_cards(request, shown, scores["xps"], scores["badge_titles"],
+                         datetime.now(UTC))
+    return html_page(request, "site/home.html", "home", cards=cards, total=len(found),
+                     query=query, regions=regions, online=sum(c.online for c in found))
 
 
 def map_data(found: list[network.Camera]) -> MapData:
@@ -131,4 +135,13 @@ async def map_page(request: web.Request) -> web.Response:
 
 
 async def map_json(request: web.Request) -> web.Response:
-    return model_response(map_data(await cameras(request) or []))
+    """The map's data with an ETag of its content: a client that has it gets 304."""
+    response = model_response(map_data(await cameras(request) or []))
+    body = response.body if isinstance(response.body, bytes) else b""
+    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}  # asked again, answered short
+    wanted = request.headers.get("If-None-Match", "")
+    if etag in (t.strip().removeprefix("W/") for t in wanted.split(",")) or wanted == "*":
+        return web.Response(status=304, headers=headers)
+    response.headers.update(headers)
+    return response

@@ -92,32 +92,44 @@ def live_of(camera: str, frame: frames.FrameDoc | None) -> LiveImage:
                      stars=m.get("stars"), sqm=m.get("sqm"), cloud_cover=m.get("cloud_cover"))
 
 
+async def _profile_enabled(request: web.Request, camera: str) -> bool:
+    try:
+        return (await ask(request, profiles.PROFILE_GET,
+                          profiles.ProfileRef(camera=camera))).enabled
+    except ZenithError:
+        return False
+
+
+async def _node_status(request: web.Request, camera: str) -> capture.Status | None:
+    try:
+        return await ask(request, capture.STATUS, Empty(), camera=camera)
+    except ZenithError:
+        return None
+
+
 async def gather(request: web.Request, camera: str) -> CameraView:
     settings = request.app[keys.SETTINGS]
-    reg, frame, latest = await asyncio.gather(registry(request, camera),
-                                              latest_frame(request, camera),
-                                              latest_products(request, camera))
+    reg = await registry(request, camera)  # most often kept by the site cache
     if reg is not None and not reg.enabled:
         raise NotFound(_("No camera %(camera)s.") % {"camera": camera},
                        code="camera_not_found")
     view = CameraView(id=camera, name=reg.name if reg else settings.site_name,
                       is_node=reg is None)
+    # the rest side by side: frame, products and the profile (a hub) or status (a node)
+    extra = _profile_enabled(request, camera) if reg is not None else \
+        _node_status(request, camera)
+    frame, latest, more = await asyncio.gather(latest_frame(request, camera),
+                                               latest_products(request, camera), extra)
     if reg is not None:
         view.code, view.site, view.online = reg.code, reg.site, reg.online
         view.last_upload_at = reg.last_upload_at
         view.location = network.public_location(reg.location)
         view.hardware = reg.hardware
-        try:
-            view.profile = (await ask(request, profiles.PROFILE_GET,
-                                      profiles.ProfileRef(camera=camera))).enabled
-        except ZenithError:
-            view.profile = False
+        view.profile = bool(more)
     else:
-        try:
-            view.status = await ask(request, capture.STATUS, Empty(), camera=camera)
+        view.status = more if isinstance(more, capture.Status) else None
+        if view.status is not None:
             view.online = view.status.state in ("running", "starting", "paused")
-        except ZenithError:
-            view.status = None
     view.frame, view.products = frame, latest
     return view
 
@@ -136,16 +148,16 @@ async def camera_response(request: web.Request, view: CameraView) -> web.Respons
     from zenith_web.views.highlights import CATEGORY_LABELS
 
     share_url = str(request.url.with_path(f"/cameras/{view.id}").with_query(None))
-    highlights, meteors = await asyncio.gather(
+    highlights, meteors, scores = await asyncio.gather(
         camera_highlights(request, view.id, view.name),
         camera_meteors(request, view.id, view.frame.night if view.frame else None,
-                       view.is_node))
+                       view.is_node),
+        xp_context(request, [view.id], one=True))
     return html_page(request, "site/camera.html", "camera", view=view,
                      live=live_of(view.id, view.frame), share_url=share_url,
                      highlights=highlights, meteors=meteors,
                      highlight_categories=CATEGORY_LABELS,
-                     longterm=[k for k in LONGTERM if k in view.products],
-                     **await xp_context(request, [view.id], one=True))
+                     longterm=[k for k in LONGTERM if k in view.products], **scores)
 
 
 async def live(request: web.Request) -> web.Response:

@@ -33,8 +33,8 @@ SITE_ROUTES: tuple[RouteSpec, ...] = (
               query_model=HighlightsQuery),
     RouteSpec("GET", "/map/cameras.json", "map-data", hub.map_json,
               "Every enabled camera with a public location (rounded to its owner's "
-              "precision), its status and links.", "site", PUBLIC, reply=MapData,
-              statuses=(503, 504)),
+              "precision), its status and links; ETag (a conditional request gets 304).",
+              "site", PUBLIC, reply=MapData, statuses=(304, 503, 504)),
     RouteSpec("GET", "/cameras/{camera}", "camera-page", site.camera_page,
               "A camera's page: live image, values, location, last night's products.",
               "site", PUBLIC, content_type=HTML, statuses=(404,)),

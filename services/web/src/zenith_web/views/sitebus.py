@@ -1,7 +1,9 @@
 """The public website's questions to the services that own the data: the
 camera registry (network), frames (capture) and products (products), for
-any camera of a hub or the one camera of a node. Web keeps no state: what a
-page shows comes over the bus, the files from the shared BlobStore."""
+any camera of a hub or the one camera of a node. What a page shows comes over
+the bus, the files from the shared BlobStore; the registry's enabled cameras
+are kept between requests by :mod:`zenith_web.sitecache` (fresh from the
+bus's status and frame events)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from zenith.errors import BusTimeout, NotFound, Unavailable
 from zenith.ids import CAMERA_ID_RE
 from zenith_web import keys
 from zenith_web.i18n import _
+from zenith_web.sitecache import SITE_CACHE
 
 Req = TypeVar("Req", bound=BaseModel)
 Rep = TypeVar("Rep", bound=BaseModel)
@@ -47,6 +50,9 @@ def camera_of(request: web.Request) -> str:
 
 async def registry(request: web.Request, camera: str) -> network.Camera | None:
     """The camera in the network registry; None on a node (no network service)."""
+    kept = request.app[SITE_CACHE].camera(camera)
+    if kept is not None:
+        return kept
     try:
         return await ask(request, network.CAMERA_GET, network.CameraRef(camera=camera))
     except Unavailable:
@@ -58,11 +64,15 @@ async def registry(request: web.Request, camera: str) -> network.Camera | None:
 
 async def cameras(request: web.Request) -> list[network.Camera] | None:
     """Every enabled camera of the hub; None on a node (no network service)."""
-    try:
+
+    async def fetch() -> list[network.Camera]:
         found = await ask(request, network.CAMERA_LIST, network.CameraQuery(enabled=True))
+        return found.cameras
+
+    try:
+        return await request.app[SITE_CACHE].cameras(fetch)
     except Unavailable:
         return None
-    return found.cameras
 
 
 async def latest_frame(request: web.Request, camera: str) -> frames.FrameDoc | None:

@@ -1,0 +1,207 @@
+"""What the public pages ask most, kept in web between requests: a hub's
+enabled cameras (network's ``cameras.list``) and their XP (``xp.list``).
+
+Every card of the home page, the map and each camera page need the
+registry; asking network for a hundred cameras on every request is most of
+a page's time. The cache is kept fresh from the bus, and is never the truth:
+
+- a camera's status (online, offline, enabled, disabled, removed:
+  ``network.CAMERA_STATUS``) drops the list, so the next request asks again;
+- a frame (``frames.FRAME_CAPTURED``) moves the camera's last upload as the
+  registry does (the newest of the known one and the frame's, never later
+  than now); the coming online that may follow is a status event;
+- a change web makes in the network service (any of its endpoints that is
+  not a read: a camera added, edited or removed, owners, highlights, badges,
+  profiles) drops the list and the XP as soon as it succeeds
+  (:class:`WatchedBus`);
+- a change made elsewhere (the network CLI, another web) is seen when the
+  list is :data:`CAMERAS_TTL_S` old at the latest: the safety net.
+
+XP is a score network computes and itself reuses for a minute; it is kept
+here for :data:`XP_TTL_S`. A list asked for while an event dropped the
+cache is not kept (a generation count), so an answer older than an event
+never outlives it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from aiohttp import web
+from markupsafe import Markup
+from nats.aio.msg import Msg
+from pydantic import BaseModel, ValidationError
+
+from zenith.bus.client import BusClient
+from zenith.contracts import frames, network, xp
+from zenith.contracts.base import Endpoint
+from zenith_web import keys
+
+log = logging.getLogger("zenith.web.sitecache")
+
+CAMERAS_TTL_S = 5.0
+XP_TTL_S = 15.0
+
+Req = TypeVar("Req", bound=BaseModel)
+Rep = TypeVar("Rep", bound=BaseModel)
+
+
+class SiteCache:
+    def __init__(
+        self,
+        cameras_ttl_s: float | None = None,
+        xp_ttl_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.cameras_ttl_s = CAMERAS_TTL_S if cameras_ttl_s is None else cameras_ttl_s
+        self.xp_ttl_s = XP_TTL_S if xp_ttl_s is None else xp_ttl_s
+        self.clock = clock
+        self.generation = 0  # counts the drops: an answer asked for before one is not kept
+        self._cameras: tuple[float, dict[str, network.Camera]] | None = None
+        self._xp: dict[str, tuple[float, xp.CameraXp | None]] = {}
+        # rendered pieces of pages, keyed by everything they show (views/cards.py)
+        self.fragments: dict[Hashable, Markup] = {}
+
+    # -- the enabled cameras -------------------------------------------------------------
+
+    def _fresh(self) -> dict[str, network.Camera] | None:
+        if self._cameras is None or self.clock() - self._cameras[0] >= self.cameras_ttl_s:
+            return None
+        return self._cameras[1]
+
+    async def cameras(
+        self, fetch: Callable[[], Awaitable[list[network.Camera]]]
+    ) -> list[network.Camera]:
+        """The enabled cameras (registry order), asked with ``fetch`` when not fresh."""
+        known = self._fresh()
+        if known is not None:
+            return list(known.values())
+        generation, asked_at = self.generation, self.clock()
+        found = await fetch()
+        if generation == self.generation:
+            self._cameras = (asked_at, {c.id: c for c in found})
+        return found
+
+    def camera(self, camera: str) -> network.Camera | None:
+        """An enabled camera from a fresh list; None: not known here (ask network)."""
+        known = self._fresh()
+        return known.get(camera) if known is not None else None
+
+    def forget_cameras(self) -> None:
+        self.generation += 1
+        self._cameras = None
+
+    def heard_frame(self, camera: str, taken_at: datetime) -> None:
+        """A frame of ``camera``: its last upload, as the registry keeps it."""
+        if self._cameras is None or (cam := self._cameras[1].get(camera)) is None:
+            return
+        at = min(taken_at, datetime.now(UTC))
+        if cam.last_upload_at is None or at > cam.last_upload_at:
+            self._cameras[1][camera] = cam.model_copy(update={"last_upload_at": at})
+
+    # -- XP ------------------------------------------------------------------------------
+
+    async def xps(
+        self, cameras: list[str], fetch: Callable[[list[str]], Awaitable[list[xp.CameraXp]]]
+    ) -> dict[str, xp.CameraXp]:
+        """The XP of ``cameras`` (those that have any), asking ``fetch`` for the
+        ones not kept or too old."""
+        now = self.clock()
+        missing = [
+            c
+            for c in cameras
+            if (kept := self._xp.get(c)) is None or now - kept[0] >= self.xp_ttl_s
+        ]
+        if missing:
+            generation = self.generation
+            found = {s.camera: s for s in await fetch(missing)}
+            if generation == self.generation:
+                for camera in missing:
+                    self._xp[camera] = (now, found.get(camera))
+            else:
+                return {
+                    c: s for c in cameras if (s := found.get(c) or self._kept_xp(c)) is not None
+                }
+        return {c: s for c in cameras if (s := self._kept_xp(c)) is not None}
+
+    def _kept_xp(self, camera: str) -> xp.CameraXp | None:
+        kept = self._xp.get(camera)
+        return kept[1] if kept is not None else None
+
+    def forget(self) -> None:
+        """Drop everything (a change through web, or an event that may touch all)."""
+        self.forget_cameras()
+        self._xp.clear()
+
+
+SITE_CACHE = web.AppKey("site_cache", SiteCache)
+
+
+def changes_network(endpoint: Endpoint[Any, Any]) -> bool:
+    """An endpoint of the network service that is not a read."""
+    return (
+        endpoint.service == network.SERVICE
+        and endpoint.permission is not None
+        and endpoint.permission[1] != "read"
+    )
+
+
+class WatchedBus(BusClient):
+    """web's bus client: a change it makes in the network service that succeeds
+    drops the site cache."""
+
+    def __init__(self, bus: BusClient, cache: SiteCache) -> None:
+        super().__init__(bus.nc, bus.timeout)
+        self.cache = cache
+
+    async def request(
+        self,
+        endpoint: Endpoint[Req, Rep],
+        body: Req | dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
+        **params: str,
+    ) -> Rep:
+        try:
+            return await super().request(endpoint, body, timeout=timeout, headers=headers, **params)
+        finally:
+            if changes_network(endpoint):  # failed too: it may have happened (a timeout)
+                self.cache.forget()
+
+
+def setup_site_cache(app: web.Application, bus: BusClient) -> BusClient:
+    """The app's cache, and the bus client that keeps it told of web's changes."""
+    cache = app[SITE_CACHE] = SiteCache()
+    return WatchedBus(bus, cache)
+
+
+async def follow_site(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: hear the cameras' status and frames while the app runs."""
+    cache = app[SITE_CACHE]
+
+    async def status(msg: Msg) -> None:
+        cache.forget_cameras()
+
+    async def frame(msg: Msg) -> None:
+        try:
+            event = frames.FrameCaptured.model_validate_json(msg.data)
+        except ValidationError:
+            log.debug("an unreadable frame event on %s", msg.subject)
+            return
+        cache.heard_frame(event.camera, event.taken_at)
+
+    nc = app[keys.NC]
+    subs = [
+        await nc.subscribe(network.CAMERA_STATUS.wildcard(), cb=status),
+        await nc.subscribe(frames.FRAME_CAPTURED.wildcard(), cb=frame),
+    ]
+    try:
+        yield
+    finally:
+        for sub in subs:
+            await sub.unsubscribe()

@@ -1,0 +1,220 @@
+"""The public pages' cache of the registry and XP (zenith_web.sitecache): a
+camera renamed through web shows on the next request, one disabled elsewhere
+(its status event) leaves the pages at once, both long before the cache's
+time-to-live; an answer asked for while the cache was dropped is not kept;
+a frame moves a kept camera's last upload as the registry does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import pytest_asyncio
+
+from tests.services.web.admin_stack import Stack, admin_stack, csrf_of, session_of
+from zenith.contracts import network, xp
+from zenith_web import sitecache
+from zenith_web.sitecache import SiteCache, changes_network
+
+pytestmark = pytest.mark.asyncio(loop_scope="package")
+
+LONG_TTL_S = 600.0  # far longer than any test: what they see came from the events
+
+
+@pytest_asyncio.fixture(loop_scope="package", scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory, remote_host: str) -> AsyncIterator[Stack]:
+    kept = sitecache.CAMERAS_TTL_S, sitecache.XP_TTL_S
+    sitecache.CAMERAS_TTL_S = sitecache.XP_TTL_S = LONG_TTL_S
+    try:
+        async with admin_stack(tmp_path_factory.mktemp("sitecache"), remote_host) as s:
+            for camera, name in (("ridge", "Ridge"), ("vale", "Vale")):
+                await s.bus.request(
+                    network.CAMERA_ADD,
+                    {
+                        "id": camera,
+                        "name": name,
+                        "location": {
+                            "latitude": 47.1,
+                            "longitude": 8.6,
+                            "timezone": "Europe/Zurich",
+                            "precision": "exact",
+                        },
+                    },
+                )
+            yield s
+    finally:
+        sitecache.CAMERAS_TTL_S, sitecache.XP_TTL_S = kept
+
+
+async def page(stack: Stack, path: str) -> tuple[int, str]:
+    async with stack.web.remote().get(path) as resp:
+        return resp.status, await resp.text()
+
+
+async def test_a_rename_through_web_shows_on_the_next_request(stack: Stack) -> None:
+    status, home = await page(stack, "/")
+    assert status == 200 and ">Ridge</a>" in home and ">Vale</a>" in home
+    _, camera = await page(stack, "/cameras/ridge")
+    assert "Ridge" in camera
+    admin = await session_of(stack.web, stack.admin)
+    async with admin.post(
+        "/admin/cameras/ridge/edit",
+        allow_redirects=False,
+        data={"csrf_token": csrf_of(admin), "name": "Ridge Top", "site": "Alps"},
+    ) as resp:
+        assert resp.status == 303
+    _, home = await page(stack, "/")
+    assert ">Ridge Top</a>" in home and "Alps" in home and ">Ridge</a>" not in home
+    _, camera = await page(stack, "/cameras/ridge")
+    assert "Ridge Top" in camera
+    async with stack.web.remote().get("/map/cameras.json") as resp:
+        names = {c["id"]: c["name"] for c in (await resp.json())["cameras"]}
+    assert names["ridge"] == "Ridge Top"
+
+
+async def test_a_camera_disabled_elsewhere_leaves_the_pages_with_its_status_event(
+    stack: Stack,
+) -> None:
+    _, home = await page(stack, "/")
+    assert ">Vale</a>" in home
+    assert (await page(stack, "/cameras/vale"))[0] == 200
+    # as the network CLI would: not through web, so only the status event tells it
+    await stack.bus.request(network.CAMERA_EDIT, {"camera": "vale", "enabled": False})
+    for _ in range(40):
+        _, home = await page(stack, "/")
+        if ">Vale</a>" not in home:
+            break
+        await asyncio.sleep(0.05)
+    assert ">Vale</a>" not in home and "0 of 1 online" in home
+    assert (await page(stack, "/cameras/vale"))[0] == 404
+    await stack.bus.request(network.CAMERA_EDIT, {"camera": "vale", "enabled": True})
+    for _ in range(40):
+        _, home = await page(stack, "/")
+        if ">Vale</a>" in home:
+            break
+        await asyncio.sleep(0.05)
+    assert ">Vale</a>" in home and (await page(stack, "/cameras/vale"))[0] == 200
+
+
+def camera(name: str, last: datetime | None = None) -> network.Camera:
+    now = datetime.now(UTC)
+    return network.Camera(
+        id="ridge",
+        code="ZEN001",
+        name=name,
+        owners=[],
+        location=network.Location(latitude=1, longitude=2, timezone="UTC"),
+        created_at=now,
+        updated_at=now,
+        last_upload_at=last,
+    )
+
+
+async def test_an_answer_asked_for_across_a_drop_is_not_kept() -> None:
+    cache = SiteCache(cameras_ttl_s=60)
+    asked = []
+
+    async def stale() -> list[network.Camera]:
+        asked.append("stale")
+        cache.forget_cameras()  # an event arrives while the answer is on its way
+        return [camera("Old")]
+
+    async def fresh() -> list[network.Camera]:
+        asked.append("fresh")
+        return [camera("New")]
+
+    assert [c.name for c in await cache.cameras(stale)] == ["Old"]  # this page shows it
+    assert cache.camera("ridge") is None  # but it is not kept
+    assert [c.name for c in await cache.cameras(fresh)] == ["New"]
+    assert [c.name for c in await cache.cameras(stale)] == ["New"]  # kept now
+    assert asked == ["stale", "fresh"]
+
+
+async def test_the_time_to_live_is_the_safety_net() -> None:
+    now = [100.0]
+    cache = SiteCache(cameras_ttl_s=5, xp_ttl_s=15, clock=lambda: now[0])
+    names = iter(["First", "Second"])
+
+    async def fetch() -> list[network.Camera]:
+        return [camera(next(names))]
+
+    assert (await cache.cameras(fetch))[0].name == "First"
+    now[0] += 4.9
+    assert (await cache.cameras(fetch))[0].name == "First"
+    now[0] += 0.2
+    assert (await cache.cameras(fetch))[0].name == "Second"
+    scores = iter([3, 7])
+
+    async def fetch_xp(cameras: list[str]) -> list[xp.CameraXp]:
+        points = next(scores)
+        return [
+            xp.CameraXp(
+                camera=c,
+                xp=points,
+                level=1,
+                level_name="First light",
+                next_level_xp=None,
+                parts=[],
+                badges=[],
+            )
+            for c in cameras
+        ]
+
+    assert (await cache.xps(["ridge", "gone"], fetch_xp))["ridge"].xp == 3
+    now[0] += 14
+    assert (await cache.xps(["ridge"], fetch_xp))["ridge"].xp == 3
+    now[0] += 2
+    assert (await cache.xps(["ridge"], fetch_xp))["ridge"].xp == 7
+
+
+async def test_a_frame_moves_the_last_upload_as_the_registry_does() -> None:
+    cache = SiteCache(cameras_ttl_s=60)
+    before = datetime.now(UTC) - timedelta(minutes=5)
+
+    async def fetch() -> list[network.Camera]:
+        return [camera("Ridge", before)]
+
+    await cache.cameras(fetch)
+    cache.heard_frame("ridge", before - timedelta(minutes=1))  # older: no change
+    assert cache.camera("ridge").last_upload_at == before  # type: ignore[union-attr]
+    newer = before + timedelta(minutes=2)
+    cache.heard_frame("ridge", newer)
+    assert cache.camera("ridge").last_upload_at == newer  # type: ignore[union-attr]
+    cache.heard_frame("ridge", datetime.now(UTC) + timedelta(days=1))  # never past now
+    kept = cache.camera("ridge").last_upload_at  # type: ignore[union-attr]
+    assert kept is not None and kept <= datetime.now(UTC)
+    cache.heard_frame("unknown", newer)  # not a camera of the list: nothing
+
+
+async def test_which_calls_drop_the_cache() -> None:
+    from zenith.contracts import frames, joins, profiles
+
+    assert changes_network(network.CAMERA_EDIT) and changes_network(network.OWNER_ADD)
+    assert changes_network(xp.BADGE_GRANT) and changes_network(joins.JOIN_APPROVE)
+    assert changes_network(profiles.PROFILE_SAVE)
+    assert not changes_network(network.CAMERA_LIST) and not changes_network(xp.XP_LIST)
+    assert not changes_network(frames.LATEST)
+
+
+async def test_the_map_data_answers_a_conditional_request_with_304(stack: Stack) -> None:
+    client = stack.web.remote()
+    async with client.get("/map/cameras.json") as resp:
+        assert resp.status == 200
+        etag = resp.headers["ETag"]
+        assert resp.headers["Cache-Control"] == "no-cache"
+    async with client.get("/map/cameras.json", headers={"If-None-Match": etag}) as resp:
+        assert resp.status == 304 and await resp.read() == b""
+    async with client.get("/map/cameras.json", headers={"If-None-Match": '"other"'}) as resp:
+        assert resp.status == 200
+    admin = await session_of(stack.web, stack.admin)
+    async with admin.post(
+        "/admin/cameras/ridge/edit",
+        allow_redirects=False,
+        data={"csrf_token": csrf_of(admin), "name": "Ridge Again"},
+    ) as resp:
+        assert resp.status == 303
+    async with client.get("/map/cameras.json", headers={"If-None-Match": etag}) as resp:
+        assert resp.status == 200 and resp.headers["ETag"] != etag  # it changed
+        assert "Ridge Again" in await resp.text()
