@@ -19,6 +19,7 @@ from zenith.errors import NotFound
 from zenith_web import keys, session
 from zenith_web.labels import ago
 from zenith_web.templating import render
+from zenith_web.views.admin_badges import xp_context
 from zenith_web.views.latest import LATEST_FILES
 from zenith_web.views.owner_datasize import data_size
 from zenith_web.views.sitebus import ask, camera_of
@@ -61,9 +62,11 @@ def see_other(location: str) -> web.Response:
 
 
 async def home(request: web.Request) -> web.Response:
-    """``/owner``: the owner's profile page, listing their cameras."""
+    """``/owner``: the owner's profile page, listing their cameras with each one's XP,
+    level and badges (as the home page's cards show them)."""
     cameras = await own_cameras(request)
-    return owner_page(request, "owner/home.html", "owner", cameras=cameras)
+    return owner_page(request, "owner/home.html", "owner", cameras=cameras,
+                      **await xp_context(request, [c.id for c in cameras]))
 
 
 async def camera_details(request: web.Request) -> web.Response:

@@ -24,6 +24,7 @@ from zenith.contracts import network, profiles
 from zenith.errors import BadRequest, NotFound
 from zenith_web import keys, session
 from zenith_web.i18n import _
+from zenith_web.views.admin_badges import xp_context
 from zenith_web.views.ingest import BLOBS
 from zenith_web.views.owner import owned_camera, owner_page, see_other
 from zenith_web.views.owner_images import MAX_UPLOAD, BadImage, ImageTooLarge, clean_image
@@ -169,18 +170,20 @@ async def save(request: web.Request) -> web.Response:
     return see_other(f"{target}?saved=1")
 
 
-def _profile_page(request: web.Request, cam: network.Camera, profile: profiles.Profile,
-                  image_route: str, preview: bool) -> web.Response:
+async def _profile_page(request: web.Request, cam: network.Camera, profile: profiles.Profile,
+                        image_route: str, preview: bool) -> web.Response:
+    """The profile, with the camera's XP, level and badges as on its camera page."""
     return html_page(request, "owner/profile.html", "profile", cam=cam, profile=profile,
                      location=network.public_location(cam.location), links=LINK_LABELS,
                      image_route=image_route, preview=preview,
-                     csrf=request.cookies.get(session.CSRF_COOKIE, ""))
+                     csrf=request.cookies.get(session.CSRF_COOKIE, ""),
+                     **await xp_context(request, [cam.id], one=True))
 
 
 async def preview(request: web.Request) -> web.Response:
     cam = await owned_camera(request)
     profile = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=cam.id))
-    return _profile_page(request, cam, profile, "owner-profile-image", preview=True)
+    return await _profile_page(request, cam, profile, "owner-profile-image", preview=True)
 
 
 async def _public_profile(request: web.Request) -> tuple[network.Camera, profiles.Profile]:
@@ -197,7 +200,7 @@ async def public(request: web.Request) -> web.Response:
         cam, profile = await _public_profile(request)
     except NotFound as exc:
         return not_found(request, exc.message)
-    return _profile_page(request, cam, profile, "camera-profile-image", preview=False)
+    return await _profile_page(request, cam, profile, "camera-profile-image", preview=False)
 
 
 def _image_response(request: web.Request, profile: profiles.Profile) -> web.StreamResponse:
