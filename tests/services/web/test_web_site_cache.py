@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from tests.services.web.admin_stack import Stack, admin_stack, csrf_of, session_of
+from tests.services.web.webstack import WebUnderTest
 from zenith.contracts import network, xp
 from zenith_web import sitecache
 from zenith_web.sitecache import SiteCache, changes_network
@@ -218,3 +221,37 @@ async def test_the_map_data_answers_a_conditional_request_with_304(stack: Stack)
     async with client.get("/map/cameras.json", headers={"If-None-Match": etag}) as resp:
         assert resp.status == 200 and resp.headers["ETag"] != etag  # it changed
         assert "Ridge Again" in await resp.text()
+
+
+async def test_a_kept_calendar_month_shows_a_new_product_and_the_language(
+    web: WebUnderTest, products_service: Any, blob_dir: Path
+) -> None:
+    """A month's grid is kept rendered; a product added to it, or another language,
+    is another grid."""
+    from tests.services.web.site_seed import seed_products, unindex_products
+
+    camera, month = "demo", {"from": "2026-03", "to": "2026-03"}
+    for kind in ("keogram", "startrails"):
+        await unindex_products(products_service, camera, kind)
+    await seed_products(products_service, blob_dir, camera, [("2026-03-02", "keogram")])
+    client = web.remote()
+    for _ in range(2):  # the second answer is the kept grid
+        async with client.get(f"/cameras/{camera}/calendar/keograms", params=month) as resp:
+            text = await resp.text()
+        assert f"/cameras/{camera}/view/2026-03-02/keogram" in text
+        assert f"/cameras/{camera}/view/2026-03-09/keogram" not in text
+    await seed_products(
+        products_service,
+        blob_dir,
+        camera,
+        [("2026-03-09", "keogram"), ("2026-03-02", "startrails")],
+    )
+    async with client.get(f"/cameras/{camera}/calendar/keograms", params=month) as resp:
+        text = await resp.text()
+    assert f"/cameras/{camera}/view/2026-03-09/keogram" in text
+    assert f"/cameras/{camera}/view/2026-03-02/startrails" in text  # the quick link
+    async with client.get(
+        f"/cameras/{camera}/calendar/keograms", params=month, cookies={"lang": "de"}
+    ) as resp:
+        german = await resp.text()
+    assert "März 2026" in german and "March 2026" in text

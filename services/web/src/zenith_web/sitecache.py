@@ -44,6 +44,7 @@ from zenith_web import keys
 log = logging.getLogger("zenith.web.sitecache")
 
 CAMERAS_TTL_S = 5.0
+MAX_FRAGMENTS = 4096  # rendered fragments kept (views/cards.py, calendar.py): then all dropped
 XP_TTL_S = 15.0
 
 Req = TypeVar("Req", bound=BaseModel)
@@ -61,10 +62,12 @@ class SiteCache:
         self.xp_ttl_s = XP_TTL_S if xp_ttl_s is None else xp_ttl_s
         self.clock = clock
         self.generation = 0  # counts the drops: an answer asked for before one is not kept
+        self.version = 0  # counts every change of the kept cameras (keys of what is made of them)
         self._cameras: tuple[float, dict[str, network.Camera]] | None = None
         self._xp: dict[str, tuple[float, xp.CameraXp | None]] = {}
         # rendered pieces of pages, keyed by everything they show (views/cards.py)
         self.fragments: dict[Hashable, Markup] = {}
+        self.map_data: tuple[int, bytes, str] | None = None  # the map's JSON at a version
 
     # -- the enabled cameras -------------------------------------------------------------
 
@@ -84,6 +87,7 @@ class SiteCache:
         found = await fetch()
         if generation == self.generation:
             self._cameras = (asked_at, {c.id: c for c in found})
+            self.version += 1
         return found
 
     def camera(self, camera: str) -> network.Camera | None:
@@ -93,6 +97,7 @@ class SiteCache:
 
     def forget_cameras(self) -> None:
         self.generation += 1
+        self.version += 1
         self._cameras = None
 
     def heard_frame(self, camera: str, taken_at: datetime) -> None:
@@ -102,6 +107,7 @@ class SiteCache:
         at = min(taken_at, datetime.now(UTC))
         if cam.last_upload_at is None or at > cam.last_upload_at:
             self._cameras[1][camera] = cam.model_copy(update={"last_upload_at": at})
+            self.version += 1
 
     # -- XP ------------------------------------------------------------------------------
 

@@ -47,8 +47,22 @@ def make_environment(app: web.Application) -> jinja2.Environment:
             pattern = patterns[name] = resource.canonical
         return pattern.format_map({k: quote(str(v), safe=PATH_SAFE) for k, v in parts.items()})
 
+    versions: dict[str, tuple[tuple[int, int] | None, str]] = {}
+
     def static(path: str) -> str:
-        return str(app.router["static"].url_for(filename=path))
+        """The file's URL with its version: the router hashes the whole file each time,
+        so the URL is kept per file until its size or modification time changes."""
+        try:
+            info = (STATIC_DIR / path).stat()
+            stamp: tuple[int, int] | None = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            stamp = None
+        kept = versions.get(path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        url = str(app.router["static"].url_for(filename=path))
+        versions[path] = (stamp, url)
+        return url
 
     env.globals.update(url_for=url_for, static=static, version=zenith.__version__,
                        kind_label=labels.kind_label, state_label=labels.state_label,

@@ -18,14 +18,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from aiohttp import web
+from markupsafe import Markup
 from pydantic import Field, ValidationError
 
 from zenith.contracts import products
 from zenith.contracts.base import Message
 from zenith.errors import NotFound
 from zenith_web import keys
-from zenith_web.i18n import N_, _, ngettext
+from zenith_web.i18n import N_, _, current_locale, ngettext
 from zenith_web.labels import kind_label, month_title, weekday_names
+from zenith_web.sitecache import MAX_FRAGMENTS, SITE_CACHE
 from zenith_web.views.sitebus import camera_of, list_products, registry
 from zenith_web.views.sitepage import html_page, not_found
 
@@ -37,6 +39,7 @@ TITLES = {"videos": N_("Videos"), "keograms": N_("Keograms"), "startrails": N_("
 QUICK = (("timelapse", N_("Video")), ("keogram", N_("Keogram")),
          ("startrails", N_("Startrails")))
 MAX_MONTHS = 24
+MONTH_TEMPLATE = "site/_calendar_month.html"
 Month = str  # YYYY-MM
 
 
@@ -147,10 +150,34 @@ async def calendar_page(request: web.Request) -> web.Response:
             weeks.append(row)
         grids.append(MonthGrid(month=month, title=month_title(date(year, mon, 1)),
                                weeks=weeks, count=count, count_text=count_text(group, count)))
+    title = _(TITLES[group])
     return html_page(request, "site/calendar.html", "calendar", camera_id=camera,
-                     camera_name=name, group=group, kind=kind, title=_(TITLES[group]),
-                     grids=grids, first=first, last=last,
-                     groups={g: _(t) for g, t in TITLES.items()}, weekdays=weekday_names())
+                     camera_name=name, group=group, kind=kind, title=title,
+                     month_sections=month_sections(request, camera, group, kind, title, grids),
+                     first=first, last=last, groups={g: _(t) for g, t in TITLES.items()})
+
+
+def month_sections(request: web.Request, camera: str, group: str, kind: str, title: str,
+                   grids: list[MonthGrid]) -> list[Markup]:
+    """Each month's grid as HTML, rendered once per what it shows (the language, the
+    camera, the calendar and which nights have which products) and then kept: a past
+    month's products seldom change, and a change is a new key."""
+    kept = request.app[SITE_CACHE].fragments
+    template = request.app[keys.TEMPLATES].get_template(MONTH_TEMPLATE)
+    weekdays = weekday_names()
+    out = []
+    for grid in grids:
+        shown = tuple((d.night, d.product is not None, tuple(k for k, _label in d.others))
+                      for week in grid.weeks for d in week if d is not None)
+        key = ("calendar-month", current_locale(), camera, group, grid.month, shown)
+        section = kept.get(key)
+        if section is None:
+            if len(kept) >= MAX_FRAGMENTS:
+                kept.clear()
+            section = kept[key] = Markup(template.render(
+                grid=grid, weekdays=weekdays, camera_id=camera, kind=kind, title=title))
+        out.append(section)
+    return out
 
 
 async def viewer_page(request: web.Request) -> web.Response:

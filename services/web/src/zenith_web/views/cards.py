@@ -6,7 +6,7 @@ the language, the camera's id, name, code, site, online flag and last upload,
 the text of "… ago" beside it, and its XP (points, level, badges). A camera
 that changes in any of these gets a new card on the next request; nothing
 is invalidated by hand. The kept cards are dropped all at once when there
-are :data:`MAX_CARDS` of them.
+are :data:`~zenith_web.sitecache.MAX_FRAGMENTS` of them.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from zenith.contracts import network, xp
 from zenith_web import keys
 from zenith_web.i18n import current_locale
 from zenith_web.labels import ago
-from zenith_web.sitecache import SITE_CACHE
+from zenith_web.sitecache import MAX_FRAGMENTS, SITE_CACHE
 
-MAX_CARDS = 4096
 TEMPLATE = "site/_camera_card.html"
 
 
@@ -60,7 +59,7 @@ def camera_cards(
         key = card_key(cam, score, ago_text)
         card = kept.get(key)
         if card is None:
-            if len(kept) >= MAX_CARDS:
+            if len(kept) >= MAX_FRAGMENTS:
                 kept.clear()
             card = kept[key] = Markup(
                 template.render(cam=cam, xp=score, ago_text=ago_text, badge_titles=badge_titles)

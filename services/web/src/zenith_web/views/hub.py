@@ -18,9 +18,9 @@ from yarl import URL
 from zenith.contracts import network
 from zenith.contracts.base import Message
 from zenith_web import keys
-from zenith_web.bridge import model_response
 from zenith_web.middlewares import PAGE_CSP
 from zenith_web.netconfig import map_tiles
+from zenith_web.sitecache import SITE_CACHE
 from zenith_web.views.admin_badges import xp_context
 from zenith_web.views.cards import camera_cards
 from zenith_web.views.site import camera_response, gather
@@ -136,12 +136,18 @@ async def map_page(request: web.Request) -> web.Response:
 
 async def map_json(request: web.Request) -> web.Response:
     """The map's data with an ETag of its content: a client that has it gets 304."""
-    response = model_response(map_data(await cameras(request) or []))
-    body = response.body if isinstance(response.body, bytes) else b""
-    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    cache = request.app[SITE_CACHE]
+    found = await cameras(request) or []
+    kept = cache.map_data  # (the cameras' version, the JSON, its ETag)
+    if kept is None or kept[0] != cache.version or not found:
+        body = map_data(found).model_dump_json().encode()
+        kept = (cache.version, body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest()
+                + '"')
+        if found:
+            cache.map_data = kept
+    _version, body, etag = kept
     headers = {"ETag": etag, "Cache-Control": "no-cache"}  # asked again, answered short
     wanted = request.headers.get("If-None-Match", "")
     if etag in (t.strip().removeprefix("W/") for t in wanted.split(",")) or wanted == "*":
         return web.Response(status=304, headers=headers)
-    response.headers.update(headers)
-    return response
+    return web.Response(body=body, content_type="application/json", headers=headers)
