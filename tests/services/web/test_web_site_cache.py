@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from tests.services.web.admin_stack import Stack, admin_stack, csrf_of, session_of
 from tests.services.web.webstack import WebUnderTest
+from zenith.bus.client import BusClient
 from zenith.contracts import network, xp
 from zenith_web import sitecache
 from zenith_web.sitecache import SiteCache, changes_network
@@ -255,3 +256,63 @@ async def test_a_kept_calendar_month_shows_a_new_product_and_the_language(
     ) as resp:
         german = await resp.text()
     assert "März 2026" in german and "March 2026" in text
+
+
+async def test_a_new_product_shows_on_the_camera_page_by_its_event(
+    web: WebUnderTest, products_service: Any, blob_dir: Path, bus: BusClient
+) -> None:
+    """The camera's newest products are kept; products' own publisher announces a
+    new one (product.ready) and the next page shows it."""
+    from tests.services.web.site_seed import jpeg, unindex_products
+
+    camera = "demo"
+    await unindex_products(products_service, camera, "keogram")
+    await seed_keogram(products_service, blob_dir, camera, "2031-01-01", bus, jpeg)
+    client = web.remote()
+    for _ in range(40):
+        async with client.get(f"/cameras/{camera}") as resp:
+            text = await resp.text()
+        if "/products/2031-01-01/keogram" in text:
+            break
+        await asyncio.sleep(0.05)
+    assert f"/cameras/{camera}/products/2031-01-01/keogram" in text
+    async with client.get(f"/cameras/{camera}") as resp:  # from the cache
+        assert "/products/2031-01-01/keogram" in await resp.text()
+    await seed_keogram(products_service, blob_dir, camera, "2031-01-02", bus, jpeg)
+    for _ in range(40):
+        async with client.get(f"/cameras/{camera}") as resp:
+            text = await resp.text()
+        if "/products/2031-01-02/keogram" in text:
+            break
+        await asyncio.sleep(0.05)
+    assert f"/cameras/{camera}/products/2031-01-02/keogram" in text
+    await unindex_products(products_service, camera, "keogram")
+
+
+async def seed_keogram(
+    products_service: Any,
+    blob_dir: Path,
+    camera: str,
+    night: str,
+    bus: BusClient | None,
+    jpeg: Any,
+) -> None:
+    """A keogram indexed by the products service's publisher (announced on the bus
+    as the service does when ``bus`` is given)."""
+    from zenith.contracts.products import product_key, thumb_key
+    from zenith.storage.blob import BlobStore
+    from zenith.storage.factory import open_metadata
+    from zenith_products.artifact import Artifact
+    from zenith_products.publisher import Publisher
+
+    blobs = BlobStore(blob_dir)
+    key, thumb = product_key(camera, night, "keogram"), thumb_key(camera, night, "keogram")
+    blobs.write_bytes(key, jpeg(480, 120))
+    blobs.write_bytes(thumb, jpeg(240, 60))
+    art = Artifact(kind="keogram", night=night, key=key, thumb_key=thumb, frames=10, final=True)
+    meta = await open_metadata(products_service.resolved_metadata_url)
+    try:
+        js = bus.nc.jetstream() if bus is not None else None
+        await Publisher(meta, js).publish(camera, [art])
+    finally:
+        await meta.close()

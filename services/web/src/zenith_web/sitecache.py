@@ -17,6 +17,11 @@ a page's time. The cache is kept fresh from the bus, and is never the truth:
 - a change made elsewhere (the network CLI, another web) is seen when the
   list is :data:`CAMERAS_TTL_S` old at the latest: the safety net.
 
+A camera's newest product of each kind (products' ``products.latest``: the
+camera page, a calendar's default months) is kept per camera until a
+``product.ready`` event of that camera, a change web makes through the
+products service (a deletion), or :data:`PRODUCTS_TTL_S`.
+
 XP is a score network computes and itself reuses for a minute; it is kept
 here for :data:`XP_TTL_S`. A list asked for while an event dropped the
 cache is not kept (a generation count), so an answer older than an event
@@ -37,13 +42,15 @@ from nats.aio.msg import Msg
 from pydantic import BaseModel, ValidationError
 
 from zenith.bus.client import BusClient
-from zenith.contracts import frames, network, xp
+from zenith.contracts import frames, network, products, xp
 from zenith.contracts.base import Endpoint
 from zenith_web import keys
 
 log = logging.getLogger("zenith.web.sitecache")
+PRODUCTS_SERVICE = products.LATEST.service
 
 CAMERAS_TTL_S = 5.0
+PRODUCTS_TTL_S = 5.0
 MAX_FRAGMENTS = 4096  # rendered fragments kept (views/cards.py, calendar.py): then all dropped
 XP_TTL_S = 15.0
 
@@ -57,9 +64,13 @@ class SiteCache:
         cameras_ttl_s: float | None = None,
         xp_ttl_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        products_ttl_s: float | None = None,
     ) -> None:
         self.cameras_ttl_s = CAMERAS_TTL_S if cameras_ttl_s is None else cameras_ttl_s
         self.xp_ttl_s = XP_TTL_S if xp_ttl_s is None else xp_ttl_s
+        self.products_ttl_s = PRODUCTS_TTL_S if products_ttl_s is None else products_ttl_s
+        self._latest: dict[str, tuple[float, dict[str, products.ProductDoc]]] = {}
+        self._products_generation = 0
         self.clock = clock
         self.generation = 0  # counts the drops: an answer asked for before one is not kept
         self.version = 0  # counts every change of the kept cameras (keys of what is made of them)
@@ -109,6 +120,30 @@ class SiteCache:
             self._cameras[1][camera] = cam.model_copy(update={"last_upload_at": at})
             self.version += 1
 
+    # -- a camera's newest products --------------------------------------------------------
+
+    async def latest_products(
+        self, camera: str, fetch: Callable[[], Awaitable[dict[str, products.ProductDoc]]]
+    ) -> dict[str, products.ProductDoc]:
+        """The newest product of each kind of ``camera``, asked with ``fetch`` when not
+        kept or too old."""
+        kept = self._latest.get(camera)
+        if kept is not None and self.clock() - kept[0] < self.products_ttl_s:
+            return kept[1]
+        generation, asked_at = self._products_generation, self.clock()
+        found = await fetch()
+        if generation == self._products_generation:
+            self._latest[camera] = (asked_at, found)
+        return found
+
+    def forget_products(self, camera: str | None = None) -> None:
+        """Drop ``camera``'s newest products (every camera's with None)."""
+        self._products_generation += 1
+        if camera is None:
+            self._latest.clear()
+        else:
+            self._latest.pop(camera, None)
+
     # -- XP ------------------------------------------------------------------------------
 
     async def xps(
@@ -147,18 +182,23 @@ class SiteCache:
 SITE_CACHE = web.AppKey("site_cache", SiteCache)
 
 
+def _changes(endpoint: Endpoint[Any, Any]) -> bool:
+    return endpoint.permission is not None and endpoint.permission[1] != "read"
+
+
 def changes_network(endpoint: Endpoint[Any, Any]) -> bool:
     """An endpoint of the network service that is not a read."""
-    return (
-        endpoint.service == network.SERVICE
-        and endpoint.permission is not None
-        and endpoint.permission[1] != "read"
-    )
+    return endpoint.service == network.SERVICE and _changes(endpoint)
+
+
+def changes_products(endpoint: Endpoint[Any, Any]) -> bool:
+    """An endpoint of the products service that is not a read (a deletion)."""
+    return endpoint.service == PRODUCTS_SERVICE and _changes(endpoint)
 
 
 class WatchedBus(BusClient):
-    """web's bus client: a change it makes in the network service that succeeds
-    drops the site cache."""
+    """web's bus client: a change it makes in the network or products service drops
+    what the site cache keeps of it."""
 
     def __init__(self, bus: BusClient, cache: SiteCache) -> None:
         super().__init__(bus.nc, bus.timeout)
@@ -176,8 +216,11 @@ class WatchedBus(BusClient):
         try:
             return await super().request(endpoint, body, timeout=timeout, headers=headers, **params)
         finally:
-            if changes_network(endpoint):  # failed too: it may have happened (a timeout)
+            # failed too: it may have happened (a timeout)
+            if changes_network(endpoint):
                 self.cache.forget()
+            elif changes_products(endpoint):
+                self.cache.forget_products()
 
 
 def setup_site_cache(app: web.Application, bus: BusClient) -> BusClient:
@@ -187,7 +230,7 @@ def setup_site_cache(app: web.Application, bus: BusClient) -> BusClient:
 
 
 async def follow_site(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: hear the cameras' status and frames while the app runs."""
+    """cleanup_ctx: hear the cameras' status, frames and products while the app runs."""
     cache = app[SITE_CACHE]
 
     async def status(msg: Msg) -> None:
@@ -201,8 +244,17 @@ async def follow_site(app: web.Application) -> AsyncIterator[None]:
             return
         cache.heard_frame(event.camera, event.taken_at)
 
+    async def product(msg: Msg) -> None:
+        try:
+            event = products.ProductReady.model_validate_json(msg.data)
+        except ValidationError:
+            cache.forget_products()  # whose it was is not known: every camera's
+            return
+        cache.forget_products(event.camera)
+
     nc = app[keys.NC]
     subs = [
+        await nc.subscribe(products.PRODUCT_READY.wildcard(), cb=product),
         await nc.subscribe(network.CAMERA_STATUS.wildcard(), cb=status),
         await nc.subscribe(frames.FRAME_CAPTURED.wildcard(), cb=frame),
     ]

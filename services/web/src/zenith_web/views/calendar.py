@@ -28,7 +28,7 @@ from zenith_web import keys
 from zenith_web.i18n import N_, _, current_locale, ngettext
 from zenith_web.labels import kind_label, month_title, weekday_names
 from zenith_web.sitecache import MAX_FRAGMENTS, SITE_CACHE
-from zenith_web.views.sitebus import camera_of, list_products, registry
+from zenith_web.views.sitebus import camera_of, latest_products, list_products, registry
 from zenith_web.views.sitepage import html_page, not_found
 
 Group = Literal["videos", "keograms", "startrails"]
@@ -109,15 +109,16 @@ async def calendar_page(request: web.Request) -> web.Response:
         if group not in KIND_OF:
             raise NotFound(_("No calendar of %(group)s.") % {"group": group})
         kind = KIND_OF[group]
-        name, newest = await asyncio.gather(camera_name(request, camera), list_products(
-            request, camera, products.ProductQuery(kinds=[kind], limit=1)))
+        name, latest = await asyncio.gather(camera_name(request, camera),
+                                            latest_products(request, camera))
     except NotFound as exc:
         return not_found(request, exc.message)
     try:
         query = CalendarQuery.model_validate(dict(request.query))
     except ValidationError:
         query = CalendarQuery()
-    default_last = newest[0].night[:7] if newest else datetime.now(UTC).strftime("%Y-%m")
+    newest = latest.get(kind)  # the camera's newest of this kind
+    default_last = newest.night[:7] if newest else datetime.now(UTC).strftime("%Y-%m")
     last = query.to_month or default_last
     first = query.from_month or month_add(last, -2)
     if first > last:

@@ -84,11 +84,16 @@ async def latest_frame(request: web.Request, camera: str) -> frames.FrameDoc | N
 
 
 async def latest_products(request: web.Request, camera: str) -> dict[str, products.ProductDoc]:
-    try:
+    """The camera's newest product of each kind (kept a little by the site cache)."""
+
+    async def fetch() -> dict[str, products.ProductDoc]:
         found = await ask(request, products.LATEST, Empty(), camera=camera)
+        return {p.kind: p for p in found.products}
+
+    try:
+        return await request.app[SITE_CACHE].latest_products(camera, fetch)
     except Unavailable:
         return {}
-    return {p.kind: p for p in found.products}
 
 
 async def list_products(request: web.Request, camera: str,
