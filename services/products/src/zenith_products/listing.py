@@ -5,6 +5,7 @@ Every replica answers for every camera, like ``products.status``."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from zenith.bus.service import BusService, Call
@@ -43,12 +44,11 @@ async def list_products(meta: MetadataStore, camera: str, req: ProductQuery) -> 
 
 
 async def latest_products(meta: MetadataStore, camera: str) -> ProductList:
-    found = []
-    for kind in KINDS:
-        doc = await meta.find_one(PRODUCTS_INDEX.name, {"camera": camera, "kind": kind.name},
-                                  sort=[("night", -1)])
-        if doc is not None:
-            found.append(PRODUCTS_INDEX.from_doc(doc))
+    # each an index seek on (camera, kind, night), asked together
+    docs = await asyncio.gather(*(
+        meta.find_one(PRODUCTS_INDEX.name, {"camera": camera, "kind": kind.name},
+                      sort=[("night", -1)]) for kind in KINDS))
+    found = [PRODUCTS_INDEX.from_doc(doc) for doc in docs if doc is not None]
     found.sort(key=lambda p: p.night, reverse=True)
     return ProductList(products=found)
 
