@@ -57,7 +57,8 @@ CALLS: dict[str, tuple[str, ...]] = {
                  "network.highlights-referenced"),
     "sensors": ("gpio.pwm-set", "gpio.digital-set", "capture.start", "capture.stop"),
     "network": ("auth.user-list", "auth.camera-key-check", "auth.user-add", "auth.user-remove",
-                "auth.camera-key-issue", "capture.frames-nights", "products.list"),
+                "auth.camera-key-issue", "capture.frames-nights", "products.list",
+                "sensors.disabled-set"),
     "capture": ("network.camera-get",),  # a hub files uploaded frames by the camera's site
 }
 

@@ -223,6 +223,18 @@ class BatchOk(Message):
     ok: Literal[True] = True
     stored: int
     duplicates: int = 0
+    dropped: int = Field(0, description="Readings of sensors the owner switched off.")
+    disabled_sensors: list[str] = Field(default_factory=list,
+                                        description="As in NodeConfig.")
+
+
+class NodeConfig(Message):
+    """``GET {prefix}/{camera}/config``: what the camera's owner chose on the hub that the
+    node applies itself (also in the answer to every readings batch)."""
+
+    disabled_sensors: list[str] = Field(
+        default_factory=list, description="Sensors the owner switched off: the hub drops "
+        "their readings, the node stops reading them.")
 
 
 class CameraPath(Message):
@@ -261,6 +273,8 @@ class UploadFailed(Message):
 class WeatherOk(Message):
     ok: Literal[True] = True
     stored: int
+    disabled: bool = Field(False, description="The owner switched this sensor off on the "
+                           "hub: nothing was stored.")
 
 
 class SecretsQuery(Message):

@@ -102,6 +102,10 @@ class ProfileFields(Message):
     hidden_sensors: list[Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]] = Field(
         default_factory=list, max_length=64,
         description="Sensors the public pages do not show (the owner's choice).")
+    disabled_sensors: list[Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]] = Field(
+        default_factory=list, max_length=64,
+        description="Sensors switched off by the owner: the hub stores and shows none of "
+        "their readings, and a Zenith node's uplink stops reading them.")
     field_labels: dict[FieldKey, FieldLabel] = Field(
         default_factory=dict, max_length=256,
         description="Label and unit per measurement:field, shown on the public sensor page.")

@@ -26,7 +26,7 @@ AllSkyKamera camera:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -61,7 +61,8 @@ fields mean, stars, hfr, sharpness, sqm, cloud_cover, exposure_s, gain,
 sun_altitude; tag camera."""
 
 
-SensorHealth = Literal["starting", "ok", "failed"]
+SensorHealth = Literal["starting", "ok", "failed", "disabled"]
+"""``disabled``: configured, but switched off (:data:`DISABLED_SET`): not read."""
 
 
 class SensorState(Message):
@@ -177,6 +178,40 @@ class LatestReply(Message):
 
 MAX_LATEST_MEASUREMENTS = 100
 
+SensorName = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
+
+
+class DisabledSet(Message):
+    """The sensors of this node that are switched off (every other configured one is read)."""
+
+    disabled: list[SensorName] = Field(max_length=64, description="Sensor names; names "
+                                       "not in the configuration are kept for later.")
+
+
+class DisabledReply(Message):
+    disabled: list[str]
+    sensors: list[SensorState] = Field(description="The configured sensors' states after "
+                                       "the change.")
+
+
+class UsageRequest(Message):
+    camera: CameraId
+    measurements: list[Annotated[str, Field(pattern=MEASUREMENT_PATTERN)]] = Field(
+        min_length=1, max_length=16)
+
+
+class MeasurementUsage(Message):
+    measurement: str
+    points: int = Field(description="Stored points (readings) of the camera.")
+    bytes: int = Field(description="Their size: measured on SQLite (the stored rows of a "
+                       "sample, times the count), estimated on InfluxDB (the newest point's "
+                       "line protocol times the count).")
+
+
+class UsageReply(Message):
+    camera: str
+    measurements: list[MeasurementUsage]
+
 
 CURRENT = Endpoint(service="sensors", name="current",
                    subject="zenith.node.{camera}.sensors.current",
@@ -196,6 +231,16 @@ LATEST = Endpoint(service="sensors", name="latest", subject="zenith.readings.lat
                   summary="The newest value of every field a camera's readings hold, per "
                   "measurement and sensor, from the SeriesStore (on a hub: what cameras "
                   "uploaded).", errors=("invalid_request",))
+DISABLED_SET = Endpoint(service="sensors", name="disabled-set",
+                       subject="zenith.node.{camera}.sensors.disabled",
+                       request=DisabledSet, reply=DisabledReply, permission=UPDATE,
+                       summary="Switch sensors off (not read until switched on again; "
+                       "kept over restarts); a node's uplink sends its hub owner's choice.",
+                       errors=("invalid_request",))
+USAGE = Endpoint(service="sensors", name="usage", subject="zenith.readings.usage",
+                 request=UsageRequest, reply=UsageReply, permission=READ,
+                 summary="How many points of each measurement a camera has stored, and "
+                 "their bytes (the owner's data size).", errors=("invalid_request",))
 SERIES = Endpoint(service="sensors", name="series", subject="zenith.readings.series",
                   request=SeriesRequest, reply=SeriesReply, permission=READ,
                   summary="A camera's readings in a time range, downsampled by the store.",

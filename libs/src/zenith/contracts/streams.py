@@ -63,9 +63,10 @@ BUCKETS: tuple[BucketSpec, ...] = (
     BucketSpec("zenith-auth", "Revocations of users and sessions, which every token verifier "
                "watches (never the signing key).", "auth",
                readers=("web",)),
-    BucketSpec("zenith-sensors", "Heater and fan overrides with their expiry, per camera; on "
-               "a hub, the state of each uploading camera's alerts (hub.<camera>.<rule>."
-               "<sensor>), shared by the sensors replicas.", "sensors"),
+    BucketSpec("zenith-sensors", "Heater and fan overrides with their expiry and the "
+               "switched-off sensors (<camera>.disabled), per camera; on a hub, the state "
+               "of each uploading camera's alerts (hub.<camera>.<rule>.<sensor>), shared "
+               "by the sensors replicas.", "sensors"),
     BucketSpec("zenith-ratelimits", "Camera key rate-limit counters per key and per client "
                "address (hashed), shared by every auth replica; a counter expires two "
                "minutes after its last hit.", "auth", ttl_s=120.0),

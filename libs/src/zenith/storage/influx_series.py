@@ -27,7 +27,7 @@ from influxdb_client.domain.write_precision import WritePrecision
 from zenith.errors import BadRequest, ConfigError, StorageError, Unavailable, ZenithError
 from zenith.storage import influxql
 from zenith.storage import series_validate as check
-from zenith.storage.series import Aggregate, Latest, Row, SeriesStore
+from zenith.storage.series import Aggregate, Latest, Row, SeriesStore, Usage
 from zenith.storage.series_validate import CheckedPoint
 
 log = logging.getLogger(__name__)
@@ -236,6 +236,34 @@ class InfluxSeriesStore(SeriesStore):
         names = {str(values[0]) for series in await self._query(statement)
                  for values in series.get("values", [])}
         return sorted(names)
+
+
+    async def usage(self, measurement: str, *,
+                    tags: Mapping[str, str] | None = None) -> Usage:
+        """The count from InfluxDB's ``COUNT(*)``; the bytes estimated as the newest
+        point's line protocol times the count (InfluxDB compresses on disk and does
+        not tell a series' share)."""
+        measurement = check.name(measurement, "measurement")
+        where = influxql.tag_conditions(check.tags(tags))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        source = influxql.ident(measurement)
+        count = 0
+        for series in await self._query(f"SELECT COUNT(*) FROM {source}{clause}"):
+            columns = series.get("columns", [])
+            for values in series.get("values", []):
+                count = max([count, *(int(v) for c, v in zip(columns, values, strict=False)
+                                      if c != "time" and v is not None)])
+        if count == 0:
+            return Usage(0, 0)
+        newest = 0
+        for series in await self._query(f"SELECT * FROM {source}{clause} "
+                                         "ORDER BY time DESC LIMIT 1"):
+            columns = series.get("columns", [])
+            for values in series.get("values", [])[:1]:
+                newest = len(measurement) + 20 + sum(  # 19 digits of ns and a space
+                    len(c) + len(str(v)) + 2 for c, v in zip(columns, values, strict=False)
+                    if c != "time" and v is not None)
+        return Usage(count, newest * count)
 
 
 def _number(value: Any) -> float | None:

@@ -4,9 +4,9 @@ Follows the InfluxDB habit: a ``measurement`` per sensor kind (``bme280``,
 ``ds18b20``, ``sky``...), the tag ``camera`` on every point, more tags as
 needed, and numeric ``fields``. Times are timezone-aware UTC datetimes.
 
-A backend subclass implements :meth:`write`, :meth:`query`,
-:meth:`latest` and :meth:`measurements`; it may override :meth:`close`. The contract suite in
-``tests/libs/storage`` runs against each backend.
+A backend subclass implements :meth:`write`, :meth:`query`, :meth:`latest`,
+:meth:`measurements` and :meth:`usage`; it may override :meth:`close`. The
+contract suite in ``tests/libs/storage`` runs against each backend.
 """
 
 from __future__ import annotations
@@ -46,6 +46,14 @@ class Latest:
     value: float
 
 
+@dataclass(frozen=True)
+class Usage:
+    """How much one measurement of a tag set (a camera) holds."""
+
+    points: int
+    bytes: int
+
+
 class SeriesStore(abc.ABC):
     @abc.abstractmethod
     async def write(self, points: Sequence[Point]) -> None:
@@ -74,6 +82,13 @@ class SeriesStore(abc.ABC):
     @abc.abstractmethod
     async def measurements(self, tags: Mapping[str, str] | None = None) -> list[str]:
         """Names of measurements that hold points (with these tags)."""
+
+    @abc.abstractmethod
+    async def usage(self, measurement: str, *,
+                    tags: Mapping[str, str] | None = None) -> Usage:
+        """The number of points of ``measurement`` whose tags match, and their size
+        in bytes (measured or estimated, as the backend can), without reading them
+        all: fast for a year of points."""
 
     async def close(self) -> None:
         """Release connections."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from zenith.storage import series_validate as check
-from zenith.storage.series import Aggregate, Latest, Row, SeriesStore
+from zenith.storage.series import Aggregate, Latest, Row, SeriesStore, Usage
 from zenith.storage.sqlite_worker import SqliteWorker, write_transaction
 
 _CAMERA = "json_extract(tags, '$.camera')"
@@ -28,10 +28,12 @@ _SCHEMA = (
     "PRIMARY KEY (measurement, tags, time_ns)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS points_by_time ON points (measurement, time_ns)",
     # a camera's points of a measurement, in time order, without reading the others'
-    # (a hub's chart of one camera among hundreds)
+    # (a hub's chart of one camera among hundreds; usage)
     f"CREATE INDEX IF NOT EXISTS points_by_camera_time ON points (measurement, {_CAMERA}, "
     "time_ns)",
+    "DROP INDEX IF EXISTS points_by_camera",  # the one above, without time_ns
 )
+USAGE_SAMPLE = 1000  # rows whose stored size is measured; the rest are estimated from them
 _SQL_AGGREGATES = {"mean": "AVG", "min": "MIN", "max": "MAX"}
 
 
@@ -152,6 +154,7 @@ class SqliteSeriesStore(SeriesStore):
 
     async def measurements(self, tags: Mapping[str, str] | None = None) -> list[str]:
         cond, params = _tag_filter(check.tags(tags))
+
         # the measurements one index seek after another (a loose index scan), then
         # whether any point of each matches: never every point of the store
         sql = ("WITH RECURSIVE m(name) AS (SELECT MIN(measurement) FROM points UNION ALL "
@@ -162,6 +165,27 @@ class SqliteSeriesStore(SeriesStore):
 
         def run(conn: sqlite3.Connection) -> list[str]:
             return [r[0] for r in conn.execute(sql, params)]
+
+        return await self._worker.run(run)
+
+
+    async def usage(self, measurement: str, *,
+                    tags: Mapping[str, str] | None = None) -> Usage:
+        measurement = check.name(measurement, "measurement")
+        cond, tag_params = _tag_filter(check.tags(tags))
+        params: list[Any] = [measurement, *tag_params]
+        size = ("length(CAST(measurement AS BLOB)) + length(CAST(tags AS BLOB)) + "
+                "length(CAST(fields AS BLOB)) + 8")  # + time_ns
+
+        def run(conn: sqlite3.Connection) -> Usage:
+            where = f"FROM points p WHERE measurement = ?{cond}"
+            count = int(conn.execute(f"SELECT COUNT(*) {where}", params).fetchone()[0])
+            if count == 0:
+                return Usage(0, 0)
+            sample, total = conn.execute(
+                f"SELECT COUNT(*), SUM(s) FROM (SELECT {size} AS s {where} LIMIT ?)",
+                [*params, USAGE_SAMPLE]).fetchone()
+            return Usage(count, round(int(total) * count / max(int(sample), 1)))
 
         return await self._worker.run(run)
 

@@ -58,7 +58,7 @@ async def serve(ctx: ServiceContext[NetworkSettings]) -> None:
     await serve_profiles(svc, Profiles(store, open_blobs(settings), registry))
     uplink = None
     if settings.network_hub_url:
-        uplink = Uplink(settings, ctx.js, open_blobs(settings))
+        uplink = Uplink(settings, ctx.js, open_blobs(settings), ctx.bus)
         await uplink.start(ctx.stack)
 
     async def uplink_status(call: Call[Empty]) -> UplinkStatus:

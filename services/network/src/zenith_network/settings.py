@@ -46,5 +46,8 @@ class NetworkSettings(Settings):
         "are dropped (and counted); products and readings never are.")
     network_uplink_batch: int = Field(500, ge=1, le=1000, description="Readings per request.")
     network_uplink_timeout_s: float = Field(60.0, gt=0, description="HTTP timeout, s.")
+    network_uplink_config_every_s: float = Field(
+        300.0, gt=0, description="Ask the hub this often for what the camera's owner chose "
+        "there (sensors switched off), s; every readings batch's answer tells it too.")
     network_uplink_retry_max_s: float = Field(
         60.0, gt=0, description="Longest pause between tries while the hub is away, s.")

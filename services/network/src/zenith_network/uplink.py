@@ -26,6 +26,13 @@ final for that message: it is logged, counted as an error and skipped.
 
 The backlog is the node's streams, whose limits are in
 ``zenith.contracts.streams``.
+
+What the camera's owner chose on the hub for the node (``ingest.NodeConfig``:
+the sensors switched off) comes in every readings batch's answer and from
+``GET {prefix}/{camera}/config``, asked every
+``network_uplink_config_every_s``; a change is sent to the node's sensors
+service (``sensors.DISABLED_SET``), which stops reading those sensors. If
+the sensors service does not answer, the next answer tries again.
 """
 
 from __future__ import annotations
@@ -47,8 +54,10 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
+from zenith.bus.client import BusClient
 from zenith.contracts import capture, ingest, network, products, sensors
 from zenith.contracts.frames import FRAME_CAPTURED, FrameCaptured
+from zenith.errors import ZenithError
 from zenith.storage.blob import BlobStore
 from zenith.timefmt import utcnow
 from zenith_network.settings import NetworkSettings
@@ -104,8 +113,11 @@ class Lane:
 
 class Uplink:
     def __init__(self, settings: NetworkSettings, js: JetStreamContext,
-                 blobs: BlobStore) -> None:
+                 blobs: BlobStore, bus: BusClient | None = None) -> None:
         self.settings = settings
+        self.bus = bus
+        self.applied: list[str] | None = None  # sensors switched off, as the node confirmed
+        self._applying = asyncio.Lock()
         self.js = js
         self.blobs = blobs
         self.camera = settings.camera
@@ -248,8 +260,48 @@ class Uplink:
         if not batch:
             return
         first, last = msgs[0].metadata.sequence.stream, msgs[-1].metadata.sequence.stream
-        await self._post("/readings", f"r-{first}-{last}", json_body={"readings": batch})
+        answer = await self._post("/readings", f"r-{first}-{last}",
+                                  json_body={"readings": batch})
         self._succeeded(self.readings, len(batch))
+        if "disabled_sensors" in answer:
+            await self.apply_config(answer)
+
+    # --- the owner's choices on the hub ---------------------------------------------------
+
+    async def apply_config(self, answer: dict[str, Any]) -> None:
+        """Send the hub's sensors switched off to the node's sensors service, if changed."""
+        try:
+            config = ingest.NodeConfig.model_validate(
+                {"disabled_sensors": answer.get("disabled_sensors", [])})
+        except ValidationError as exc:
+            log.warning("uplink: the hub's configuration is not understood: %s", exc)
+            return
+        wanted = sorted(set(config.disabled_sensors))
+        async with self._applying:  # the config poll and the readings lane
+            if wanted == self.applied or self.bus is None:
+                return
+            try:
+                await self.bus.request(sensors.DISABLED_SET, {"disabled": wanted},
+                                       camera=self.camera)
+            except ZenithError as exc:
+                log.warning("uplink: sensors switched off on the hub (%s) not applied: %s",
+                            ", ".join(wanted) or "none", exc.message)
+                return
+            self.applied = wanted
+        log.info("uplink: sensors switched off by the hub: %s", ", ".join(wanted) or "none")
+
+    async def fetch_config(self) -> None:
+        answer = await self._post("/config", "config", method="GET")
+        await self.apply_config(answer)
+
+    async def _config_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.fetch_config()
+            except (Retry, Rejected) as exc:
+                log.info("uplink: the hub's configuration: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.network_uplink_config_every_s)
 
     # --- loops ---------------------------------------------------------------------------
 
@@ -324,6 +376,7 @@ class Uplink:
             asyncio.create_task(self._lane(self.meteors, 1, stop,
                                            lambda m: one(m, self.send_meteor)),
                                 name="uplink-meteors"),
+            asyncio.create_task(self._config_loop(stop), name="uplink-config"),
         ]
 
         async def stop_all() -> None:

@@ -12,11 +12,12 @@ from zenith.storage.series import SeriesStore
 from zenith.timefmt import utcnow
 from zenith_sensors.alerts import AlertEngine
 from zenith_sensors.controls import Controls
+from zenith_sensors.switching import Switches
 
 
 async def serve_node(svc: BusService, camera: str, current: Callable[[], list[sensors.Reading]],
                      states: Callable[[], list[sensors.SensorState]], controls: Controls,
-                     alert_engine: AlertEngine) -> None:
+                     alert_engine: AlertEngine, switches: Switches) -> None:
     async def get_current(call: Call[Any]) -> sensors.CurrentReply:
         return sensors.CurrentReply(readings=current())
 
@@ -27,7 +28,11 @@ async def serve_node(svc: BusService, camera: str, current: Callable[[], list[se
     async def override(call: Call[sensors.OverrideRequest]) -> sensors.ControlState:
         return await controls.set_override(call.body)
 
+    async def disabled(call: Call[sensors.DisabledSet]) -> sensors.DisabledReply:
+        return await switches.apply(call.body.disabled)
+
     await svc.serve(sensors.CURRENT, get_current)
+    await svc.serve(sensors.DISABLED_SET, disabled)
     await svc.serve(sensors.STATUS, status)
     await svc.serve(sensors.OVERRIDE, override)
 
@@ -70,5 +75,15 @@ async def serve_series(svc: BusService, series: SeriesStore) -> None:
                                                field=x.field, time=x.time, value=x.value))
         return sensors.LatestReply(camera=body.camera, fields=out)
 
+    async def usage(call: Call[sensors.UsageRequest]) -> sensors.UsageReply:
+        body = call.body
+        out = []
+        for name in dict.fromkeys(body.measurements):
+            found = await series.usage(name, tags={"camera": body.camera})
+            out.append(sensors.MeasurementUsage(measurement=name, points=found.points,
+                                                bytes=found.bytes))
+        return sensors.UsageReply(camera=body.camera, measurements=out)
+
     await svc.serve(sensors.SERIES, query)
+    await svc.serve(sensors.USAGE, usage)
     await svc.serve(sensors.LATEST, latest)

@@ -1,6 +1,7 @@
 """The running sensors service: what ``serve`` starts, in one object.
 
-On a node: a :class:`~.poller.SensorLoop` per sensor, the heater and fan
+On a node: a :class:`~.poller.SensorLoop` per sensor (those switched off,
+:mod:`~.switching`, not started), the heater and fan
 :class:`~.controls.Controls`, the :class:`~.alerts.AlertEngine` with its
 channels, optionally the MQTT bridge. Everywhere (node and hub): the
 SeriesStore writer and the series endpoint. On a hub (``sensors_hub_alerts``)
@@ -38,6 +39,7 @@ from zenith_sensors.mqtt import MqttBridge
 from zenith_sensors.poller import SensorLoop, emit
 from zenith_sensors.settings import SensorsSettings
 from zenith_sensors.store import StoreWriter
+from zenith_sensors.switching import Switches
 from zenith_sensors.tasks import stop_task
 
 log = logging.getLogger("zenith.sensors")
@@ -67,6 +69,7 @@ class SensorsNode:
     store: StoreWriter | None = None
     mqtt: MqttBridge | None = None
     hub: HubAlerts | None = None
+    switches: Switches | None = None
     latest: dict[str, sensors.Reading] = field(default_factory=dict)
 
     def current(self) -> list[sensors.Reading]:
@@ -153,12 +156,22 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
     env = env or Environment(
         onewire_dir=Path(s.sensors_onewire_dir), iio_dir=Path(s.sensors_iio_dir),
         thermal_zone=Path(s.sensors_thermal_zone), disk_path=Path(s.sensors_disk_path))
-    for spec in devices:
+    specs = {spec.name: spec for spec in devices}
+
+    def make_loop(name: str) -> SensorLoop:
+        spec = specs[name]
         sensor = open_sensor(spec, simulated=spec.simulate if spec.simulate is not None
                              else simulated, env=env, night=night)
-        node.loops[spec.name] = SensorLoop(sensor, camera, ctx.js,
-                                           retry_max_s=s.sensors_retry_max_s,
-                                           on_reading=local, on_state=engine.on_sensor_state)
+        return SensorLoop(sensor, camera, ctx.js, retry_max_s=s.sensors_retry_max_s,
+                          on_reading=local, on_state=engine.on_sensor_state)
+
+    for name in specs:
+        node.loops[name] = make_loop(name)
+    switches = Switches(camera, node.loops, make_loop,
+                        Records(kv, sensors.DisabledSet, prefix=f"{camera}."), node.latest)
+    node.switches = switches
+    if await switches.restore():
+        log.info("switched off: %s", ", ".join(sorted(switches.disabled)))
 
     async def on_frame(msg: Msg) -> None:
         engine.on_frame()
@@ -186,12 +199,11 @@ async def start(ctx: ServiceContext[SensorsSettings], env: Environment | None = 
     svc = await BusService.start(ctx.nc, "sensors", "Sensors, dew heater and fan rules, "
                                  "alerts, the SeriesStore of readings", camera=camera)
     ctx.stack.push_async_callback(svc.stop)
-    await serve_node(svc, camera, node.current, node.states, controls, engine)
+    await serve_node(svc, camera, node.current, node.states, controls, engine, switches)
     await serve_series(svc, series)
 
-    for loop in node.loops.values():
-        loop.start()
-        ctx.stack.push_async_callback(loop.stop)
+    switches.start()
+    ctx.stack.push_async_callback(switches.stop)
 
     async def ticker() -> None:
         while True:

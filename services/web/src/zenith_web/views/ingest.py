@@ -11,7 +11,8 @@ after JetStream acknowledged the announcement. Failures answer
 ``retry_after_seconds`` when waiting helps), and leave nothing behind.
 
 ``/api/v2/write`` answers like InfluxDB (204; errors as ``{"code",
-"message"}``) and publishes each point as a SENSORS reading.
+"message"}``) and publishes each point as a SENSORS reading, except those of
+sensors the owner switched off (:mod:`~.ingest_disabled`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from zenith.timefmt import utcnow
 from zenith_web import keys
 from zenith_web.multipart_stream import Upload, fsync_file, read_upload
 from zenith_web.uploadcheck import check_jpeg_file, check_video_file
+from zenith_web.views.ingest_disabled import disabled_of, enabled_only, setup_disabled
 
 log = logging.getLogger("zenith.web.ingest")
 
@@ -82,6 +84,7 @@ CODES = web.AppKey("ingest_camera_codes", CameraCodes)
 def setup_ingest(app: web.Application, blob_dir: Path) -> None:
     app[BLOBS] = BlobStore(blob_dir)
     app[CODES] = CameraCodes()
+    setup_disabled(app)
 
 
 # --- keys --------------------------------------------------------------------------------
@@ -516,7 +519,9 @@ async def influx_write(request: web.Request) -> web.Response:
                               max_field_bytes=settings.web_ingest_max_field_bytes,
                               precision=precision)
         code = await request.app[CODES].code(request, verdict.camera)
-        await _publish_readings(request, _readings(verdict.camera, code, points))
+        readings = enabled_only(_readings(verdict.camera, code, points),
+                                await disabled_of(request, verdict.camera))
+        await _publish_readings(request, readings)
     except UnicodeDecodeError:
         return _influx_error(400, "invalid", "body is not UTF-8")
     except BadRequest as exc:
@@ -552,6 +557,8 @@ async def weather(request: web.Request) -> web.Response:
         body = ingest.WeatherUpload.model_validate_json(raw)
     except ValidationError as exc:
         raise invalid(exc) from None
+    if body.sensor in await disabled_of(request, verdict.camera):
+        return web.json_response({"ok": True, "stored": 0, "disabled": True})
     code = await request.app[CODES].code(request, verdict.camera)
     reading = sensors.Reading(camera=verdict.camera, sensor=body.sensor,
                               measurement=ingest.WEATHER_MEASUREMENT,

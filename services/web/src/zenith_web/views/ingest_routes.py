@@ -69,6 +69,11 @@ INGEST_ROUTES: tuple[RouteSpec, ...] = (
               "header: a resent batch stores each reading once." + _KEY, "ingest",
               Access.PUBLIC, path_model=ingest.CameraPath, request=ingest.ReadingBatch,
               reply=ingest.BatchOk, statuses=(400, 401, 403, 429, 503)),
+    RouteSpec("GET", ingest.ZENITH_PREFIX + "/{camera}/config", "ingest-zenith-config",
+              zenith_views.config, "Zenith node: what the camera's owner chose on the hub "
+              "for the node to apply (the sensors switched off)." + _KEY, "ingest",
+              Access.PUBLIC, path_model=ingest.CameraPath, reply=ingest.NodeConfig,
+              statuses=(400, 401, 403, 429, 503)),
     RouteSpec("POST", "/api/v1/weather.php", "ingest-weather", views.weather,
               "External sensor readings (JSON) of the key's camera, stored as measurement "
               "ext_sensors." + _KEY, "ingest", Access.PUBLIC, request=ingest.WeatherUpload,
@@ -139,8 +144,10 @@ def document_ingest(doc: dict[str, Any]) -> dict[str, Any]:
                  ingest.ZENITH_PREFIX + "/{camera}/frames",
                  ingest.ZENITH_PREFIX + "/{camera}/products",
                  ingest.ZENITH_PREFIX + "/{camera}/meteors",
-                 ingest.ZENITH_PREFIX + "/{camera}/meteors/{night}/{candidate_id}"):
-        op = paths.get(path, {}).get("post") or paths.get(path, {}).get("delete")
+                 ingest.ZENITH_PREFIX + "/{camera}/meteors/{night}/{candidate_id}",
+                 ingest.ZENITH_PREFIX + "/{camera}/config"):
+        op = (paths.get(path, {}).get("post") or paths.get(path, {}).get("delete")
+              or paths.get(path, {}).get("get"))
         if op is None:
             continue
         for code, answer in op["responses"].items():

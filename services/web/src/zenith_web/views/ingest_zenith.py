@@ -6,6 +6,8 @@ request carries an ``Idempotency-Key``. The upload id (and the JetStream
 message id of every event) derives from the camera and that key, so a
 retry after a lost answer is recognised (``"duplicate": true``) and
 changes nothing; a batch of readings resent whole stores each reading once.
+Readings of sensors the owner switched off are dropped; the answer names
+them (``disabled_sensors``), and ``GET .../config`` tells it without a batch.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from zenith_web.views.ingest import (
     ask_dialect,
     camera_of,
 )
+from zenith_web.views.ingest_disabled import disabled_of
 
 META_LIMIT = 8 * 1024
 
@@ -201,6 +204,20 @@ async def readings(request: web.Request) -> web.Response:
                            tags={**r.tags, ingest.CAMERA_TAG: code})
            for r in batch.readings]
     ids = [f"{_upload_id(verdict.camera, 'readings', idem)}.{n}" for n in range(len(out))]
-    await _publish_readings(request, out, ids)
-    return web.json_response({"ok": True, "stored": len(out)})
+    disabled = await disabled_of(request, verdict.camera)
+    kept = [(r, i) for r, i in zip(out, ids, strict=True) if r.sensor not in disabled]
+    if kept:
+        await _publish_readings(request, [r for r, _ in kept], [i for _, i in kept])
+    return web.json_response({"ok": True, "stored": len(kept), "dropped": len(out) - len(kept),
+                              "disabled_sensors": sorted(disabled)})
+
+
+@ask_dialect
+async def config(request: web.Request) -> web.Response:
+    """What the camera's owner chose on the hub for the node to apply (NodeConfig)."""
+    camera = _camera(request)
+    verdict = await camera_of(request, request.headers.get("X-API-Key"), camera=camera)
+    body = ingest.NodeConfig(disabled_sensors=sorted(await disabled_of(request,
+                                                                       verdict.camera)))
+    return web.json_response(body.model_dump(mode="json"))
 

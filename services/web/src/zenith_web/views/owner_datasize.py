@@ -3,8 +3,11 @@
 Each owner counts its own: capture answers per night (``frames.nights``:
 the frames and thumbnails of each night summed by capture), products
 answers with its index documents (one per product, with its size) and with
-its meteor candidates per day (``products.METEOR_SIZES``). A year is about
-365 night rows and 1,500 product rows, a few bus requests.
+its meteor candidates per day (``products.METEOR_SIZES``), and the sensors
+service counts the SQM readings in its SeriesStore (``sensors.USAGE``: the
+points of :data:`SQM_MEASUREMENTS`, counted by the store without reading
+them, their bytes from a sample). A year is about 365 night rows and 1,500
+product rows, a few bus requests.
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from zenith.contracts import frames, products
+from zenith.contracts import frames, products, sensors
 from zenith.errors import Unavailable
 from zenith_web.views.sitebus import ask
 
-GROUPS = ("images", "videos", "keograms", "startrails", "meteors")
+GROUPS = ("images", "videos", "keograms", "startrails", "sqm", "meteors")
 GROUP_LABELS = {"images": "Images", "videos": "Videos", "keograms": "Keograms",
-                "startrails": "Startrails", "meteors": "Meteors"}
+                "startrails": "Startrails", "sqm": "SQM readings", "meteors": "Meteors"}
+# the readings that carry a sky brightness: capture's per-frame sky metrics (sqm) and
+# the TSL2591 light sensor (SQM_RAW)
+SQM_MEASUREMENTS = (sensors.SKY_SENSOR, "tsl2591")
 
 
 def group_of(kind: str) -> str:
@@ -98,4 +104,11 @@ async def data_size(request: web.Request, camera: str) -> DataSize:
     except Unavailable:
         if "products" not in size.missing:
             size.missing.append("products")
+    try:
+        stored = await ask(request, sensors.USAGE, sensors.UsageRequest(
+            camera=camera, measurements=list(SQM_MEASUREMENTS)))
+        size.groups["sqm"] = Usage(sum(m.points for m in stored.measurements),
+                                   sum(m.bytes for m in stored.measurements))
+    except Unavailable:
+        size.missing.append("sensors")
     return size

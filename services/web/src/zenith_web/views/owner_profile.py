@@ -143,7 +143,8 @@ async def save(request: web.Request) -> web.Response:
         "images": [i.model_dump() for i in kept], "links": values["links"],
         "other": values["other"], "discord": values["discord"], "signal": values["signal"],
         "nicknames": [n.strip() for n in values["nicknames"].split(",") if n.strip()],
-        "hidden_sensors": before.hidden_sensors,  # these two: edited on the sensors page
+        "hidden_sensors": before.hidden_sensors,  # these three: edited on the sensors page
+        "disabled_sensors": before.disabled_sensors,
         "field_labels": {k: v.model_dump() for k, v in before.field_labels.items()}}
     errors: list[str] = []
     if len(kept) + len(files) > profiles.MAX_IMAGES:

@@ -82,6 +82,11 @@ OWNER_ROUTES: tuple[RouteSpec, ...] = (
               owner_sensors.set_display, "Which sensors the camera's public pages show.",
               "owner", PAGE, permission=UPDATE, content_type=HTML, form=True,
               statuses=(303, 400, 403, 404)),
+    RouteSpec("POST", f"{CAM}/sensors/enabled", "owner-sensors-enabled",
+              owner_sensors.set_enabled, "Which sensors are switched on: the hub drops the "
+              "readings of the others, and a Zenith node's uplink stops reading them.",
+              "owner", PAGE, permission=UPDATE, content_type=HTML, form=True,
+              statuses=(303, 400, 403, 404)),
     RouteSpec("POST", f"{CAM}/sensors/labels", "owner-sensors-labels",
               owner_sensors.set_labels, "Label and unit per field of the readings that "
               "arrived (shown on the public sensor page).", "owner", PAGE, permission=UPDATE,

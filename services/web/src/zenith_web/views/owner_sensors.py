@@ -7,6 +7,11 @@ the grace period the owner chooses).
 (``hidden_sensors``); the public sensor page leaves hidden ones out
 (:func:`hidden_sensors`).
 
+"Switched on" per sensor is ``disabled_sensors`` in the profile: the hub's
+ingest drops a switched-off sensor's readings (:mod:`~.ingest_disabled`),
+the public pages leave it out like a hidden one, and a Zenith node's
+uplink learns it from the hub and stops reading the sensor.
+
 "Data received" is what the SeriesStore holds for the camera
 (``sensors.LATEST``: on a hub, what the camera uploaded through either
 API), one row per measurement and sensor with the time of its newest
@@ -25,6 +30,7 @@ from aiohttp import web
 from zenith.contracts import camerakeys, profiles, sensors
 from zenith.contracts.base import Empty
 from zenith.errors import BadRequest, Unavailable, ZenithError
+from zenith_web.views.ingest_disabled import forget as forget_disabled
 from zenith_web.views.owner import owned_camera, owner_page, see_other
 from zenith_web.views.sitebus import ask
 
@@ -47,6 +53,36 @@ class Received:
     fields: list[sensors.LatestField] = field(default_factory=list)
 
 
+@dataclass
+class SensorRow:
+    """A sensor of the camera: its newest values (from the node, or what it uploaded)."""
+
+    sensor: str
+    measurement: str
+    fields: dict[str, float] = field(default_factory=dict)
+    time: datetime | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.measurement == EXTERNAL
+
+
+def sensor_rows(readings: list[sensors.Reading], received: list[Received] | None,
+                disabled: set[str]) -> list[SensorRow]:
+    """Every sensor the camera reports: the node's current readings, then what its
+    stored readings hold (a camera uploading to a hub), then the switched-off ones."""
+    rows = {r.sensor: SensorRow(r.sensor, r.measurement, dict(r.fields), r.time)
+            for r in readings}
+    for group in received or []:
+        name = group.sensor or group.measurement
+        if name not in rows and name != sensors.SKY_SENSOR:
+            rows[name] = SensorRow(name, group.measurement,
+                                   {f.field: f.value for f in group.fields}, group.last)
+    for name in disabled - set(rows):
+        rows[name] = SensorRow(name, "")
+    return sorted(rows.values(), key=lambda r: r.sensor)
+
+
 def received_of(latest: list[sensors.LatestField]) -> list[Received]:
     groups: dict[tuple[str, str | None], Received] = {}
     for f in latest:
@@ -65,7 +101,7 @@ async def _page(request: web.Request, issued: camerakeys.KeyIssued | None = None
         answering = True
     except Unavailable:
         readings, answering = [], False
-    states: dict[str, sensors.SensorState] = {}
+    states: dict[str, sensors.SensorState] | None = None  # None: no node answers (a hub)
     try:  # which sensors the node's configuration reads, and how that goes
         states = {s.name: s for s in (await ask(request, sensors.STATUS, Empty(),
                                                  camera=cam.id)).sensors}
@@ -85,14 +121,19 @@ async def _page(request: web.Request, issued: camerakeys.KeyIssued | None = None
         pass
     profile = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=cam.id))
     base = str(request.url.with_path("/").with_query(None)).rstrip("/")
-    internal = [r for r in readings if r.measurement != EXTERNAL]
-    external = [r for r in readings if r.measurement == EXTERNAL]
+    disabled = set(profile.disabled_sensors)
+    rows = sensor_rows(readings, received, disabled)
+    internal = [r for r in rows if not r.external]
+    external = [r for r in rows if r.external]
     response = owner_page(request, "owner/sensors.html", "owner", cam=cam, internal=internal,
                           external=external, answering=answering, keys=keys, issued=issued,
                           hidden=set(profile.hidden_sensors), received=received, states=states,
-                          labels=profile.field_labels,
+                          labels=profile.field_labels, disabled=disabled,
+                          label_keys=sorted({f"{g.measurement}:{f.field}"
+                                             for g in received or [] for f in g.fields}),
                           shown_saved=request.query.get("saved") == "1",
                           labels_saved=request.query.get("labels") == "1",
+                          enabled_saved=request.query.get("enabled") == "1",
                           api_example=EXAMPLE.format(url=f"{base}/api/v1/weather.php"))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -124,6 +165,24 @@ async def set_display(request: web.Request) -> web.Response:
     await _save(request, cam, profile, "not a sensor name", "bad_sensor", hidden_sensors=hidden)
     target = request.app.router["owner-sensors"].url_for(camera=cam.id)
     return see_other(f"{target}?saved=1")
+
+
+async def set_enabled(request: web.Request) -> web.Response:
+    """Which of the listed sensors are switched on; the others the hub drops, and a
+    Zenith node stops reading them once its uplink hears it."""
+    cam = await owned_camera(request)
+    form = await request.post()
+    listed = {str(v) for v in form.getall("sensor", [])}
+    enabled = {str(v) for v in form.getall("enable", [])}
+    if not listed:
+        raise BadRequest("list the sensors of the form (sensor=...)", code="bad_sensor")
+    profile = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=cam.id))
+    disabled = sorted((set(profile.disabled_sensors) - listed) | (listed - enabled))
+    await _save(request, cam, profile, "not a sensor name", "bad_sensor",
+                disabled_sensors=disabled)
+    forget_disabled(request, cam.id)
+    target = request.app.router["owner-sensors"].url_for(camera=cam.id)
+    return see_other(f"{target}?enabled=1")
 
 
 async def _save(request: web.Request, cam: Any, profile: profiles.Profile, error: str,
@@ -170,9 +229,10 @@ async def field_labels(request: web.Request, camera: str) -> dict[str, profiles.
 
 
 async def hidden_sensors(request: web.Request, camera: str) -> set[str]:
-    """The sensors a camera's owner does not show on the public pages."""
+    """The sensors a camera's owner does not show on the public pages: hidden or
+    switched off."""
     try:
         found = await ask(request, profiles.PROFILE_GET, profiles.ProfileRef(camera=camera))
     except ZenithError:  # no network service (a node), or no such camera: none hidden
         return set()
-    return set(found.hidden_sensors)
+    return set(found.hidden_sensors) | set(found.disabled_sensors)

@@ -2,7 +2,12 @@
 a year, downsampled by the sensors service's store (``sensors.series`` with
 ``every_s``: InfluxQL ``GROUP BY time`` or the same buckets in SQLite),
 never sent raw. The sky metrics capture measures on every frame are charted
-for every camera; a node's own sensors (``sensors.current``) beside them.
+for every camera; a node's own sensors (``sensors.current``) beside them,
+and what the camera's stored readings hold (``sensors.latest``: on a hub,
+what it uploaded in either dialect and through the external sensors' API),
+one chart per measurement and field worth one (:data:`LABELS`, a field the
+owner labelled, every external sensor's field). The owner's labels and units
+title them; hidden and switched-off sensors are left out.
 Each chart's summary (last, lowest, highest) is in the HTML; ``charts.js``
 draws the series with the vendored uPlot.
 """
@@ -46,6 +51,8 @@ LABELS: dict[str, tuple[str, str]] = {  # the values worth a chart, by field nam
     "raspiDiskPercent": (N_("Disk used"), "%"),
 }
 SKY_FIELDS = ("sqm", "cloud_cover", "stars")
+EXTERNAL = "ext_sensors"  # the measurement of POST /api/v1/weather.php
+MAX_CHARTS = 48
 
 
 class SensorQuery(Message):
@@ -60,6 +67,7 @@ class Chart:
     sensor: str
     measurement: str
     value: str
+    tagged: bool = True  # the points carry the sensor's name as their sensor tag
     times: list[float] = field(default_factory=list)
     values: list[float | None] = field(default_factory=list)
 
@@ -72,15 +80,45 @@ class Chart:
         return json.dumps([self.times, self.values], separators=(",", ":"))
 
 
-def channels(current: list[sensors.Reading]) -> list[tuple[str, str, str]]:
-    """(sensor, measurement, field) of the sky metrics and of each sensor's values."""
-    out = [(sensors.SKY_SENSOR, sensors.SKY_SENSOR, f) for f in SKY_FIELDS]
+Channel = tuple[str, str, str, bool]  # sensor, measurement, field, tagged
+
+
+def channels(current: list[sensors.Reading]) -> list[Channel]:
+    """(sensor, measurement, field, tagged) of the sky metrics and of each sensor's values."""
+    out = [(sensors.SKY_SENSOR, sensors.SKY_SENSOR, f, False) for f in SKY_FIELDS]
     for reading in sorted(current, key=lambda r: r.sensor):
         if reading.sensor == sensors.SKY_SENSOR:
             continue
-        out.extend((reading.sensor, reading.measurement, f) for f in sorted(reading.fields)
-                   if f in LABELS)
+        out.extend((reading.sensor, reading.measurement, f, True)
+                   for f in sorted(reading.fields) if f in LABELS)
     return out
+
+
+def stored_channels(latest: list[sensors.LatestField], known: list[Channel],
+                    labelled: set[str], hidden: set[str]) -> list[Channel]:
+    """The stored readings' fields worth a chart that ``known`` does not chart yet: a
+    sensor's name is its sensor tag, else (line protocol) its measurement."""
+    seen = {(c[0], c[1], c[2]) for c in known}
+    out: list[Channel] = []
+    for f in sorted(latest, key=lambda x: (x.sensor or x.measurement, x.measurement, x.field)):
+        name = f.sensor or f.measurement
+        if f.measurement == sensors.SKY_SENSOR or name in hidden or \
+                (name, f.measurement, f.field) in seen:
+            continue
+        if f.field in LABELS or f"{f.measurement}:{f.field}" in labelled or \
+                f.measurement == EXTERNAL:
+            seen.add((name, f.measurement, f.field))
+            out.append((name, f.measurement, f.field, f.sensor is not None))
+    return out
+
+
+async def latest_fields(request: web.Request, camera: str) -> list[sensors.LatestField]:
+    """The newest value of each field the camera's stored readings hold."""
+    try:
+        return (await ask(request, sensors.LATEST,
+                          sensors.LatestRequest(camera=camera))).fields
+    except ZenithError:
+        return []
 
 
 async def series(request: web.Request, camera: str, group: list[Chart], start: datetime,
@@ -90,8 +128,7 @@ async def series(request: web.Request, camera: str, group: list[Chart], start: d
     body = sensors.SeriesRequest(camera=camera, measurement=first.measurement,
                                  fields=[c.value for c in group], start=start,
                                  every_s=every_s, aggregate="mean", max_points=1000,
-                                 sensor=None if first.sensor == sensors.SKY_SENSOR
-                                 else first.sensor)
+                                 sensor=first.sensor if first.tagged else None)
     try:
         reply = await ask(request, sensors.SERIES, body)
     except ZenithError:
@@ -114,9 +151,10 @@ async def current_readings(request: web.Request, camera: str) -> list[sensors.Re
 async def sensor_page(request: web.Request) -> web.Response:
     try:
         camera = camera_of(request)
-        reg, current, hidden, owner_labels = await asyncio.gather(
+        reg, current, hidden, owner_labels, latest = await asyncio.gather(
             registry(request, camera), current_readings(request, camera),
-            hidden_sensors(request, camera), field_labels(request, camera))
+            hidden_sensors(request, camera), field_labels(request, camera),
+            latest_fields(request, camera))
         current = [r for r in current if r.sensor not in hidden]  # the owner's choice
     except NotFound as exc:
         return not_found(request, exc.message)
@@ -127,8 +165,10 @@ async def sensor_page(request: web.Request) -> web.Response:
     length, every_s = RANGES[query.range]
     start = datetime.now(UTC) - length
     charts = []
-    groups: dict[tuple[str, str], list[Chart]] = {}
-    for n, (sensor, measurement, name) in enumerate(channels(current)):
+    groups: dict[tuple[str, str, bool], list[Chart]] = {}
+    wanted = channels(current)
+    wanted += stored_channels(latest, wanted, set(owner_labels), hidden)
+    for n, (sensor, measurement, name, tagged) in enumerate(wanted[:MAX_CHARTS]):
         title, unit = LABELS.get(name, (name.replace("_", " ").capitalize(), ""))
         title = _(title)
         chosen = owner_labels.get(f"{measurement}:{name}")  # the owner's label and unit
@@ -137,8 +177,8 @@ async def sensor_page(request: web.Request) -> web.Response:
         if sensor != sensors.SKY_SENSOR:
             title = f"{title} · {sensor}"
         chart = Chart(id=f"chart-{n}", title=title, unit=unit, sensor=sensor,
-                      measurement=measurement, value=name)
-        groups.setdefault((sensor, measurement), []).append(chart)
+                      measurement=measurement, value=name, tagged=tagged)
+        groups.setdefault((sensor, measurement, tagged), []).append(chart)
         charts.append(chart)
     await asyncio.gather(*(series(request, camera, group, start, every_s)
                            for group in groups.values()))
