@@ -85,7 +85,7 @@ async def home(request: web.Request) -> web.Response:
     found = await cameras(request)
     if found is None:
         camera = request.app[keys.SETTINGS].camera
-        return await camera_response(request, await gather(request, camera))
+        return await camera_response(request, await gather(request, camera, extras=True))
     return await hub_home(request, found)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -71,6 +71,8 @@ class CameraView:
     products: dict[str, products.ProductDoc] = field(default_factory=dict)
     is_node: bool = False
     profile: bool = False  # its owner's public profile is enabled
+    # asked with the rest by camera_page: highlights, meteors (from today), XP
+    extras: tuple[list[Any], list[Any], dict[str, Any]] | None = None
 
     @property
     def taken_at(self) -> datetime | None:
@@ -107,7 +109,7 @@ async def _node_status(request: web.Request, camera: str) -> capture.Status | No
         return None
 
 
-async def gather(request: web.Request, camera: str) -> CameraView:
+async def gather(request: web.Request, camera: str, extras: bool = False) -> CameraView:
     settings = request.app[keys.SETTINGS]
     reg = await registry(request, camera)  # most often kept by the site cache
     if reg is not None and not reg.enabled:
@@ -115,11 +117,22 @@ async def gather(request: web.Request, camera: str) -> CameraView:
                        code="camera_not_found")
     view = CameraView(id=camera, name=reg.name if reg else settings.site_name,
                       is_node=reg is None)
-    # the rest side by side: frame, products and the profile (a hub) or status (a node)
+    # the rest side by side: frame, products and the profile (a hub) or status (a node),
+    # with ``extras`` the highlights, meteor candidates and XP too
     extra = _profile_enabled(request, camera) if reg is not None else \
         _node_status(request, camera)
-    frame, latest, more = await asyncio.gather(latest_frame(request, camera),
-                                               latest_products(request, camera), extra)
+    basics = asyncio.gather(latest_frame(request, camera), latest_products(request, camera),
+                            extra)
+    if extras:
+        from zenith_web.views.camera_extras import camera_highlights, camera_meteors
+
+        (frame, latest, more), *rest = await asyncio.gather(
+            basics, camera_highlights(request, camera, view.name),
+            camera_meteors(request, camera, None, view.is_node),
+            xp_context(request, [camera], one=True))
+        view.extras = (rest[0], rest[1], rest[2])
+    else:
+        frame, latest, more = await basics
     if reg is not None:
         view.code, view.site, view.online = reg.code, reg.site, reg.online
         view.last_upload_at = reg.last_upload_at
@@ -137,7 +150,7 @@ async def gather(request: web.Request, camera: str) -> CameraView:
 async def camera_page(request: web.Request) -> web.Response:
     try:
         camera = camera_of(request)
-        view = await gather(request, camera)
+        view = await gather(request, camera, extras=True)
     except NotFound as exc:
         return not_found(request, exc.message)
     return await camera_response(request, view)
@@ -148,11 +161,17 @@ async def camera_response(request: web.Request, view: CameraView) -> web.Respons
     from zenith_web.views.highlights import CATEGORY_LABELS
 
     share_url = str(request.url.with_path(f"/cameras/{view.id}").with_query(None))
-    highlights, meteors, scores = await asyncio.gather(
-        camera_highlights(request, view.id, view.name),
-        camera_meteors(request, view.id, view.frame.night if view.frame else None,
-                       view.is_node),
-        xp_context(request, [view.id], one=True))
+    newest_night = view.frame.night if view.frame else None
+    if view.extras is not None:
+        highlights, meteors, scores = view.extras
+        if newest_night and newest_night > datetime.now(UTC).date().isoformat():
+            # a camera east of UTC already in tomorrow's night: its nights, not today's
+            meteors = await camera_meteors(request, view.id, newest_night, view.is_node)
+    else:
+        highlights, meteors, scores = await asyncio.gather(
+            camera_highlights(request, view.id, view.name),
+            camera_meteors(request, view.id, newest_night, view.is_node),
+            xp_context(request, [view.id], one=True))
     return html_page(request, "site/camera.html", "camera", view=view,
                      live=live_of(view.id, view.frame), share_url=share_url,
                      highlights=highlights, meteors=meteors,
