@@ -145,6 +145,12 @@ async def test_meteor_candidate(hub, nc):
     assert len(event["parts"]) == 7
 
 
+def _damaged(data: bytes) -> bytes:
+    """Its scan overwritten with zeros from the middle to near the end."""
+    middle = len(data) // 2
+    return data[:middle] + bytes(len(data) - middle - 200) + data[-200:]
+
+
 def _image_files(**replace: Any) -> dict[str, Any]:
     files = images()
     files.update(replace)
@@ -157,6 +163,13 @@ BAD_IMAGE_UPLOADS = {
                                                      "image/jpeg"))), 400, "invalid_image"),
     "truncated": (dict(files=_image_files(fullhd=("a.jpg", jpeg(1920, 1080)[:-2000],
                                                   "image/jpeg"))), 400, "truncated_image"),
+    # cut in the middle of its scan and given an end marker again: only decoding
+    # every coefficient strictly finds that (a lenient decoder pads it with grey)
+    "truncated, end marker added": (dict(files=_image_files(fullhd=(
+        "a.jpg", jpeg(1920, 1080)[:200_000] + b"\xff\xd9", "image/jpeg"))), 400,
+        "truncated_image"),
+    "damaged scan": (dict(files=_image_files(mobile=("m.jpg", _damaged(jpeg(960, 540)),
+                                                     "image/jpeg"))), 400, "invalid_image"),
     "bomb": (dict(files=_image_files(fullhd=("a.jpg", bomb(), "image/jpeg"))), 400,
              "image_too_large"),
     "too wide": (dict(files=_image_files(thumb=("t.jpg", jpeg(960, 540), "image/jpeg"))), 400,

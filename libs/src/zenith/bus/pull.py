@@ -7,6 +7,10 @@ logged and terminated: redelivering it cannot help), handed to ``handle``
 and acknowledged once ``handle`` returns. When ``handle`` fails (a store or a
 service away) the message is nak'ed with a delay, so it comes again later
 and nothing is lost. A failed fetch (NATS away) is logged and retried.
+
+``concurrency`` > 1 handles up to that many messages of a fetched batch at
+once; messages with the same ``order_key`` (say, one camera's) are still
+handled one after the other, in the order they came.
 """
 
 from __future__ import annotations
@@ -30,8 +34,26 @@ def _describe(exc: BaseException) -> str:
 async def consume(sub: JetStreamContext.PullSubscription, stop: asyncio.Event,
                   handle: Callable[[Any], Awaitable[object]], label: str, *,
                   model: type[BaseModel] | None = None, batch: int = 16,
-                  redeliver_s: float = 5.0) -> None:
+                  redeliver_s: float = 5.0, concurrency: int = 1,
+                  order_key: Callable[[Any], object] | None = None) -> None:
     """Handle messages of ``sub`` until ``stop`` is set."""
+
+    async def apply(msg: Any, item: Any) -> None:
+        try:
+            await handle(item)
+            await msg.ack()
+        except Exception as exc:  # a store or a service away: redelivered later
+            log.warning("%s consumer: not applied yet: %s", label, _describe(exc))
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=redeliver_s)
+
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def in_order(group: list[tuple[Any, Any]]) -> None:
+        async with gate:
+            for msg, item in group:
+                await apply(msg, item)
+
     while not stop.is_set():
         try:
             msgs = await sub.fetch(batch, timeout=2)
@@ -43,7 +65,8 @@ async def consume(sub: JetStreamContext.PullSubscription, stop: asyncio.Event,
             log.warning("%s consumer: %s", label, _describe(exc))
             await asyncio.sleep(1)
             continue
-        for msg in msgs:
+        groups: dict[object, list[tuple[Any, Any]]] = {}
+        for n, msg in enumerate(msgs):
             item: Any = msg.data
             if model is not None:
                 try:
@@ -52,10 +75,10 @@ async def consume(sub: JetStreamContext.PullSubscription, stop: asyncio.Event,
                     log.warning("%s consumer: dropping a malformed message: %s", label, exc)
                     await msg.term()
                     continue
-            try:
-                await handle(item)
-                await msg.ack()
-            except Exception as exc:  # a store or a service away: redelivered later
-                log.warning("%s consumer: not applied yet: %s", label, _describe(exc))
-                with contextlib.suppress(Exception):
-                    await msg.nak(delay=redeliver_s)
+            if concurrency <= 1:
+                await apply(msg, item)
+                continue
+            key = order_key(item) if order_key is not None else n
+            groups.setdefault(key, []).append((msg, item))
+        if groups:
+            await asyncio.gather(*(in_order(group) for group in groups.values()))

@@ -12,7 +12,7 @@ import numpy as np
 
 
 def laplacian_variance(gray: np.ndarray, mask: np.ndarray | None = None) -> float:
-    scaled = gray.astype(np.float32) * np.float32(255.0)
+    scaled = np.multiply(gray, np.float32(255.0), dtype=np.float32)
     lap = cv2.Laplacian(scaled, cv2.CV_32F, ksize=3)
     if mask is not None:
         inner = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)

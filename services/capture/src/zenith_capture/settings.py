@@ -20,6 +20,13 @@ class CaptureSettings(Settings):
     capture_hub_ingest: bool = Field(
         False, description="On a hub: index the frames cameras upload (the INGEST stream) "
         "instead of running a camera.")
+    capture_index_workers: int = Field(
+        2, ge=1, le=64, description="On a hub: uploaded frames indexed at once (decode, sky "
+        "metrics, thumbnail), each in a worker thread; frames of one camera in order.")
+    capture_index_nice: int = Field(
+        10, ge=0, le=19, description="On a hub (Linux): how much lower the indexing worker "
+        "threads run than the rest of the host (nice), so uploads being received and "
+        "acknowledged come first; 0: the same.")
     capture_driver: str = Field(
         "simulator", description="Camera driver: simulator, folder, opencv, rpicam or indi "
         "(or one registered under the zenith_capture.drivers entry point group).")

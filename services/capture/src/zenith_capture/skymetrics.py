@@ -26,7 +26,13 @@ from zenith.imaging.decode import Image, luminance
 from zenith.imaging.geometry import Fisheye
 from zenith.imaging.sharpness import laplacian_variance
 from zenith.imaging.sky import mean_brightness, sky_brightness, zenith_background
-from zenith.imaging.stars import Star, detect_stars, estimate_background, median_hfr
+from zenith.imaging.stars import (
+    Star,
+    detect_stars,
+    estimate_background,
+    mask_cover,
+    median_hfr,
+)
 from zenith_capture.astro import Site, airmass, radec_to_altaz
 from zenith_capture.catalogue import bright_stars
 from zenith_capture.lens import lens_for
@@ -63,6 +69,7 @@ class SkyMetrics:
 class _Grid:
     lens: Fisheye
     mask: np.ndarray
+    cover: np.ndarray  # the mask's share of each background block
     sky_cells: np.ndarray  # cell index per pixel (subsampled by 4), -1 outside
     cloud_sky: np.ndarray  # True above CLOUD_MIN_ALT
 
@@ -79,8 +86,9 @@ class SkyMeter:
         if key not in self._grids:
             lens = lens_for(self.settings, width, height)
             alt, az = lens.altaz_grid(width, height)
+            mask = lens.mask(width, height)
             self._grids[key] = _Grid(
-                lens=lens, mask=lens.mask(width, height),
+                lens=lens, mask=mask, cover=mask_cover(mask),
                 sky_cells=cloud_lib.cell_index(alt[::4, ::4], az[::4, ::4]),
                 cloud_sky=alt >= CLOUD_MIN_ALT)
             if len(self._grids) > 4:
@@ -102,7 +110,7 @@ class SkyMeter:
         linear = image.normalized()
         gray = luminance(linear)
         g = self.grid(image.width, image.height)
-        background = estimate_background(gray, g.mask)
+        background = estimate_background(gray, g.mask, cover=g.cover)
         stars = detect_stars(gray, g.mask, background=background,
                              max_hfr=max(STAR_MAX_HFR, STAR_MAX_HFR * g.lens.radius / 480.0))
         metrics = SkyMetrics(

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.helpers import parse_mimetype
 from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
 from zenith.errors import BadRequest, ZenithError
@@ -138,12 +139,41 @@ async def _read_file(part: BodyPartReader, name: str, filename: str, limit: int,
                     path=tmp, size=size, sha256=digest.hexdigest())
 
 
+# what every client sends: form-data; name="..."[; filename="..."], quoted, no
+# escapes, no ';' and no leading '/' in a value (those go the long way)
+_SIMPLE_DISPOSITION = re.compile(
+    r'form-data(?:[ \t]*;[ \t]*[A-Za-z]+="(?:[^"\\;/][^"\\;]*)?")+[ \t]*', re.IGNORECASE)
+_SIMPLE_PARAM = re.compile(r'([A-Za-z]+)="([^"]*)"')
+
+
 def _names(part: BodyPartReader) -> tuple[str, str | None]:
     """The part's name and filename from one parse of its Content-Disposition
     (``part.name`` and ``part.filename`` parse it once each)."""
-    _, params = parse_content_disposition(part.headers.get("Content-Disposition"))
+    return disposition_names(part.headers.get("Content-Disposition"))
+
+
+def disposition_names(header: str | None) -> tuple[str, str | None]:
+    """Name ("" if none) and filename of a Content-Disposition header. The common
+    simple form is read by one regular expression, with the result aiohttp's
+    parser gives; anything else (escapes, RFC 5987 or continued parameters, a
+    repeated parameter) goes through aiohttp's parser, which costs a tenth of a
+    millisecond."""
+    if header is not None and _SIMPLE_DISPOSITION.fullmatch(header):
+        found = _SIMPLE_PARAM.findall(header)
+        params = {key.lower(): value for key, value in found}
+        if len(params) == len(found):
+            return params.get("name") or "", params.get("filename")
+    _, params = parse_content_disposition(header)
     return (content_disposition_filename(params, "name") or "",
             content_disposition_filename(params, "filename"))
+
+
+def _is_form_data(request: web.Request) -> bool:
+    """``multipart/form-data``, from the header alone: ``request.content_type``
+    parses it with the email package, over a millisecond for every new boundary
+    (its cache never hits: each upload has its own)."""
+    mimetype = parse_mimetype(request.headers.get(hdrs.CONTENT_TYPE, ""))
+    return (mimetype.type, mimetype.subtype) == ("multipart", "form-data")
 
 
 async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Path, *,
@@ -156,7 +186,7 @@ async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Pat
     refused. ``json_fields`` names text fields that hold JSON (any characters),
     with their largest size."""
     json_fields = json_fields or {}
-    if request.content_type != "multipart/form-data":
+    if not _is_form_data(request):
         raise BadRequest("send the upload as multipart/form-data", code="not_multipart")
     upload = Upload()
     try:

@@ -3,7 +3,13 @@
 - :func:`check_jpeg`: the JPEG's size is read from its frame header before
   any pixel is decoded, so a decompression bomb (a small file that claims
   a huge picture) is refused without allocating it; the file must end with
-  its end-of-image marker (a truncated upload is refused) and decode. Then
+  its end-of-image marker (a truncated upload is refused) and decode, strictly:
+  libjpeg-turbo (``simplejpeg``, as products decodes frames) entropy-decodes
+  every coefficient of the whole stream but reconstructs only the 1/8 scale in
+  grey (DCT scaling), and any damage it meets is an error, not a warning: a
+  file cut short and given an end marker again ("premature end of data
+  segment") is ``truncated_image``, other damage ``invalid_image`` (OpenCV's
+  decoder, used before, padded the missing part with grey and passed it). Then
   :func:`strip_jpeg_metadata` drops the APP1 (EXIF, GPS, XMP) and APP13
   (IPTC) segments without re-encoding a pixel.
 - :func:`check_video`: PyAV must open the file and find an H.264 or VP9
@@ -20,8 +26,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
+import simplejpeg
 
 from zenith.errors import BadRequest
 from zenith_web.videostrip import strip_video_metadata
@@ -90,11 +95,26 @@ def check_jpeg(data: bytes, *, max_width: int, max_pixels: int) -> ImageInfo:
                    "image_too_wide")
     if not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
         raise _bad("truncated JPEG image (no end marker)", "truncated_image")
-    # every coefficient is entropy-decoded, only the 1/8 scale is reconstructed
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
-    if pixels is None or pixels.size == 0:
-        raise _bad("the JPEG image does not decode")
+    _decode_strictly(data)
     return ImageInfo(width, height)
+
+
+def _decode_strictly(data: bytes) -> None:
+    """Decode every coefficient (only the 1/8 scale is reconstructed); any damage
+    libjpeg-turbo reports, even one it could paper over, refuses the image."""
+    try:
+        colorspace = simplejpeg.decode_jpeg_header(data)[2]
+        target = "CMYK" if colorspace in ("CMYK", "YCCK") else "GRAY"
+        pixels = simplejpeg.decode_jpeg(data, colorspace=target, min_factor=8, fastdct=True,
+                                        strict=True)
+    except (ValueError, OSError) as exc:
+        text = str(exc)
+        if "premature end" in text.lower():
+            raise _bad("truncated JPEG image (its data ends early)", "truncated_image") \
+                from None
+        raise _bad(f"the JPEG image does not decode: {text[:200]}") from None
+    if pixels.size == 0:
+        raise _bad("the JPEG image does not decode")
 
 
 def strip_jpeg_metadata(data: bytes) -> bytes:
