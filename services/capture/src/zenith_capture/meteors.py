@@ -14,9 +14,12 @@ dark subtraction) works on the frame's linear grey:
    measured from neighbouring pixels' differences (which a smooth cloud
    hardly changes), inside the sky circle and outside the owner's mask of
    static lights (``capture_meteor_mask``), clipped at ``CLIP_SIGMA``;
-   where the previous frame has a star (``STAR_SIGMA`` above its local sky)
-   it counts as no data: a star moves a little between frames and leaves a
-   residual;
+   the noise is measured again without the previous frame's stars
+   (``STAR_SIGMA`` above its local sky; a bright one's neighbours, too), and
+   there the difference is clipped at ``STAR_CLIP``: a star moves a little
+   between frames and leaves a residual, which so counts for little while a
+   faint streak crossing it still counts (leaving every star's place out
+   took a third of the sky, and of a streak's light, with it);
 3. the cloud gate, local: left out of the search are cells of ``CELL``
    binned pixels whose neighbourhood's median change or variance is not
    noise (a cloud moving in, headlights), and the previous frame's cloud
@@ -32,14 +35,28 @@ dark subtraction) works on the frame's linear grey:
    apart (up to twice the longer one's length), so a faint streak that the
    noise seeds only in places is tried at its full length (its pieces are
    tried alone when the whole is no line);
+4b. the faint search, an oriented matched filter: sums along lines of
+   ``LONG_LENGTHS`` binned pixels (32-128 px at 1280) in ``LONG_ANGLES``
+   directions through each pixel, built by doubling (a line of 2k is two of
+   k end to end, a few shifted sums per direction), each length in units of
+   its own robust spread, so the signal-to-noise of a streak grows with the
+   square root of the length matched; its peaks above ``PEAK_SIGMA``,
+   strongest first (at most ``MAX_PEAKS``, none near a line already found),
+   are tried as segments of their length and best direction;
 5. each line is checked on the full-resolution difference along its whole
    length (a Radon sum over a 3 px strip): moved across to where its light
-   is, its ends found where the light along it stops, its summed light
-   against parallel strips beside it (at least ``LINE_SNR`` of their noise),
+   is, its ends found where the light along it stops (for a line too faint
+   for that, the stretch whose summed light stands out most), its summed
+   light against parallel strips beside it (at least ``LINE_SNR`` of their
+   noise; a line shorter than ``SHORT_PX`` more, as noise makes more short
+   lines than long ones; here the previous frame's stars, grown by one,
+   count as no data),
    a thin ridge rather than one side of something wide
    (``RIDGE_CONTRAST``), no wider than ``MAX_WIDTH_PX``, at least
    ``capture_meteor_min_length_px`` long, and without gaps in its
-   brightness profile (an aircraft's blinking lights);
+   brightness profile (an aircraft's blinking lights; looked for at a short
+   scale where the line is bright enough sample by sample,
+   ``BRIGHT_SAMPLE``);
 6. a candidate that continues one of the previous frame (a satellite or
    aircraft crosses several frames, a meteor lasts one) is dropped and the
    earlier one withdrawn (:attr:`Detection.withdrawn`).
@@ -64,6 +81,8 @@ SEARCH_WIDTH_PX = 320  # the binned search image's width
 NOISE_FLOOR = 1e-4  # linear grey below which the noise no longer falls
 CLIP_SIGMA = 4.0  # one outlier pixel cannot make a line
 STAR_SIGMA = 7.0  # above the previous frame's local sky: a star's place, left out
+STAR_GROW_SIGMA = 25.0  # a star this bright: its neighbours left out, too
+STAR_CLIP = 1.5  # where a star is: the difference clipped this low (noise units)
 STAR_BOX = 15  # binned pixels of the local sky around a star
 EDGE_BOX = 15  # binned pixels: larger than an edge, smaller than the sky's slope
 EDGE_SIGMA = 2.5  # the previous frame's local slope per binned pixel, in noise units
@@ -74,6 +93,10 @@ GATE_SQUARE = 1.6  # a cell's median mean square difference (noise gives 1)
 MAX_CLOUDED = 0.6  # of the sky out of the search: the sky changed
 LINE_TAPS = 7  # binned pixels along the local line
 LINE_ANGLES = 16
+LONG_LENGTHS = (8, 16, 32)  # binned pixels: the matched filter's lines, 32-128 px at 1280
+LONG_ANGLES = 48  # its directions over 180 degrees (3.75 degrees apart)
+PEAK_SIGMA = 5.5  # a long line's peak (its response over the response's robust spread)
+MAX_PEAKS = 24  # long-line peaks verified per frame, the strongest first
 THRESHOLD_SIGMA = 5.0  # seeds (line response, its robust spread)
 GROW_SIGMA = 2.5
 JOIN_GAP = 8.0  # binned pixels between two pieces of one line
@@ -85,9 +108,11 @@ JOIN_SLOPE = 0.06  # and this much more per binned pixel beyond its end
 STRIP_PX = 1  # half-width of the strip summed along the line (full resolution)
 SIDE_OFFSETS_PX = (5, 7, 9)  # parallel strips on each side, the local noise and ridge
 LINE_SNR = 7.0  # the strip's sum over the local noise of such a sum
+SHORT_PX = 40.0  # shorter lines need LINE_SNR times the root of SHORT_PX / length
 RIDGE_CONTRAST = 3.0  # the strip's mean over the brighter side's
 MAX_WIDTH_PX = 6.0
 GAP_LEVEL = 0.2  # of the smoothed profile's high level: below it a sample is a gap
+BRIGHT_SAMPLE = 3.0  # noise units: a line this bright in places is checked for gaps closely
 MAX_GAPS = 0.25  # fraction of the line's middle in gaps: blinking lights
 TRACK_ANGLE_DEG = 8.0
 TRACK_DISTANCE_PX = 12.0
@@ -169,8 +194,9 @@ def _offsets() -> list[list[tuple[int, int]]]:
     out = []
     for i in range(LINE_ANGLES):
         a = math.pi * i / LINE_ANGLES
-        out.append([(round(k * math.cos(a)), round(k * math.sin(a)))
-                    for k in range(-half, half + 1)])
+        out.append(
+            [(round(k * math.cos(a)), round(k * math.sin(a))) for k in range(-half, half + 1)]
+        )
     return out
 
 
@@ -180,7 +206,7 @@ OFFSETS = _offsets()
 def line_response(z: np.ndarray) -> np.ndarray:
     """The best mean of ``z`` along a line of ``LINE_TAPS`` pixels through each
     pixel, over ``LINE_ANGLES`` directions (shifted sums: a local Hough
-    transform): a faint streak adds up, noise averages out."""
+    transform): a streak adds up, noise averages out."""
     h, w = z.shape
     p = LINE_TAPS // 2
     padded = cv2.copyMakeBorder(z, p, p, p, p, cv2.BORDER_CONSTANT, value=0.0)
@@ -189,20 +215,82 @@ def line_response(z: np.ndarray) -> np.ndarray:
     for taps in OFFSETS:
         acc.fill(0.0)
         for dx, dy in taps:
-            acc += padded[p + dy:p + dy + h, p + dx:p + dx + w]
+            acc += padded[p + dy : p + dy + h, p + dx : p + dx + w]
         np.maximum(best, acc, out=best)
     best *= np.float32(1.0 / LINE_TAPS)
     return best
 
 
+def long_line_responses(
+    z: np.ndarray, lengths: tuple[int, ...] = LONG_LENGTHS, angles: int = LONG_ANGLES
+) -> list[np.ndarray]:
+    """For each length in ``lengths`` (binned pixels, powers of two), the best
+    sum of ``z`` along a line of that length centred on each pixel over
+    ``angles`` directions, divided by the square root of the length: an
+    oriented matched filter whose signal-to-noise grows with the square root
+    of the length it matches, so a faint streak stands out over its whole
+    length where no short piece of it does. Built by doubling (a line of 2k
+    pixels is two of k end to end), a few shifted sums per direction whatever
+    the length."""
+    h, w = z.shape
+    pad = lengths[-1]
+    zp = cv2.copyMakeBorder(z, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0.0)
+    big_h, big_w = zp.shape
+    best = [np.full((h, w), -np.inf, np.float32) for _ in lengths]
+    bufs = [np.empty_like(zp), np.empty_like(zp)]
+    for i in range(angles):
+        a = math.pi * i / angles
+        c, s = math.cos(a), math.sin(a)
+        acc, k, cx, cy = zp, 1, 0.0, 0.0  # a line of k pixels from here, its centre
+        for j, length in enumerate(lengths):
+            while k < length:
+                dx, dy = _step(k, c, s)
+                out = bufs[0] if acc is not bufs[0] else bufs[1]
+                np.copyto(out, acc)  # out[y, x] = acc[y, x] + acc[y + dy, x + dx]
+                ys = slice(max(0, -dy), min(big_h, big_h - dy))
+                xs = slice(max(0, -dx), min(big_w, big_w - dx))
+                part = out[ys, xs]  # a view: added to in place
+                np.add(
+                    part, acc[ys.start + dy : ys.stop + dy, xs.start + dx : xs.stop + dx], out=part
+                )
+                acc, cx, cy, k = out, cx + dx / 2.0, cy + dy / 2.0, 2 * k
+            ox, oy = math.floor(cx + 0.5), math.floor(cy + 0.5)  # centred on the pixel
+            np.maximum(best[j], acc[pad - oy : pad - oy + h, pad - ox : pad - ox + w], out=best[j])
+    for j, length in enumerate(lengths):
+        best[j] *= np.float32(1.0 / math.sqrt(length))
+    return best
+
+
+def _step(k: int, c: float, s: float) -> tuple[int, int]:
+    return math.floor(k * c + 0.5), math.floor(k * s + 0.5)
+
+
+def best_direction(z: np.ndarray, x: int, y: int, length: int, angles: int = LONG_ANGLES) -> float:
+    """The direction (radians) of the line of ``length`` through ``x, y`` with
+    the highest sum of ``z``."""
+    h, w = z.shape
+    t = np.arange(length, dtype=np.float64) - (length - 1) / 2.0
+    a = np.pi * np.arange(angles) / angles
+    xs = np.clip(np.floor(x + t[None, :] * np.cos(a)[:, None] + 0.5).astype(int), 0, w - 1)
+    ys = np.clip(np.floor(y + t[None, :] * np.sin(a)[:, None] + 0.5).astype(int), 0, h - 1)
+    return float(a[int(np.argmax(z[ys, xs].sum(axis=1)))])
+
+
 def _median_cells(values: np.ndarray) -> np.ndarray:
-    return cv2.medianBlur(np.ascontiguousarray(values, np.float32), 5) if min(
-        values.shape) >= 5 else values
+    return (
+        cv2.medianBlur(np.ascontiguousarray(values, np.float32), 5)
+        if min(values.shape) >= 5
+        else values
+    )
 
 
 class MeteorDetector:
-    def __init__(self, lens: Fisheye | None = None, mask: np.ndarray | None = None,
-                 min_length_px: float = 25.0) -> None:
+    def __init__(
+        self,
+        lens: Fisheye | None = None,
+        mask: np.ndarray | None = None,
+        min_length_px: float = 25.0,
+    ) -> None:
         self.lens = lens
         self.owner_mask = mask  # bool, True = ignore
         self.min_length_px = min_length_px
@@ -225,8 +313,7 @@ class MeteorDetector:
             sky &= ~self.owner_mask
         self._sky = sky
         self._bin = b = max(1, round(w / SEARCH_WIDTH_PX))
-        small = cv2.resize(sky.astype(np.float32), (w // b, h // b),
-                           interpolation=cv2.INTER_AREA)
+        small = cv2.resize(sky.astype(np.float32), (w // b, h // b), interpolation=cv2.INTER_AREA)
         self._sky_small = small > 0.999  # wholly inside: no binned pixel half masked
 
     def reset(self) -> None:
@@ -237,8 +324,7 @@ class MeteorDetector:
         self._masks(grey.shape)
         b = self._bin
         h, w = grey.shape
-        small = cv2.resize(grey, (w // b, h // b), interpolation=cv2.INTER_AREA) \
-            if b > 1 else grey
+        small = cv2.resize(grey, (w // b, h // b), interpolation=cv2.INTER_AREA) if b > 1 else grey
         prev, prev_small = self._prev, self._prev_small
         self._prev, self._prev_small = grey, small
         if prev is None or prev_small is None or prev.shape != grey.shape:
@@ -251,14 +337,19 @@ class MeteorDetector:
         z -= np.float32(np.median(inside[::3]))
         # the noise from neighbouring pixels' differences: what clouds (smooth)
         # change hardly counts there, so a cloudy frame is measured in noise units too
-        steps = (z[:, 1:] - z[:, :-1])[sky[:, 1:] & sky[:, :-1]]
-        spread = _spread(steps[::3]) / math.sqrt(2.0)
+        pairs = sky[:, 1:] & sky[:, :-1]
+        steps = z[:, 1:] - z[:, :-1]
+        spread = _spread(steps[pairs][::3]) / math.sqrt(2.0)
+        stars, self._star_mask = self._stars(prev_small, spread)
+        # measured again without the stars' residuals, which widen it
+        clean = pairs & ~stars[:, 1:] & ~stars[:, :-1]
+        if clean.sum() > 0.25 * pairs.sum():
+            spread = _spread(steps[clean][::3]) / math.sqrt(2.0)
         z *= np.float32(1.0 / spread)
         np.clip(z, -CLIP_SIGMA, CLIP_SIGMA, out=z)
         z[~sky] = 0.0
-        stars = self._stars(prev_small, spread)
-        z[stars] = 0.0
-        self._star_mask = stars
+        # a star's residual counts for little (a faint streak crossing it hardly more)
+        z[stars] = np.clip(z[stars], -STAR_CLIP, STAR_CLIP)
         gate = self._cloud_gate(z, sky) | self._edges(prev_small, sky, spread)
         clouded = float((gate & sky).sum()) / max(int(sky.sum()), 1)
         if clouded > MAX_CLOUDED:
@@ -284,6 +375,7 @@ class MeteorDetector:
                     found.append(cand)
                 if cand is not None and seg is whole:
                     break
+        found += self._faint(z, searched, found, grey, prev, taken_at)
         withdrawn = [old for old in self._last if any(new.continues(old) for new in found)]
         kept = [new for new in found if not any(new.continues(old) for old in self._last)]
         self._last = found
@@ -291,14 +383,79 @@ class MeteorDetector:
             return Detection([], withdrawn, "too many lines", clouded)
         return Detection(kept, withdrawn, None, clouded)
 
+    def _faint(
+        self,
+        z: np.ndarray,
+        searched: np.ndarray,
+        found: list[Candidate],
+        grey: np.ndarray,
+        prev: np.ndarray,
+        taken_at: datetime,
+    ) -> list[Candidate]:
+        """Streaks too faint for the local line search: the peaks of the long
+        lines' matched filter, strongest first, each tried as a segment of its
+        length and direction (verified like any other); around a line found,
+        and around a peak tried, nothing else is tried."""
+        b = self._bin
+        responses = long_line_responses(z)
+        for r in responses:
+            sample = r[searched][::3]
+            r -= np.float32(np.median(sample))  # in units of its own spread: the best
+            r *= np.float32(1.0 / _spread(sample))  # of many directions is no unit normal
+        stack = np.stack(responses)
+        length = np.argmax(stack, axis=0)
+        best = np.max(stack, axis=0)
+        best[~searched] = -np.inf
+        free = np.ones(z.shape, np.uint8)
+        reach = LONG_LENGTHS[-1] // 2 + 2  # no long line through here reaches a found one
+        for c in found:
+            cv2.line(
+                free,
+                (round(c.x0 / b), round(c.y0 / b)),
+                (round(c.x1 / b), round(c.y1 / b)),
+                0,
+                2 * reach + 1,
+            )
+        best[free == 0] = -np.inf
+        out: list[Candidate] = []
+        for _ in range(MAX_PEAKS):
+            at = int(np.argmax(best))
+            y, x = divmod(at, best.shape[1])
+            if not best[y, x] > PEAK_SIGMA:
+                break
+            size = LONG_LENGTHS[int(length[y, x])]
+            half = size / 2.0
+            a = best_direction(z, x, y, size)
+            dx, dy = half * math.cos(a), half * math.sin(a)
+            seg = _Segment(x - dx, y - dy, x + dx, y + dy)
+            cand = self._verify(seg, grey, prev, taken_at)
+            if cand is not None and not any(_same(cand, c) for c in [*found, *out]):
+                out.append(cand)
+                ends = (
+                    (round(cand.x0 / b), round(cand.y0 / b)),
+                    (round(cand.x1 / b), round(cand.y1 / b)),
+                )
+                mask = np.ones(z.shape, np.uint8)
+                cv2.line(mask, *ends, 0, 2 * reach + 1)
+                best[mask == 0] = -np.inf
+            # the peak's own neighbourhood along its line is done
+            mask = np.ones(z.shape, np.uint8)
+            cv2.line(mask, (round(x - dx), round(y - dy)), (round(x + dx), round(y + dy)), 0, 5)
+            best[mask == 0] = -np.inf
+        return out
+
     @staticmethod
-    def _stars(prev_small: np.ndarray, spread: float) -> np.ndarray:
-        """Where the previous frame has a star (binned pixels, grown by one):
-        a star moves a little between frames and leaves a residual there."""
+    def _stars(prev_small: np.ndarray, spread: float) -> tuple[np.ndarray, np.ndarray]:
+        """Where the previous frame has a star (binned pixels; a bright one's
+        neighbours too): a star moves a little between frames and leaves a
+        residual there, about a sixth of its light at most."""
         background = cv2.blur(prev_small, (STAR_BOX, STAR_BOX))
         noise = spread * np.sqrt(np.maximum(background, NOISE_FLOOR)) / math.sqrt(2.0)
-        stars = ((prev_small - background) > STAR_SIGMA * noise).astype(np.uint8)
-        return cv2.dilate(stars, np.ones((3, 3), np.uint8)) > 0
+        above = prev_small - background
+        stars = above > STAR_SIGMA * noise
+        bright = (above > STAR_GROW_SIGMA * noise).astype(np.uint8)
+        grown = cv2.dilate(stars.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        return stars | (cv2.dilate(bright, np.ones((3, 3), np.uint8)) > 0), grown
 
     @staticmethod
     def _edges(prev_small: np.ndarray, sky: np.ndarray, spread: float) -> np.ndarray:
@@ -334,27 +491,30 @@ class MeteorDetector:
         inner = full & (area > 0.99)
         ref = med_mean[inner] if inner.any() else med_mean.ravel()
         scale = _spread(mean[inner]) if inner.sum() > 20 else 1.0
-        changed = (np.abs(med_mean - float(np.median(ref))) > GATE_MEAN * scale) | \
-            (med_square > GATE_SQUARE)
+        changed = (np.abs(med_mean - float(np.median(ref))) > GATE_MEAN * scale) | (
+            med_square > GATE_SQUARE
+        )
         changed = cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         gate = cv2.resize(changed.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
         return gate > 0
 
-    def _segments(self, seeds: np.ndarray, grown: np.ndarray, z: np.ndarray
-                  ) -> list[tuple[_Segment, list[_Segment]]]:
+    def _segments(
+        self, seeds: np.ndarray, grown: np.ndarray, z: np.ndarray
+    ) -> list[tuple[_Segment, list[_Segment]]]:
         """Principal axes of the seeded regions, collinear pieces joined."""
         count, labels, stats, _ = cv2.connectedComponentsWithStats(
-            grown.astype(np.uint8), connectivity=8)
+            grown.astype(np.uint8), connectivity=8
+        )
         pieces: list[_Segment] = []
         for i in range(1, count):
             x, y, w, h, area = (int(v) for v in stats[i])
             if area < 3:
                 continue
-            region = labels[y:y + h, x:x + w] == i
-            if not (seeds[y:y + h, x:x + w] & region).any():
+            region = labels[y : y + h, x : x + w] == i
+            if not (seeds[y : y + h, x : x + w] & region).any():
                 continue
             ys, xs = np.nonzero(region)
-            wt = np.clip(z[y:y + h, x:x + w][region].astype(np.float64), 0.0, None) + 0.1
+            wt = np.clip(z[y : y + h, x : x + w][region].astype(np.float64), 0.0, None) + 0.1
             pts = np.stack([xs + x, ys + y], axis=1).astype(np.float64)
             mean = np.average(pts, axis=0, weights=wt)
             cov = np.cov((pts - mean).T, aweights=wt) if len(pts) > 2 else np.eye(2)
@@ -365,8 +525,9 @@ class MeteorDetector:
             pieces.append(_Segment(float(p0[0]), float(p0[1]), float(p1[0]), float(p1[1])))
         return _join(pieces)
 
-    def _verify(self, seg: _Segment, grey: np.ndarray, prev: np.ndarray,
-                taken_at: datetime) -> Candidate | None:
+    def _verify(
+        self, seg: _Segment, grey: np.ndarray, prev: np.ndarray, taken_at: datetime
+    ) -> Candidate | None:
         """The segment on the full-resolution difference, along its whole length."""
         b = self._bin
         h, w = grey.shape
@@ -436,7 +597,7 @@ class MeteorDetector:
             ok = np.isfinite(on)
             # trim the ends to where the light is: a running mean long enough to see
             # the line's middle at about 4 sigma, at least 2 binned pixels
-            middle = on[n // 4:max(3 * n // 4, n // 4 + 1)]
+            middle = on[n // 4 : max(3 * n // 4, n // 4 + 1)]
             per = float(np.nanmedian(middle)) / noise if np.isfinite(middle).any() else 0.0
             k = int(np.clip(round(16.0 / max(per, 0.1) ** 2), 2 * b + 1, max(n // 4, 2 * b + 1)))
             box = np.ones(k)
@@ -444,32 +605,55 @@ class MeteorDetector:
             smooth = np.convolve(np.where(ok, on, 0.0), box, mode="same") / np.maximum(counts, 1)
             seen = counts >= k / 2
             lit = seen & (smooth > 2.5 * noise / np.sqrt(np.maximum(counts, 1)))
-            if lit.sum() < 2:
-                return None
-            i0, i1 = _lit_run(lit, seen, int(np.argmax(np.where(lit, smooth, -np.inf))), k)
+            shortest = self.min_length_px / length * (n - 1)
+            i0, i1, snr = 0, 0, 0.0
+            if lit.sum() >= 2:
+                i0, i1 = _lit_run(lit, seen, int(np.argmax(np.where(lit, smooth, -np.inf))), k)
+                snr = _run_snr(on, ok, noise, i0, i1)
+            if snr < LINE_SNR:
+                # too faint for its ends to show (a short bright piece is no such
+                # line: a blinking light): the stretch of the line whose summed
+                # light stands out most, the matched filter's own length
+                i0, i1, snr = _best_run(on, ok, noise, shortest)
             span = (i1 - i0) / (n - 1) * length
-            if span < self.min_length_px:
+            # a short line has more places to be than a long one: noise makes
+            # more of them, so it needs more light
+            needed = LINE_SNR * math.sqrt(max(1.0, SHORT_PX / max(span, 1.0)))
+            if span < self.min_length_px or snr < needed:
                 return None
-            part = on[i0:i1 + 1][ok[i0:i1 + 1]]
+            part = on[i0 : i1 + 1][ok[i0 : i1 + 1]]
             if part.size < 0.5 * (i1 - i0 + 1):
                 return None  # mostly behind stars: cannot tell
-            snr = float(part.sum()) / (noise * math.sqrt(part.size))
-            if snr < LINE_SNR:
-                return None
             mean_on = float(part.mean())
-            side = max(float(np.nanmean(strip(s * SIDE_OFFSETS_PX[0])[i0:i1 + 1])) - level
-                       for s in (-1.0, 1.0))
+            side = max(
+                float(np.nanmean(strip(s * SIDE_OFFSETS_PX[0])[i0 : i1 + 1])) - level
+                for s in (-1.0, 1.0)
+            )
             if mean_on < RIDGE_CONTRAST * max(side, 0.0):
                 return None  # the edge of something wide
             # width: second moment of the light across the line
             offs = np.arange(-4, 5, dtype=np.float64)
-            across_mean = np.array([max(float(np.nanmean(strip(o, half=0)[i0:i1 + 1])) - level,
-                                        0.0) for o in offs])
-            width = 2.0 * math.sqrt(float((across_mean * offs ** 2).sum()
-                                          / max(across_mean.sum(), 1e-9))) + 1.0
+            across_mean = np.array(
+                [max(float(np.nanmean(strip(o, half=0)[i0 : i1 + 1])) - level, 0.0) for o in offs]
+            )
+            width = (
+                2.0 * math.sqrt(float((across_mean * offs**2).sum() / max(across_mean.sum(), 1e-9)))
+                + 1.0
+            )
             if not across_mean.sum() > 0 or width > MAX_WIDTH_PX:
                 return None
-            inner, inner_seen = smooth[i0:i1 + 1], seen[i0:i1 + 1]
+            bright = float(np.percentile(part, 90)) / noise
+            if bright >= BRIGHT_SAMPLE:
+                # its brightest stretches stand out sample by sample: gaps are
+                # looked for at a short scale, which a blinking light cannot bridge
+                k = 2 * b + 1
+                box = np.ones(k)
+                counts = np.convolve(ok.astype(np.float64), box, mode="same")
+                smooth = np.convolve(np.where(ok, on, 0.0), box, mode="same") / np.maximum(
+                    counts, 1
+                )
+                seen = counts >= k / 2
+            inner, inner_seen = smooth[i0 : i1 + 1], seen[i0 : i1 + 1]
             lo, hi = int(inner.size * 0.1), max(int(inner.size * 0.9), int(inner.size * 0.1) + 1)
             mid = inner[lo:hi][inner_seen[lo:hi]]
             high = float(np.percentile(inner[inner_seen], 90))
@@ -479,15 +663,51 @@ class MeteorDetector:
         e1 = (px[i1] + x0, py[i1] + y0)
         lo_x, hi_x = int(max(0, min(e0[0], e1[0]) - 3)), int(min(w, max(e0[0], e1[0]) + 4))
         lo_y, hi_y = int(max(0, min(e0[1], e1[1]) - 3)), int(min(h, max(e0[1], e1[1]) + 4))
-        crop = (grey[lo_y:hi_y, lo_x:hi_x] - prev[lo_y:hi_y, lo_x:hi_x])
+        crop = grey[lo_y:hi_y, lo_x:hi_x] - prev[lo_y:hi_y, lo_x:hi_x]
         top = max(float(crop.max()), 1e-6)
         shown = np.clip(crop / top * 255.0, 0, 255).astype(np.uint8)
-        line_change = strip(0.0, change)[i0:i1 + 1]
+        line_change = strip(0.0, change)[i0 : i1 + 1]
         brightness = float(np.clip(line_change, 0, None).sum()) * (2 * STRIP_PX + 1)
-        return Candidate(taken_at=taken_at, x0=float(e0[0]), y0=float(e0[1]),
-                         x1=float(e1[0]), y1=float(e1[1]), length_px=span, width_px=width,
-                         peak=float(line_change.max()), brightness=brightness,
-                         bbox=(lo_x, lo_y, hi_x - lo_x, hi_y - lo_y), diff=shown, snr=snr)
+        return Candidate(
+            taken_at=taken_at,
+            x0=float(e0[0]),
+            y0=float(e0[1]),
+            x1=float(e1[0]),
+            y1=float(e1[1]),
+            length_px=span,
+            width_px=width,
+            peak=float(line_change.max()),
+            brightness=brightness,
+            bbox=(lo_x, lo_y, hi_x - lo_x, hi_y - lo_y),
+            diff=shown,
+            snr=snr,
+        )
+
+
+def _run_snr(on: np.ndarray, ok: np.ndarray, noise: float, i0: int, i1: int) -> float:
+    part = on[i0 : i1 + 1][ok[i0 : i1 + 1]]
+    return float(part.sum()) / (noise * math.sqrt(part.size)) if part.size else 0.0
+
+
+def _best_run(
+    on: np.ndarray, ok: np.ndarray, noise: float, shortest: float
+) -> tuple[int, int, float]:
+    """The stretch ``i0..i1`` (at least ``shortest`` samples) whose summed light
+    over its noise is highest, and that signal-to-noise (samples without data
+    left out of both)."""
+    light = np.concatenate([[0.0], np.cumsum(np.where(ok, on, 0.0))])
+    seen = np.concatenate([[0.0], np.cumsum(ok.astype(np.float64))])
+    total = light[None, :] - light[:, None]  # [i, j]: samples i..j-1
+    count = seen[None, :] - seen[:, None]
+    idx = np.arange(light.size)
+    long_enough = (idx[None, :] - idx[:, None]) > shortest
+    score = np.where(long_enough & (count > 0), total / np.sqrt(np.maximum(count, 1.0)), -np.inf)
+    at = int(np.argmax(score))
+    i, j = divmod(at, light.size)
+    best = float(score[i, j])
+    if not math.isfinite(best):
+        return 0, 0, 0.0
+    return i, j - 1, best / noise
 
 
 def _lit_run(lit: np.ndarray, seen: np.ndarray, start: int, gap: int) -> tuple[int, int]:
@@ -549,6 +769,9 @@ def _merge(a: _Segment, b: _Segment) -> _Segment | None:
 
 
 def _same(a: Candidate, b: Candidate) -> bool:
-    return a.continues(b) and b.continues(a) and abs(
-        (a.x0 + a.x1) / 2 - (b.x0 + b.x1) / 2) + abs((a.y0 + a.y1) / 2 - (b.y0 + b.y1) / 2) < (
-        a.length_px + b.length_px) / 2
+    return (
+        a.continues(b)
+        and b.continues(a)
+        and abs((a.x0 + a.x1) / 2 - (b.x0 + b.x1) / 2) + abs((a.y0 + a.y1) / 2 - (b.y0 + b.y1) / 2)
+        < (a.length_px + b.length_px) / 2
+    )

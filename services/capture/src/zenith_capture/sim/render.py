@@ -25,7 +25,7 @@ same seed, time, exposure, gain and focus give the same frame, bit for bit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import cv2
@@ -42,6 +42,7 @@ READ_NOISE_E = 3.0
 EXTINCTION = 0.25  # magnitudes per air mass
 FAINT_SEED = 90210
 METEOR_SPEED_DEG_S = (5.0, 35.0)  # angular speeds across the sky, log-uniform
+METEOR_COLOUR = skylight._bgr(0.9, 1.1, 0.9)
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,17 @@ def _faint_field(count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 @dataclass(frozen=True)
 class SimMeteor:
-    """A meteor the last frame drew (start and end, pixels; peak magnitude)."""
+    """A meteor the last frame drew (start and end, pixels; peak magnitude;
+    ``track``: the points it was drawn as, rows of x, y and flux in
+    full-scale/s at gain 1 before the point spread function, so a benchmark
+    can redraw its light alone and measure its signal-to-noise)."""
 
     x0: float
     y0: float
     x1: float
     y1: float
     mag: float
+    track: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)), repr=False, compare=False)
 
 
 class SkyRenderer:
@@ -100,16 +105,18 @@ class SkyRenderer:
         w, h = config.width, config.height
         alt, az = self.lens.altaz_grid(w, h)
         self.alt, self.az = alt, az
-        self.inside = (alt >= 0.0)
+        self.inside = alt >= 0.0
         alt_r, az_r = np.radians(alt), np.radians(az)
-        self.vec = np.stack([np.cos(alt_r) * np.sin(az_r), np.cos(alt_r) * np.cos(az_r),
-                             np.sin(alt_r)]).astype(np.float32)
+        self.vec = np.stack(
+            [np.cos(alt_r) * np.sin(az_r), np.cos(alt_r) * np.cos(az_r), np.sin(alt_r)]
+        ).astype(np.float32)
         zen = np.radians(np.clip(90.0 - alt, 1e-6, 90.0))
         solid = np.sin(zen) / zen
-        pix_area = self.lens.pixel_scale_arcsec ** 2
+        pix_area = self.lens.pixel_scale_arcsec**2
         self.area = np.where(self.inside, solid * pix_area, 0.0).astype(np.float32)
-        self.horizon = np.where(self.inside, (1.0 - np.sin(np.radians(np.clip(alt, 0, 90)))),
-                                0.0).astype(np.float32)
+        self.horizon = np.where(
+            self.inside, (1.0 - np.sin(np.radians(np.clip(alt, 0, 90)))), 0.0
+        ).astype(np.float32)
         self.airglow = np.where(self.inside, skylight.van_rhijn(alt), 0.0).astype(np.float32)
         self.clouds = CloudField(config.seed, config.clouds, alt, az)
         self.meteors_drawn = []
@@ -140,18 +147,21 @@ class SkyRenderer:
         h, w = self.alt.shape
         out = np.zeros((h, w, 3), dtype=np.float32)
         night = float(skylight.mag_to_flux(cfg.sky_mag, zp))
-        lum = (night * self.airglow)
+        lum = night * self.airglow
         out += lum[:, :, None] * skylight.NIGHT
         sun = sun_position(cfg.site, when)
         day = float(skylight.mag_to_flux(skylight.sunlight_zenith_mag(sun.alt), zp))
         if day > night * 1e-3:
             gamma = self._angle_to(sun.alt, sun.az)
             gz = 1.0 + 3.0 * math.exp(-(90.0 - sun.alt) / 25.0)
-            shape = (1.0 + 3.0 * np.exp(-gamma / 25.0)) * (1.0 + 1.5 * self.horizon ** 3) / gz
+            shape = (1.0 + 3.0 * np.exp(-gamma / 25.0)) * (1.0 + 1.5 * self.horizon**3) / gz
             if sun.alt > -1.0:
                 shape = shape + 60.0 * np.exp(-gamma / 3.0) + 6.0 * np.exp(-gamma / 12.0)
-            warm = np.exp(-gamma / 30.0) * self.horizon ** 2 * float(
-                np.clip((12.0 - sun.alt) / 12.0, 0.0, 1.0))
+            warm = (
+                np.exp(-gamma / 30.0)
+                * self.horizon**2
+                * float(np.clip((12.0 - sun.alt) / 12.0, 0.0, 1.0))
+            )
             warm = warm.astype(np.float32)[:, :, None]
             colour = skylight.DAY * (1.0 - warm) + skylight.WARM * warm
             out += (day * shape).astype(np.float32)[:, :, None] * colour
@@ -161,22 +171,26 @@ class SkyRenderer:
         if moon_mag is not None:
             moonlight = float(skylight.mag_to_flux(moon_mag, zp))
             gamma = self._angle_to(moon.alt, moon.az)
-            shape = (1.0 + 4.0 * np.exp(-gamma / 15.0)) * (1.0 + 1.0 * self.horizon ** 3)
+            shape = (1.0 + 4.0 * np.exp(-gamma / 15.0)) * (1.0 + 1.0 * self.horizon**3)
             out += (moonlight * shape).astype(np.float32)[:, :, None] * skylight.DAY
         t = when.timestamp()
         dens = self.clouds.density(t)
         if dens is not None:
             d = np.where(self.inside, dens, 0.0).astype(np.float32)
-            glow = (night * 2.5 * skylight.TOWN + moonlight * 1.5 * skylight.WHITE
-                    + day * 2.5 * skylight.WHITE).astype(np.float32)
+            glow = (
+                night * 2.5 * skylight.TOWN
+                + moonlight * 1.5 * skylight.WHITE
+                + day * 2.5 * skylight.WHITE
+            ).astype(np.float32)
             thick = (1.25 - 0.45 * d * d)[:, :, None]
             out = out * (1.0 - 0.7 * d)[:, :, None] + (d[:, :, None] * thick) * glow
         out *= self.area[:, :, None]
         self._density = dens
         return out, night, day
 
-    def point_sources(self, when: datetime, exposure_s: float,
-                      rng: np.random.Generator) -> np.ndarray:
+    def point_sources(
+        self, when: datetime, exposure_s: float, rng: np.random.Generator
+    ) -> np.ndarray:
         """Stars, moon and meteors (H, W, 3), before the point spread function."""
         cfg = self.config
         h, w = self.alt.shape
@@ -202,12 +216,12 @@ class SkyRenderer:
             xs = np.concatenate([xs, mx2])
             ys = np.concatenate([ys, my2])
             flux = np.concatenate([flux, mflux])
-            colours = np.concatenate([colours, np.tile(skylight._bgr(0.9, 1.1, 0.9),
-                                                       (mflux.size, 1))])
+            colours = np.concatenate([colours, np.tile(METEOR_COLOUR, (mflux.size, 1))])
         return _splat(xs, ys, flux[:, None] * colours, w, h)
 
-    def _meteors(self, exposure_s: float, rng: np.random.Generator
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _meteors(
+        self, exposure_s: float, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Meteors of this exposure, as points every half pixel along their tracks.
 
         The model (checked against the photon budget of the simulated camera):
@@ -257,12 +271,19 @@ class SkyRenderer:
             profile = np.sin(np.pi * s) ** 0.7
             dwell = scale_deg / speed / 2.0  # seconds per half-pixel step
             peak = float(skylight.mag_to_flux(mag, cfg.zero_point)) * dwell / exposure_s
-            self.meteors_drawn.append(SimMeteor(
-                x0, y0, x0 + length * math.cos(direction), y0 + length * math.sin(direction),
-                mag))
             xs.append(x0 + s * length * math.cos(direction))
             ys.append(y0 + s * length * math.sin(direction))
             fl.append(peak * profile)
+            self.meteors_drawn.append(
+                SimMeteor(
+                    x0,
+                    y0,
+                    x0 + length * math.cos(direction),
+                    y0 + length * math.sin(direction),
+                    mag,
+                    np.stack([xs[-1], ys[-1], fl[-1]], axis=1),
+                )
+            )
         if not xs:
             empty = np.zeros(0)
             return empty, empty, empty
@@ -287,8 +308,14 @@ class SkyRenderer:
         return self.config.blur_per_step * abs(focus_position - self.config.true_focus)
 
     # -- the frame -------------------------------------------------------
-    def render(self, when: datetime, exposure_s: float, gain: float,
-               focus_position: int | None = None, dark: bool = False) -> np.ndarray:
+    def render(
+        self,
+        when: datetime,
+        exposure_s: float,
+        gain: float,
+        focus_position: int | None = None,
+        dark: bool = False,
+    ) -> np.ndarray:
         """A frame (``uint8`` or ``uint16``, HxWx3 BGR) exposed from ``when``;
         ``dark``: the lens capped (only hot pixels and noise)."""
         cfg = self.config
@@ -307,7 +334,7 @@ class SkyRenderer:
         if cfg.hot_pixels:
             signal[self.hot_y, self.hot_x, :] += (self.hot_rate * exposure_s * gain)[:, None]
         electrons = np.maximum(signal, 0.0) * np.float32(FULL_WELL_E / gain)
-        electrons += np.float32(READ_NOISE_E ** 2)
+        electrons += np.float32(READ_NOISE_E**2)
         noise = rng.standard_normal(signal.shape, dtype=np.float32)
         signal += np.sqrt(electrons) * noise * np.float32(gain / FULL_WELL_E)
         top = (1 << cfg.bit_depth) - 1
@@ -326,8 +353,12 @@ def _splat(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, w: int, h: int) -
     y0 = np.floor(ys).astype(np.int64)
     fx, fy = xs - x0, ys - y0
     size = h * w
-    for dx, dy, wt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)),
-                       (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+    for dx, dy, wt in (
+        (0, 0, (1 - fx) * (1 - fy)),
+        (1, 0, fx * (1 - fy)),
+        (0, 1, (1 - fx) * fy),
+        (1, 1, fx * fy),
+    ):
         xi, yi = x0 + dx, y0 + dy
         ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
         idx = yi[ok] * w + xi[ok]
