@@ -1,5 +1,5 @@
-"""Products for the website tests, indexed by the products service's own
-publisher into its index and written to the shared BlobStore."""
+"""Products for the website tests, indexed and announced by the products
+service's own publisher and written to the shared BlobStore."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from zenith.bus.connect import connect
 from zenith.contracts.products import INDEX, KIND, product_key, thumb_key
 from zenith.storage.blob import BlobStore
 from zenith.storage.factory import open_metadata
@@ -44,9 +45,11 @@ async def seed_products(products_settings: Any, blob_dir: Path, camera: str,
         arts.append(Artifact(kind=kind, night=night, key=key, thumb_key=thumb, frames=100,
                              final=True, size=len(data)))
     meta = await open_metadata(products_settings.resolved_metadata_url)
-    try:
-        await Publisher(meta, None).publish(camera, list(arts))
+    nc = await connect(products_settings.nats_url, name="zenith-web-tests-seed")
+    try:  # announced (product.ready) as the products service does: web's cache hears it
+        await Publisher(meta, nc.jetstream()).publish(camera, list(arts))
     finally:
+        await nc.close()
         await meta.close()
 
 

@@ -225,37 +225,42 @@ async def test_the_map_data_answers_a_conditional_request_with_304(stack: Stack)
 
 
 async def test_a_kept_calendar_month_shows_a_new_product_and_the_language(
-    web: WebUnderTest, products_service: Any, blob_dir: Path
+    web: WebUnderTest, products_service: Any, blob_dir: Path, bus: BusClient
 ) -> None:
-    """A month's grid is kept rendered; a product added to it, or another language,
-    is another grid."""
-    from tests.services.web.site_seed import seed_products, unindex_products
+    """A month's products and its rendered grid are kept; a product added to it
+    (announced by products' publisher), or another language, is another grid."""
+    from tests.services.web.site_seed import jpeg, unindex_products
 
     camera, month = "demo", {"from": "2026-03", "to": "2026-03"}
     for kind in ("keogram", "startrails"):
         await unindex_products(products_service, camera, kind)
-    await seed_products(products_service, blob_dir, camera, [("2026-03-02", "keogram")])
+    await seed_product(products_service, blob_dir, camera, "2026-03-02", bus, jpeg)
     client = web.remote()
-    for _ in range(2):  # the second answer is the kept grid
-        async with client.get(f"/cameras/{camera}/calendar/keograms", params=month) as resp:
-            text = await resp.text()
-        assert f"/cameras/{camera}/view/2026-03-02/keogram" in text
-        assert f"/cameras/{camera}/view/2026-03-09/keogram" not in text
-    await seed_products(
-        products_service,
-        blob_dir,
-        camera,
-        [("2026-03-09", "keogram"), ("2026-03-02", "startrails")],
-    )
-    async with client.get(f"/cameras/{camera}/calendar/keograms", params=month) as resp:
-        text = await resp.text()
-    assert f"/cameras/{camera}/view/2026-03-09/keogram" in text
-    assert f"/cameras/{camera}/view/2026-03-02/startrails" in text  # the quick link
-    async with client.get(
-        f"/cameras/{camera}/calendar/keograms", params=month, cookies={"lang": "de"}
-    ) as resp:
+    path = f"/cameras/{camera}/calendar/keograms"
+    text = await wait_for_text(client, path, month, f"/cameras/{camera}/view/2026-03-02/keogram")
+    async with client.get(path, params=month) as resp:  # the kept grid
+        assert f"/cameras/{camera}/view/2026-03-02/keogram" in await resp.text()
+    assert f"/cameras/{camera}/view/2026-03-09/keogram" not in text
+    await seed_product(products_service, blob_dir, camera, "2026-03-09", bus, jpeg)
+    await seed_product(products_service, blob_dir, camera, "2026-03-02", bus, jpeg, "startrails")
+    text = await wait_for_text(client, path, month, f"/cameras/{camera}/view/2026-03-09/keogram")
+    text = await wait_for_text(client, path, month, f"/cameras/{camera}/view/2026-03-02/startrails")
+    async with client.get(path, params=month, cookies={"lang": "de"}) as resp:
         german = await resp.text()
     assert "März 2026" in german and "March 2026" in text
+    for kind in ("keogram", "startrails"):
+        await unindex_products(products_service, camera, kind)
+
+
+async def wait_for_text(client: Any, path: str, params: dict[str, str], wanted: str) -> str:
+    """The page once it shows ``wanted`` (an event takes a moment), at most 2 s."""
+    for _ in range(40):
+        async with client.get(path, params=params) as resp:
+            text: str = await resp.text()
+        if wanted in text:
+            return text
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{path} never showed {wanted}")
 
 
 async def test_a_new_product_shows_on_the_camera_page_by_its_event(
@@ -267,7 +272,7 @@ async def test_a_new_product_shows_on_the_camera_page_by_its_event(
 
     camera = "demo"
     await unindex_products(products_service, camera, "keogram")
-    await seed_keogram(products_service, blob_dir, camera, "2031-01-01", bus, jpeg)
+    await seed_product(products_service, blob_dir, camera, "2031-01-01", bus, jpeg)
     client = web.remote()
     for _ in range(40):
         async with client.get(f"/cameras/{camera}") as resp:
@@ -278,7 +283,7 @@ async def test_a_new_product_shows_on_the_camera_page_by_its_event(
     assert f"/cameras/{camera}/products/2031-01-01/keogram" in text
     async with client.get(f"/cameras/{camera}") as resp:  # from the cache
         assert "/products/2031-01-01/keogram" in await resp.text()
-    await seed_keogram(products_service, blob_dir, camera, "2031-01-02", bus, jpeg)
+    await seed_product(products_service, blob_dir, camera, "2031-01-02", bus, jpeg)
     for _ in range(40):
         async with client.get(f"/cameras/{camera}") as resp:
             text = await resp.text()
@@ -289,16 +294,17 @@ async def test_a_new_product_shows_on_the_camera_page_by_its_event(
     await unindex_products(products_service, camera, "keogram")
 
 
-async def seed_keogram(
+async def seed_product(
     products_service: Any,
     blob_dir: Path,
     camera: str,
     night: str,
-    bus: BusClient | None,
+    bus: BusClient,
     jpeg: Any,
+    kind: str = "keogram",
 ) -> None:
-    """A keogram indexed by the products service's publisher (announced on the bus
-    as the service does when ``bus`` is given)."""
+    """A product indexed and announced (product.ready) by the products service's
+    publisher, as the service does."""
     from zenith.contracts.products import product_key, thumb_key
     from zenith.storage.blob import BlobStore
     from zenith.storage.factory import open_metadata
@@ -306,13 +312,12 @@ async def seed_keogram(
     from zenith_products.publisher import Publisher
 
     blobs = BlobStore(blob_dir)
-    key, thumb = product_key(camera, night, "keogram"), thumb_key(camera, night, "keogram")
+    key, thumb = product_key(camera, night, kind), thumb_key(camera, night, kind)
     blobs.write_bytes(key, jpeg(480, 120))
     blobs.write_bytes(thumb, jpeg(240, 60))
-    art = Artifact(kind="keogram", night=night, key=key, thumb_key=thumb, frames=10, final=True)
+    art = Artifact(kind=kind, night=night, key=key, thumb_key=thumb, frames=10, final=True)
     meta = await open_metadata(products_service.resolved_metadata_url)
     try:
-        js = bus.nc.jetstream() if bus is not None else None
-        await Publisher(meta, js).publish(camera, [art])
+        await Publisher(meta, bus.nc.jetstream()).publish(camera, [art])
     finally:
         await meta.close()

@@ -18,7 +18,8 @@ a page's time. The cache is kept fresh from the bus, and is never the truth:
   list is :data:`CAMERAS_TTL_S` old at the latest: the safety net.
 
 A camera's newest product of each kind (products' ``products.latest``: the
-camera page, a calendar's default months) is kept per camera until a
+camera page, a calendar's default months) and the product lists of its
+calendars (``products.list``) are kept per camera until a
 ``product.ready`` event of that camera, a change web makes through the
 products service (a deletion), or :data:`PRODUCTS_TTL_S`.
 
@@ -51,6 +52,7 @@ PRODUCTS_SERVICE = products.LATEST.service
 
 CAMERAS_TTL_S = 5.0
 PRODUCTS_TTL_S = 5.0
+MAX_LISTS = 64  # product lists kept per camera (then all of its dropped)
 MAX_FRAGMENTS = 4096  # rendered fragments kept (views/cards.py, calendar.py): then all dropped
 XP_TTL_S = 15.0
 
@@ -69,7 +71,9 @@ class SiteCache:
         self.cameras_ttl_s = CAMERAS_TTL_S if cameras_ttl_s is None else cameras_ttl_s
         self.xp_ttl_s = XP_TTL_S if xp_ttl_s is None else xp_ttl_s
         self.products_ttl_s = PRODUCTS_TTL_S if products_ttl_s is None else products_ttl_s
+        # per camera: the newest of each kind, and product lists by their query
         self._latest: dict[str, tuple[float, dict[str, products.ProductDoc]]] = {}
+        self._lists: dict[str, dict[str, tuple[float, list[products.ProductDoc]]]] = {}
         self._products_generation = 0
         self.clock = clock
         self.generation = 0  # counts the drops: an answer asked for before one is not kept
@@ -136,13 +140,36 @@ class SiteCache:
             self._latest[camera] = (asked_at, found)
         return found
 
+    async def product_list(
+        self,
+        camera: str,
+        query: products.ProductQuery,
+        fetch: Callable[[], Awaitable[list[products.ProductDoc]]],
+    ) -> list[products.ProductDoc]:
+        """``camera``'s products matching ``query`` (a calendar's months), kept like its
+        newest products."""
+        lists = self._lists.setdefault(camera, {})
+        key = query.model_dump_json()
+        kept = lists.get(key)
+        if kept is not None and self.clock() - kept[0] < self.products_ttl_s:
+            return kept[1]
+        generation, asked_at = self._products_generation, self.clock()
+        found = await fetch()
+        if generation == self._products_generation:
+            if len(lists) >= MAX_LISTS:
+                lists.clear()
+            lists[key] = (asked_at, found)
+        return found
+
     def forget_products(self, camera: str | None = None) -> None:
-        """Drop ``camera``'s newest products (every camera's with None)."""
+        """Drop what is kept of ``camera``'s products (every camera's with None)."""
         self._products_generation += 1
         if camera is None:
             self._latest.clear()
+            self._lists.clear()
         else:
             self._latest.pop(camera, None)
+            self._lists.pop(camera, None)
 
     # -- XP ------------------------------------------------------------------------------
 

@@ -124,9 +124,11 @@ async def calendar_page(request: web.Request) -> web.Response:
     if first > last:
         first, last = last, first
     months = months_between(first, last)
-    found = await list_products(request, camera, products.ProductQuery(
+    listed = products.ProductQuery(
         kinds=[k for k, _ in QUICK], from_night=f"{months[-1]}-01",
-        to_night=f"{months[0]}-{month_days(months[0]):02d}", limit=2000))
+        to_night=f"{months[0]}-{month_days(months[0]):02d}", limit=2000)
+    found = await request.app[SITE_CACHE].product_list(
+        camera, listed, lambda: list_products(request, camera, listed))
     by_night: dict[str, dict[str, products.ProductDoc]] = {}
     for p in found:
         by_night.setdefault(p.night, {})[p.kind] = p
