@@ -16,8 +16,10 @@ Re-running it rewrites the same documents (ids are derived, not random).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -46,13 +48,45 @@ MONTH_KINDS = ("monthly-keogram", "monthly-timelapse")
 ENV_SENSOR = "bme280"
 
 
+PUT_CHUNK = 256  # documents handed to the store at once
+WRITERS = 4  # threads writing the blobs (the filesystem's latency, not CPU)
+
+
 def _write(blobs: BlobStore, key: str, data: bytes) -> None:
     """A blob at its BlobStore path, without the store's fsync per file: synthetic
     history is cheap to make again, and a year of it is a few hundred thousand files."""
     path = blobs.path(key)
-    if not path.parent.is_dir():
+    try:
+        path.write_bytes(data)
+    except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+        path.write_bytes(data)
+
+
+@dataclass
+class Batch:
+    """A camera's documents and blobs, written together: the documents a chunk at a
+    time (the store's worker runs them back to back), the blobs by a few threads."""
+
+    docs: list[tuple[str, dict[str, Any]]]
+    files: list[tuple[str, bytes]]
+
+    async def flush(self, meta: MetadataStore, blobs: BlobStore,
+                    pool: ThreadPoolExecutor) -> None:
+        loop = asyncio.get_running_loop()
+        writing = [loop.run_in_executor(pool, _write_many, blobs, self.files[n::WRITERS])
+                   for n in range(WRITERS)]
+        for start in range(0, len(self.docs), PUT_CHUNK):
+            await asyncio.gather(*(meta.put(collection, doc) for collection, doc
+                                   in self.docs[start:start + PUT_CHUNK]))
+        await asyncio.gather(*writing)
+        self.docs.clear()
+        self.files.clear()
+
+
+def _write_many(blobs: BlobStore, files: list[tuple[str, bytes]]) -> None:
+    for key, data in files:
+        _write(blobs, key, data)
 
 
 @dataclass(frozen=True)
@@ -112,8 +146,8 @@ def _utc(night: date, solar_hour: float, longitude: float) -> datetime:
     return day + timedelta(hours=hours)
 
 
-async def _seed_night(meta: MetadataStore, blobs: BlobStore, media_: Media, cam: c.Camera,
-                      night: date, points: list[Point]) -> int:
+def _seed_night(batch: Batch, media_: Media, cam: c.Camera, night: date,
+                points: list[Point]) -> int:
     night_s = night.isoformat()
     lon = cam.location.longitude
     written = 0
@@ -122,8 +156,7 @@ async def _seed_night(meta: MetadataStore, blobs: BlobStore, media_: Media, cam:
         stamp = frames.frame_stamp(taken)
         key = frames.frame_key(cam.id, night_s, stamp)
         thumb = frames.frame_thumb_key(cam.id, night_s, stamp)
-        _write(blobs, key, media_.frame)
-        _write(blobs, thumb, media_.thumb)
+        batch.files += [(key, media_.frame), (thumb, media_.thumb)]
         sqm = 21.0 + 0.5 * math.sin(night.toordinal() / 29.5 * 2 * math.pi) + 0.1 * n
         metrics = {"mean": 0.05, "stars": 150 + 10 * n, "sqm": round(sqm, 2),
                    "cloud_cover": round(0.5 + 0.5 * math.sin(night.toordinal() + n), 2)}
@@ -132,14 +165,14 @@ async def _seed_night(meta: MetadataStore, blobs: BlobStore, media_: Media, cam:
                        size=len(media_.frame), thumb_size=len(media_.thumb), exposure_s=30.0,
                        gain=200.0, sun_altitude=-30.0, source="seed", metrics=metrics,
                        created_at=taken)
-        await meta.put(FRAMES_INDEX.name, FRAMES_INDEX.to_doc(doc))
+        batch.docs.append((FRAMES_INDEX.name, FRAMES_INDEX.to_doc(doc)))
         points.append(Point(SKY_SENSOR, taken, {k: float(v) for k, v in metrics.items()},
                             {"camera": cam.id}))
         written += 2
     # capture recounts a stale night when asked (its data size: frames.nights)
     totals = NightTotalsDoc(id=frames.night_totals_id(cam.id, night_s), camera=cam.id,
                             night=night_s, stale=True, rev=f"seed-{time.time_ns()}")
-    await meta.put(NIGHT_TOTALS.name, NIGHT_TOTALS.to_doc(totals))
+    batch.docs.append((NIGHT_TOTALS.name, NIGHT_TOTALS.to_doc(totals)))
     end = _utc(night, 6.0, lon)
     for hour in range(18, 31, 2):
         when = _utc(night, float(hour % 24), lon)
@@ -148,25 +181,23 @@ async def _seed_night(meta: MetadataStore, blobs: BlobStore, media_: Media, cam:
                                                "humidity": 70.0 + hour % 7},
                             {"camera": cam.id}))
     for kind in NIGHT_KINDS:
-        written += await _product(meta, blobs, media_, cam.id, night_s, kind, len(FRAME_HOURS),
-                                  end)
+        written += _product(batch, media_, cam.id, night_s, kind, len(FRAME_HOURS), end)
     return written
 
 
-async def _product(meta: MetadataStore, blobs: BlobStore, media_: Media, camera: str,
-                   night: str, kind: str, frame_count: int, when: datetime) -> int:
+def _product(batch: Batch, media_: Media, camera: str, night: str, kind: str,
+             frame_count: int, when: datetime) -> int:
     spec = products.KIND[kind]
     key = products.product_key(camera, night, kind)
     thumb = products.thumb_key(camera, night, kind)
     data = media_.video if spec.content_type.startswith("video/") else media_.image
-    _write(blobs, key, data)
-    _write(blobs, thumb, media_.thumb)
+    batch.files += [(key, data), (thumb, media_.thumb)]
     stamp = to_iso(when)
     doc = ProductDoc(id=products.product_id(camera, night, kind), camera=camera, kind=kind,
                      night=night, key=key, thumb_key=thumb, content_type=spec.content_type,
                      frames=frame_count, final=True, size=len(data), created_at=stamp,
                      updated_at=stamp, meta={"seeded": True})
-    await meta.put(PRODUCTS_INDEX.name, PRODUCTS_INDEX.to_doc(doc))
+    batch.docs.append((PRODUCTS_INDEX.name, PRODUCTS_INDEX.to_doc(doc)))
     return 2
 
 
@@ -181,6 +212,8 @@ async def seed(settings: Settings, *, cameras: int, days: int,
     nights = [last - timedelta(days=d) for d in range(days - 1, -1, -1)]
     files = 0
     readings = 0
+    pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="zenith-seed")
+    batch = Batch([], [])
     try:
         # no indexes here: each owner ensures its own (with its options) when it starts
         for n in range(cameras):
@@ -188,18 +221,19 @@ async def seed(settings: Settings, *, cameras: int, days: int,
             points: list[Point] = []
             months: dict[str, int] = {}
             for night in nights:
-                files += await _seed_night(meta, blobs, media_, cam, night, points)
+                files += _seed_night(batch, media_, cam, night, points)
                 month = night.replace(day=1).isoformat()
                 months[month] = months.get(month, 0) + len(FRAME_HOURS)
             for month, count in months.items():
                 when = _utc(date.fromisoformat(month), 12.0, cam.location.longitude)
                 for kind in MONTH_KINDS:
-                    files += await _product(meta, blobs, media_, cam.id, month, kind, count,
-                                            when)
+                    files += _product(batch, media_, cam.id, month, kind, count, when)
+            await batch.flush(meta, blobs, pool)
             for start in range(0, len(points), 5000):
                 await series.write(points[start:start + 5000])
             readings += len(points)
     finally:
+        pool.shutdown()
         await series.close()
         await meta.close()
     return {"cameras": cameras, "days": days, "files": files, "readings": readings,
