@@ -11,6 +11,7 @@ time(...) fill(none)``.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -34,6 +35,7 @@ _SCHEMA = (
     "DROP INDEX IF EXISTS points_by_camera",  # the one above, without time_ns
 )
 USAGE_SAMPLE = 1000  # rows whose stored size is measured; the rest are estimated from them
+_PLAIN_FIELD = re.compile(r"[A-Za-z0-9_-]+")
 _SQL_AGGREGATES = {"mean": "AVG", "min": "MIN", "max": "MAX"}
 
 
@@ -50,6 +52,14 @@ def _tag_filter(tag_pairs: Sequence[tuple[str, str]]) -> tuple[str, list[str]]:
     cond += "".join(" AND EXISTS (SELECT 1 FROM json_each(p.tags) WHERE key = ? AND "
                     "value = ?)" for _ in rest)
     return cond, [*([camera] if camera is not None else []), *(x for pair in rest for x in pair)]
+
+
+def _field_value(name: str) -> tuple[str, str]:
+    """The SQL (and its parameter) of a field's value in a point: json_extract for a
+    plain name (a path lookup), the fields' JSON walked for any other."""
+    if _PLAIN_FIELD.fullmatch(name):
+        return "json_extract(p.fields, ?)", f'$."{name}"'
+    return "(SELECT value FROM json_each(p.fields) WHERE key = ?)", name
 
 
 def _fields_json(fields: Mapping[str, float]) -> str:
@@ -109,10 +119,11 @@ class SqliteSeriesStore(SeriesStore):
             return []
         names, start_ns, end_ns, tag_pairs, every, how = (
             q.names, q.start_ns, q.end_ns, q.tag_pairs, q.every, q.how)
-        values = ", ".join(f"(SELECT value FROM json_each(p.fields) WHERE key = ?) AS v{i}"
-                           for i in range(len(names)))
+        picks = [_field_value(name) for name in names]
+        values = ", ".join(f"{sql} AS v{i}" for i, (sql, _arg) in enumerate(picks))
         cond, tag_params = _tag_filter(tag_pairs)
-        params: list[Any] = [*names, measurement, start_ns, end_ns, *tag_params]
+        params: list[Any] = [*(arg for _sql, arg in picks), measurement, start_ns, end_ns,
+                             *tag_params]
         base = (f"SELECT time_ns, {values} FROM points p WHERE measurement = ? "
                 f"AND time_ns >= ? AND time_ns < ?{cond}")
         any_value = " OR ".join(f"v{i} IS NOT NULL" for i in range(len(names)))
