@@ -15,6 +15,7 @@ from zenith_web.middlewares import auth_middleware, error_middleware, security_h
 from zenith_web.netconfig import setup_network_config
 from zenith_web.openapi import build_openapi
 from zenith_web.routes import ROUTES, setup_routes
+from zenith_web.sensorcache import follow_readings
 from zenith_web.settings import WebSettings
 from zenith_web.sitecache import follow_site, setup_site_cache
 from zenith_web.templating import make_environment
@@ -35,8 +36,10 @@ async def token_verifier(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(ctx: ServiceContext[WebSettings]) -> web.Application:
     settings = ctx.settings
-    app = web.Application(middlewares=[i18n_middleware, error_middleware, auth_middleware],
-                          client_max_size=settings.web_max_body)
+    app = web.Application(
+        middlewares=[i18n_middleware, error_middleware, auth_middleware],
+        client_max_size=settings.web_max_body,
+    )
     app[keys.SETTINGS] = settings
     app[keys.NC] = ctx.nc
     app[keys.BUS] = setup_site_cache(app, ctx.bus)  # a change through it drops the cache
@@ -49,5 +52,6 @@ def create_app(ctx: ServiceContext[WebSettings]) -> web.Application:
     app.cleanup_ctx.append(token_verifier)
     app.cleanup_ctx.append(follow_frames)
     app.cleanup_ctx.append(follow_site)
+    app.cleanup_ctx.append(follow_readings)
     app.on_response_prepare.append(security_headers)
     return app

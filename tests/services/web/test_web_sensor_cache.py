@@ -1,0 +1,161 @@
+"""What web keeps of the sensor page's questions (zenith_web.sensorcache): how
+long, what a reading drops, and that an answer older than a reading never
+passes for newer. The page with a real sensors service: test_web_site_sensors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from zenith.contracts import sensors
+from zenith_web.sensorcache import SensorCache
+
+pytestmark = pytest.mark.asyncio(loop_scope="package")
+CAMERA = "ask001"
+
+
+def series_request(every_s: int, days: float, camera: str = CAMERA) -> sensors.SeriesRequest:
+    return sensors.SeriesRequest(
+        camera=camera,
+        measurement="bme280",
+        fields=["temp"],
+        start=datetime.now(UTC) - timedelta(days=days),
+        every_s=every_s,
+        aggregate="mean",
+        max_points=1000,
+    )
+
+
+def reading(
+    camera: str = CAMERA, measurement: str = "bme280", field: str = "temp"
+) -> sensors.Reading:
+    return sensors.Reading(
+        camera=camera,
+        sensor="dome",
+        measurement=measurement,
+        fields={field: 1.0},
+        time=datetime.now(UTC),
+    )
+
+
+class Asked:
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def rows(self) -> list[tuple[float, dict[str, float | None]]]:
+        self.count += 1
+        return [(float(self.count), {"temp": float(self.count)})]
+
+
+async def test_a_series_is_kept_for_a_twelfth_of_its_bucket() -> None:
+    now = [0.0]
+    cache = SensorCache(clock=lambda: now[0])
+    day, five_min = Asked(), Asked()
+    for _ in range(3):
+        await cache.series(series_request(86400, 365), day.rows)
+        await cache.series(series_request(300, 1), five_min.rows)
+    assert (day.count, five_min.count) == (1, 1)
+    now[0] = 30.0  # past 24 h's 25 s, well within a year's 2 h
+    await cache.series(series_request(86400, 365), day.rows)
+    await cache.series(series_request(300, 1), five_min.rows)
+    assert (day.count, five_min.count) == (1, 2)
+    now[0] = 7300.0
+    assert (await cache.series(series_request(86400, 365), day.rows)).times == [2.0]
+
+
+async def test_a_reading_makes_its_cameras_series_old_after_the_hold() -> None:
+    now = [0.0]
+    cache = SensorCache(clock=lambda: now[0])
+    year, other = Asked(), Asked()
+    await cache.series(series_request(86400, 365), year.rows)
+    await cache.series(series_request(86400, 365, camera="ask002"), other.rows)
+    now[0] = 10.0
+    cache.heard_reading(reading())
+    now[0] = 100.0  # within a year chart's hold (300 s): kept
+    await cache.series(series_request(86400, 365), year.rows)
+    assert year.count == 1
+    now[0] = 400.0  # past it: asked again; the other camera's is kept
+    await cache.series(series_request(86400, 365), year.rows)
+    await cache.series(series_request(86400, 365, camera="ask002"), other.rows)
+    assert (year.count, other.count) == (2, 1)
+    now[0] = 800.0  # no reading since: kept
+    await cache.series(series_request(86400, 365), year.rows)
+    assert year.count == 2
+
+
+async def test_an_answer_asked_before_a_reading_is_old_after_the_hold() -> None:
+    now = [0.0]
+    cache = SensorCache(clock=lambda: now[0])
+
+    async def slow() -> list[tuple[float, dict[str, float | None]]]:
+        now[0] = 5.0
+        cache.heard_reading(reading())  # heard while the answer was on its way
+        return [(1.0, {"temp": 1.0})]
+
+    await cache.series(series_request(300, 1), slow)
+    asked = Asked()
+    now[0] = 6.2  # past the 24 h hold (~1 s) from when it was asked
+    await cache.series(series_request(300, 1), asked.rows)
+    assert asked.count == 1
+
+
+async def test_the_newest_fields_are_dropped_by_a_reading_of_a_new_field() -> None:
+    now = [0.0]
+    cache = SensorCache(clock=lambda: now[0], latest_ttl_s=60)
+    count = [0]
+
+    async def fetch() -> list[sensors.LatestField]:
+        count[0] += 1
+        return [
+            sensors.LatestField(
+                measurement="bme280", sensor="dome", field="temp", value=1.0, time=datetime.now(UTC)
+            )
+        ]
+
+    await cache.latest(CAMERA, fetch)
+    cache.heard_reading(reading())  # a field it holds: kept
+    cache.heard_reading(reading(camera="ask002", field="hum"))  # another camera's
+    await cache.latest(CAMERA, fetch)
+    assert count[0] == 1
+    cache.heard_reading(reading(field="hum"))
+    await cache.latest(CAMERA, fetch)
+    assert count[0] == 2
+    now[0] = 61.0  # the safety net
+    await cache.latest(CAMERA, fetch)
+    assert count[0] == 3
+
+
+async def test_newest_fields_asked_across_a_reading_are_not_kept() -> None:
+    cache = SensorCache()
+
+    async def fetch() -> list[sensors.LatestField]:
+        cache.heard_reading(reading(field="hum"))
+        return []
+
+    await cache.latest(CAMERA, fetch)
+    asked = [0]
+
+    async def again() -> list[sensors.LatestField]:
+        asked[0] += 1
+        return []
+
+    await cache.latest(CAMERA, again)
+    assert asked[0] == 1
+
+
+async def test_columns_give_each_fields_chart_data_and_present_values() -> None:
+    from zenith_web.sensorcache import Columns
+
+    columns = Columns(
+        [
+            (1.0, {"temp": 2.5, "hum": None}),
+            (2.0, {"temp": float("nan")}),
+            (3.0, {"temp": 3.0, "hum": 40.0}),
+        ]
+    )
+    assert columns.data("temp") == "[[1.0,2.0,3.0],[2.5,NaN,3.0]]"
+    assert columns.data("hum") == "[[1.0,2.0,3.0],[null,null,40.0]]"
+    assert columns.present("temp") == [2.5, 3.0]
+    assert columns.present("hum") == [40.0]
+    assert columns.data("temp") is columns.data("temp")  # worked out once
