@@ -321,3 +321,30 @@ async def seed_product(
         await Publisher(meta, bus.nc.jetstream()).publish(camera, [art])
     finally:
         await meta.close()
+
+
+async def test_meteor_candidates_are_not_kept_while_an_upload_settles() -> None:
+    now = [0.0]
+    cache = SiteCache(products_ttl_s=600, clock=lambda: now[0])
+    asked = [0]
+
+    async def fetch() -> list[Any]:
+        asked[0] += 1
+        return []
+
+    await cache.meteors("ridge", "2031-01-01", fetch)
+    await cache.meteors("ridge", "2031-01-01", fetch)
+    assert asked[0] == 1  # kept
+    cache.heard_meteor("ridge")
+    now[0] = 1.0  # products may not have indexed it yet: asked, not kept
+    await cache.meteors("ridge", "2031-01-01", fetch)
+    await cache.meteors("ridge", "2031-01-01", fetch)
+    assert asked[0] == 3
+    now[0] = 2.5  # settled: kept again
+    await cache.meteors("ridge", "2031-01-01", fetch)
+    await cache.meteors("ridge", "2031-01-01", fetch)
+    assert asked[0] == 4
+    cache.heard_meteor(None)  # whose not known: every camera's asked again
+    now[0] = 10.0
+    await cache.meteors("ridge", "2031-01-01", fetch)
+    assert asked[0] == 5

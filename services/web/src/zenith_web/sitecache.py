@@ -23,6 +23,13 @@ calendars (``products.list``) are kept per camera until a
 ``product.ready`` event of that camera, a change web makes through the
 products service (a deletion), or :data:`PRODUCTS_TTL_S`.
 
+A hub camera's meteor candidates of a night (products' ``ingest.METEORS_LIST``:
+the camera page's three nights) are kept like its products, and dropped too
+by an upload of a candidate of that camera (``ingest.UPLOAD_RECEIVED`` of kind
+meteor): products indexes it a moment after that event, so for
+:data:`METEOR_SETTLE_S` after one a camera's candidates are asked and not
+kept; one indexed later than that is seen at most :data:`PRODUCTS_TTL_S` late.
+
 XP is a score network computes and itself reuses for a minute; it is kept
 here for :data:`XP_TTL_S`. A list asked for while an event dropped the
 cache is not kept (a generation count), so an answer older than an event
@@ -43,7 +50,7 @@ from nats.aio.msg import Msg
 from pydantic import BaseModel, ValidationError
 
 from zenith.bus.client import BusClient
-from zenith.contracts import frames, network, products, xp
+from zenith.contracts import frames, ingest, network, products, xp
 from zenith.contracts.base import Endpoint
 from zenith_web import keys
 
@@ -52,6 +59,7 @@ PRODUCTS_SERVICE = products.LATEST.service
 
 CAMERAS_TTL_S = 5.0
 PRODUCTS_TTL_S = 5.0
+METEOR_SETTLE_S = 2.0  # after a candidate's upload: its camera's asked, not kept
 MAX_LISTS = 64  # product lists kept per camera (then all of its dropped)
 MAX_FRAGMENTS = 4096  # rendered fragments kept (views/cards.py, calendar.py): then all dropped
 XP_TTL_S = 15.0
@@ -74,6 +82,8 @@ class SiteCache:
         # per camera: the newest of each kind, and product lists by their query
         self._latest: dict[str, tuple[float, dict[str, products.ProductDoc]]] = {}
         self._lists: dict[str, dict[str, tuple[float, list[products.ProductDoc]]]] = {}
+        self._meteors: dict[str, dict[str, tuple[float, list[ingest.MeteorDoc]]]] = {}
+        self._meteor_heard: dict[str, float] = {}  # camera -> when a candidate's upload was
         self._products_generation = 0
         self.clock = clock
         self.generation = 0  # counts the drops: an answer asked for before one is not kept
@@ -161,15 +171,46 @@ class SiteCache:
             lists[key] = (asked_at, found)
         return found
 
+    async def meteors(
+        self, camera: str, day: str, fetch: Callable[[], Awaitable[list[ingest.MeteorDoc]]]
+    ) -> list[ingest.MeteorDoc]:
+        """``camera``'s meteor candidates of ``day`` (a hub's), kept like its products."""
+        nights = self._meteors.setdefault(camera, {})
+        kept = nights.get(day)
+        if kept is not None and self.clock() - kept[0] < self.products_ttl_s:
+            return kept[1]
+        generation, asked_at = self._products_generation, self.clock()
+        found = await fetch()
+        heard = self._meteor_heard.get(camera)
+        if heard is not None and asked_at - heard < METEOR_SETTLE_S:
+            return found  # products may not have indexed it yet
+        if generation == self._products_generation:
+            if len(nights) >= MAX_LISTS:
+                nights.clear()
+            nights[day] = (asked_at, found)
+        return found
+
+    def heard_meteor(self, camera: str | None) -> None:
+        """A candidate's upload of ``camera`` (whose not known: None): its candidates
+        are asked again, and not kept until products has had time to index it."""
+        if camera is not None:
+            if len(self._meteor_heard) >= MAX_FRAGMENTS:
+                self._meteor_heard.clear()
+            self._meteor_heard[camera] = self.clock()
+        self.forget_products(camera)
+
     def forget_products(self, camera: str | None = None) -> None:
-        """Drop what is kept of ``camera``'s products (every camera's with None)."""
+        """Drop what is kept of ``camera``'s products and meteor candidates (every
+        camera's with None)."""
         self._products_generation += 1
         if camera is None:
             self._latest.clear()
             self._lists.clear()
+            self._meteors.clear()
         else:
             self._latest.pop(camera, None)
             self._lists.pop(camera, None)
+            self._meteors.pop(camera, None)
 
     # -- XP ------------------------------------------------------------------------------
 
@@ -279,8 +320,13 @@ async def follow_site(app: web.Application) -> AsyncIterator[None]:
             return
         cache.forget_products(event.camera)
 
+    async def meteor(msg: Msg) -> None:  # zenith.ingest.<camera>.meteor: the subject says whose
+        parts = msg.subject.split(".")
+        cache.heard_meteor(parts[2] if len(parts) == 4 else None)
+
     nc = app[keys.NC]
     subs = [
+        await nc.subscribe(ingest.UPLOAD_RECEIVED.wildcard(kind="meteor"), cb=meteor),
         await nc.subscribe(products.PRODUCT_READY.wildcard(), cb=product),
         await nc.subscribe(network.CAMERA_STATUS.wildcard(), cb=status),
         await nc.subscribe(frames.FRAME_CAPTURED.wildcard(), cb=frame),
