@@ -1,7 +1,8 @@
 """Select data: a month and type, Show; download the selection as one zip
-streamed as it is built (a 320 MiB selection, 2 GiB with ZENITH_TEST_ZIP_MIB=2048, with the process's RSS flat);
-delete with a confirmation naming the count, through capture, keeping what
-an active highlight names."""
+streamed as it is built (a 320 MiB selection, 2 GiB with
+ZENITH_TEST_ZIP_MIB=2048, with the process's RSS flat); delete with a
+confirmation naming the count, through capture, keeping what an active
+highlight names."""
 
 from __future__ import annotations
 
