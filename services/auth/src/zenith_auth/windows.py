@@ -20,7 +20,9 @@ The protocol:
   many replicas race.
 - Each replica remembers the revision it last wrote per record, and tries
   that first: one round trip while it is the only writer, a read and a
-  write more after another replica's hit. A remembered record over the
+  write more after another replica's hit. Within a replica, hits on one
+  record take turns (a lock per record in use), so its own concurrent
+  requests never lose races to each other. A remembered record over the
   limit is refused without asking: other replicas can only have added hits.
 - The record's key is ``<prefix><sha256 of the thing>``: bounded length,
   KV-safe, and no client address in the bucket. The bucket's max age
@@ -62,6 +64,7 @@ class Windows:
         self.limit = limit
         self.slice_s = window_s / SLICES
         self._known: OrderedDict[str, tuple[int, Slices]] = OrderedDict()
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}  # record -> (lock, users)
 
     def key(self, thing: str) -> str:
         return self.prefix + hashlib.sha256(thing.encode()).hexdigest()[:40]
@@ -99,6 +102,19 @@ class Windows:
     async def hit(self, thing: str) -> float | None:
         """Count one hit unless over the limit (then: seconds to wait, nothing counted)."""
         key = self.key(thing)
+        lock, users = self._turns.get(key) or (asyncio.Lock(), 0)
+        self._turns[key] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._hit(key)
+        finally:
+            lock, users = self._turns[key]
+            if users == 1:
+                del self._turns[key]
+            else:
+                self._turns[key] = (lock, users - 1)
+
+    async def _hit(self, key: str) -> float | None:
         known = self._known.get(key)
         for attempt in range(CAS_ATTEMPTS):
             if known is None:
