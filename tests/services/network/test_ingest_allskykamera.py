@@ -176,6 +176,11 @@ BAD_IMAGE_UPLOADS = {
                  "image_too_wide"),
     "unexpected part": (dict(files=_image_files(extra=("x.jpg", jpeg(10, 10), "image/jpeg"))),
                         400, "unexpected_part"),
+    # the parts before it were being checked (and the first stripped of its EXIF)
+    # while the body streamed in: those checks must not leave their files behind
+    "unexpected part after checked ones": (dict(files=_image_files(
+        fullhd=("a.jpg", jpeg(1920, 1080, exif=True), "image/jpeg"),
+        extra=("x.jpg", jpeg(10, 10), "image/jpeg"))), 400, "unexpected_part"),
     "wrong asset": (dict(data={"asset": "keogram"}, files=_image_files()), 400,
                     "invalid_asset"),
     "path in a field": (dict(data={"kamera": "../../etc/passwd", "asset": "image"},
@@ -238,6 +243,36 @@ async def test_keys_wrong_missing_rotated_out_and_of_another_camera(hub, bus, nc
                           data={"kamera": "ASK042", "asset": "image"}, files=images())
     assert response.status_code == 200
     assert [e["camera"] for e in await ingest_messages(nc)] == ["beta"]
+
+
+async def test_a_refused_key_costs_no_decoding(hub, bus, monkeypatch):
+    """Parts are checked while the body streams in: a stranger's only once its key is
+    accepted (never, for a wrong key); a key accepted lately at once, until it is
+    refused once."""
+    from zenith_web.views import ingest_staging
+
+    checked: list[str] = []
+    real = ingest_staging.check_part
+
+    def counting(how: str, name: str, *args: Any) -> Any:
+        checked.append(name)
+        return real(how, name, *args)
+
+    monkeypatch.setattr(ingest_staging, "check_part", counting)
+    url = hub.url + "/api/v1/image_upload.php"
+    response = await post(url, headers={"X-API-Key": "zk_000000000000_" + "0" * 48},
+                          files=images())
+    assert response.status_code == 401 and checked == []
+    response = await post(url, headers={"X-API-Key": hub.key}, files=images(seed=3))
+    assert response.status_code == 200 and sorted(checked) == ["fullhd", "mobile", "thumb"]
+    await bus.request(k.KEY_ISSUE, {"camera": "alpha", "grace_s": 0})  # hub.key rotated out
+    before = staged_files(hub)
+    response = await post(url, headers={"X-API-Key": hub.key}, files=images(seed=4))
+    assert response.status_code == 401  # its parts may have been checked: it was known
+    assert staged_files(hub) == before
+    checked.clear()
+    response = await post(url, headers={"X-API-Key": hub.key}, files=images(seed=5))
+    assert response.status_code == 401 and checked == []
 
 
 async def test_an_oversize_part_is_refused_while_it_streams(hub):

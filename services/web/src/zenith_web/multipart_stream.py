@@ -1,13 +1,14 @@
 """Read a multipart upload part by part, files straight to disk.
 
 :func:`read_upload` never holds a whole body or file in memory: each file
-part is written in 64 KiB chunks to a temporary file beside its staging
+part is written in 256 KiB chunks to a temporary file beside its staging
 place in the BlobStore while its SHA-256 is computed, and a part that
 passes its size limit is refused at that moment (413), without reading the
 rest of the body. The files are not yet synced to disk: the caller checks
-(and may rewrite) them first, then makes what it keeps durable
-(:func:`fsync_file`), off the event loop. Text fields are short (``max_field`` bytes) and must not
-hold path characters. On any error every temporary file is removed, so a
+(and may rewrite) them and makes what it keeps durable (:func:`fsync_file`),
+off the event loop, each as soon as it is written if it likes (``on_file``).
+Text fields are short (``max_field`` bytes) and must not hold path
+characters. On any error every temporary file is removed, so a
 refused upload leaves nothing behind; the caller removes them otherwise
 (:meth:`Upload.discard`) once it has moved what it keeps.
 """
@@ -19,6 +20,7 @@ import contextlib
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -29,7 +31,7 @@ from aiohttp.multipart import content_disposition_filename, parse_content_dispos
 
 from zenith.errors import BadRequest, ZenithError
 
-CHUNK = 64 * 1024
+CHUNK = 256 * 1024
 MAX_FIELDS = 16
 FIELD_RE = re.compile(r"^[A-Za-z0-9_.:-]*$")
 
@@ -177,14 +179,17 @@ def _is_form_data(request: web.Request) -> bool:
 
 
 async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Path, *,
-                      max_field: int = 128, json_fields: dict[str, int] | None = None
-                      ) -> Upload:
+                      max_field: int = 128, json_fields: dict[str, int] | None = None,
+                      on_file: Callable[[FilePart], None] | None = None) -> Upload:
     """The fields and files of a ``multipart/form-data`` body.
 
     ``limits`` names every file part allowed and its largest size; other
     file parts, a part given twice and more than :data:`MAX_FIELDS` fields are
     refused. ``json_fields`` names text fields that hold JSON (any characters),
-    with their largest size."""
+    with their largest size. ``on_file`` hears each file part as soon as it is
+    written, while the rest of the body still streams in (to check it
+    meanwhile); on an error the files are removed all the same, so whatever it
+    started must not create them again."""
     json_fields = json_fields or {}
     if not _is_form_data(request):
         raise BadRequest("send the upload as multipart/form-data", code="not_multipart")
@@ -229,6 +234,8 @@ async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Pat
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
                 raise
+            if on_file is not None:
+                on_file(upload.files[name])
     except BaseException:
         upload.discard()
         raise

@@ -2,13 +2,15 @@
 
 Every route finds its camera from its key alone (``auth`` answers which
 camera a key belongs to); a ``kamera`` field in the request is ignored. An
-upload is streamed to staging (:mod:`zenith_web.multipart_stream`), checked
-by decoding and stripped of metadata (:mod:`zenith_web.uploadcheck`: JPEG
-EXIF/GPS, a video's container tags and location), moved to its content-addressed
-staging key and announced on INGEST; the camera hears ``{"ok": true}`` only
-after JetStream acknowledged the announcement. Failures answer
-``{"ok": false, "error": <code>, "message": ...}`` (with
-``retry_after_seconds`` when waiting helps), and leave nothing behind.
+upload is streamed to staging (:mod:`zenith_web.multipart_stream`); each part
+is checked by decoding and stripped of metadata (:mod:`zenith_web.uploadcheck`:
+JPEG EXIF/GPS, a video's container tags and location) as soon as it is written
+(for a key accepted lately, even before this upload's verdict), synced and
+moved to its content-addressed staging key (:mod:`~.ingest_staging`), and the
+upload is announced on INGEST; the camera hears ``{"ok": true}`` only after
+JetStream acknowledged the announcement. Failures answer ``{"ok": false,
+"error": <code>, "message": ...}`` (with ``retry_after_seconds`` when waiting
+helps), and leave nothing behind.
 
 ``/api/v2/write`` answers like InfluxDB (204; errors as ``{"code",
 "message"}``) and publishes each point as a SENSORS reading, except those of
@@ -21,7 +23,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -38,9 +39,9 @@ from zenith.errors import BadRequest, TooManyRequests, Unauthorized, ZenithError
 from zenith.storage.blob import BlobStore
 from zenith.timefmt import utcnow
 from zenith_web import keys
-from zenith_web.multipart_stream import Upload, fsync_file, read_upload
-from zenith_web.uploadcheck import check_jpeg_file, check_video_file
+from zenith_web.multipart_stream import Upload, read_upload
 from zenith_web.views.ingest_disabled import disabled_of, enabled_only, setup_disabled
+from zenith_web.views.ingest_staging import KnownKeys, PartChecks, stage
 
 log = logging.getLogger("zenith.web.ingest")
 
@@ -48,7 +49,6 @@ BLOBS = web.AppKey("ingest_blobs", BlobStore)
 CODE_TTL_S = 30.0  # how long a camera's display code is reused without asking network
 MAX_CODES = 10_000
 IMAGE_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480}
-MAX_WIDTHS = {**IMAGE_WIDTHS, "frame": 8192, "crop": 8192, "diff": 8192}  # a node's meteor
 NIGHTLY_ASSETS = ("keogram", "startrail", "video")
 METEOR_IMAGES = ("current_fullhd", "current_small", "previous_small", "diff_small",
                  "boxed_small")
@@ -79,11 +79,13 @@ class CameraCodes:
 
 
 CODES = web.AppKey("ingest_camera_codes", CameraCodes)
+KNOWN_KEYS = web.AppKey("ingest_known_keys", KnownKeys)
 
 
 def setup_ingest(app: web.Application, blob_dir: Path) -> None:
     app[BLOBS] = BlobStore(blob_dir)
     app[CODES] = CameraCodes()
+    app[KNOWN_KEYS] = KnownKeys()
     setup_disabled(app)
 
 
@@ -154,91 +156,7 @@ async def get_secrets(request: web.Request) -> web.Response:
     return web.Response(text=secrets.model_dump_json(), content_type="application/json")
 
 
-# --- staging -----------------------------------------------------------------------------
-
-
-def _ext(content_type: str, default: str) -> str:
-    return {"image/jpeg": "jpg", "video/mp4": "mp4", "video/webm": "webm",
-            "application/json": "json"}.get(content_type, default)
-
-
-def _check_part(how: str, name: str, path: Path, max_pixels: int
-                ) -> tuple[str, str, int | None, int | None, str | None]:
-    """Check one staged part by decoding it (and strip it), then sync it to disk;
-    returns its content type, extension, width, height and codec. Blocking."""
-    width = height = None
-    codec = None
-    if how == "image":
-        info = check_jpeg_file(path, max_width=MAX_WIDTHS.get(name, 1920),
-                               max_pixels=max_pixels)
-        width, height, content_type, ext = info.width, info.height, "image/jpeg", "jpg"
-    elif how == "video":
-        video = check_video_file(path, max_pixels=max_pixels)
-        width, height, codec = video.width, video.height, video.codec
-        content_type = "video/webm" if video.codec == "vp9" else "video/mp4"
-        ext = _ext(content_type, "mp4")
-    else:
-        _check_json(path, name)
-        content_type, ext = "application/json", "json"
-    fsync_file(path)
-    return content_type, ext, width, height, codec
-
-
-def _move(moves: list[tuple[Path, Path]]) -> list[bool]:
-    """Move staged files to their keys; True for each target that did not exist."""
-    new = []
-    for source, target in moves:
-        new.append(not target.exists())
-        try:
-            os.replace(source, target)
-        except FileNotFoundError:  # the key's folder is new
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-    return new
-
-
-async def _stage(request: web.Request, camera: str, upload: Upload,
-                 checks: dict[str, str]) -> tuple[dict[str, ingest.StagedPart], list[str]]:
-    """Check every part (``checks``: part -> image|video|json), all at once in worker
-    threads, then move them all to their staging keys; returns the parts and the keys
-    that are new (a key that existed holds the same bytes from an earlier upload)."""
-    settings = request.app[keys.SETTINGS]
-    blobs = request.app[BLOBS]
-    for name in checks:
-        if name not in upload.files:
-            raise BadRequest(f"missing file part {name!r}", code="missing_part")
-    names = list(checks)
-    results = await asyncio.gather(
-        *(asyncio.to_thread(_check_part, checks[name], name, upload.files[name].path,
-                            settings.web_ingest_max_pixels) for name in names),
-        return_exceptions=True)  # every thread is done before a failure discards files
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    staged: dict[str, ingest.StagedPart] = {}
-    for name, result in zip(names, results, strict=True):
-        assert not isinstance(result, BaseException)
-        content_type, ext, width, height, codec = result
-        part = upload.files[name]
-        staged[name] = ingest.StagedPart(
-            name=name, key=ingest.staging_key(camera, part.sha256, ext),
-            size=part.path.stat().st_size, sha256=part.sha256, content_type=content_type,
-            width=width, height=height, codec=codec)
-    moves = [(upload.files[name].path, blobs.path(staged[name].key)) for name in names]
-    fresh = await asyncio.to_thread(_move, moves)
-    return staged, [staged[name].key for name, is_new in zip(names, fresh, strict=True)
-                    if is_new]
-
-
-def _check_json(path: Path, name: str) -> None:
-    import json
-
-    try:
-        value = json.loads(path.read_bytes())
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise BadRequest(f"part {name!r} is not valid JSON", code="invalid_json") from None
-    if not isinstance(value, dict | list):
-        raise BadRequest(f"part {name!r} must be a JSON object or list", code="invalid_json")
+# --- receiving ---------------------------------------------------------------------------
 
 
 async def _publish(request: web.Request, event: ingest.UploadReceived) -> bool:
@@ -264,7 +182,7 @@ async def _receive(request: web.Request, limits: dict[str, int], checks: dict[st
                    validate: Callable[[Upload], None] | None = None, *,
                    camera: str | None = None, json_fields: dict[str, int] | None = None
                    ) -> web.Response:
-    credential = request.headers.get("X-API-Key")
+    credential = request.headers.get("X-API-Key", "")
     if not credential:
         await camera_of(request, credential)  # raises: no body is read
     blobs = request.app[BLOBS]
@@ -272,29 +190,42 @@ async def _receive(request: web.Request, limits: dict[str, int], checks: dict[st
     # or more); a refused key stops the streaming and removes what it wrote, and
     # its refusal is the answer, whatever the body was
     checking = asyncio.ensure_future(camera_of(request, credential, camera=camera))
+    known = request.app[KNOWN_KEYS]
+    early = PartChecks(checking, checks, request.app[keys.SETTINGS].web_ingest_max_pixels,
+                       wait_for_verdict=not known.known(credential))
     reading = asyncio.ensure_future(read_upload(request, limits,
                                                 blobs.path(ingest.STAGING_ROOT),
-                                                json_fields=json_fields))
+                                                json_fields=json_fields,
+                                                on_file=early.on_file))
     try:
         verdict = await checking
     except BaseException:
+        known.refused(credential)
         reading.cancel()
         with contextlib.suppress(BaseException):
             (await reading).discard()  # finished before the cancel took effect
+        await early.settle()
         raise
-    upload = await reading
+    known.accepted(credential)
+    try:
+        upload = await reading
+    except BaseException:
+        await early.settle()  # read_upload removed the files
+        raise
     new: list[str] = []
     try:
         if validate is not None:
             validate(upload)
-        staged, new = await _stage(request, verdict.camera, upload, checks)
+        staged, new = await stage(blobs, verdict.camera, upload, checks, early)
         event = build(verdict.camera, upload, staged)
         duplicate = await _publish(request, event)
     except BaseException:
+        await early.settle()
         upload.discard()
         for key in new:  # not announced: what this request added goes again
             blobs.delete(key)
         raise
+    await early.settle()  # checks of parts the route did not keep
     upload.discard()
     return web.json_response({"ok": True, "upload_id": event.upload_id,
                               "duplicate": duplicate})

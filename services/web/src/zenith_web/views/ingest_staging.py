@@ -1,0 +1,196 @@
+"""An upload's parts on their way to staging: checked, synced, moved to their keys.
+
+Each file part is checked by decoding it (:mod:`zenith_web.uploadcheck`) in a
+worker thread as soon as it is written, while the rest of the body still
+streams in (:class:`PartChecks`): at once if the camera's key was accepted
+lately (:class:`KnownKeys`), else once this upload's key was accepted. Its
+fsync runs at the same time in a thread of its own; a check that rewrote
+the file (metadata stripped) syncs it again. Once every part the route needs
+passed, :func:`stage` moves them all to their content-addressed keys.
+
+Nothing here may leave a file behind: a check still running when its upload
+is refused is waited for (:meth:`PartChecks.settle`; a thread cannot be
+stopped) before the files go, and a check never creates a file that was
+removed under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from zenith.contracts import camerakeys, ingest
+from zenith.errors import BadRequest
+from zenith.storage.blob import BlobStore
+from zenith_web.multipart_stream import FilePart, Upload, fsync_file
+from zenith_web.uploadcheck import check_jpeg_file, check_video_file
+
+MAX_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480,
+              "frame": 8192, "crop": 8192, "diff": 8192}  # a node's meteor parts
+
+KNOWN_TTL_S = 600.0
+MAX_KNOWN = 10_000
+
+# content type, extension, width, height, codec
+CheckResult = tuple[str, str, int | None, int | None, str | None]
+
+
+def _ext(content_type: str) -> str:
+    return {"image/jpeg": "jpg", "video/mp4": "mp4", "video/webm": "webm",
+            "application/json": "json"}.get(content_type, "mp4")
+
+
+def check_part(how: str, name: str, path: Path, max_pixels: int) -> tuple[CheckResult, bool]:
+    """Check one staged part (``how``: image, video or json) by decoding it, and strip
+    it; returns what it is and whether the file was rewritten. Blocking."""
+    if how == "image":
+        info = check_jpeg_file(path, max_width=MAX_WIDTHS.get(name, 1920),
+                               max_pixels=max_pixels)
+        return ("image/jpeg", "jpg", info.width, info.height, None), info.rewritten
+    if how == "video":
+        video = check_video_file(path, max_pixels=max_pixels)
+        content_type = "video/webm" if video.codec == "vp9" else "video/mp4"
+        return (content_type, _ext(content_type), video.width, video.height, video.codec), True
+    _check_json(path, name)
+    return ("application/json", "json", None, None, None), False
+
+
+def _check_json(path: Path, name: str) -> None:
+    import json
+
+    try:
+        value = json.loads(path.read_bytes())
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadRequest(f"part {name!r} is not valid JSON", code="invalid_json") from None
+    if not isinstance(value, dict | list):
+        raise BadRequest(f"part {name!r} must be a JSON object or list", code="invalid_json")
+
+
+async def checked_and_synced(how: str, part: FilePart, max_pixels: int) -> CheckResult:
+    """The part checked and on disk: the check and the fsync run side by side."""
+    syncing = asyncio.ensure_future(asyncio.to_thread(fsync_file, part.path))
+    try:
+        result, rewritten = await asyncio.to_thread(check_part, how, part.name, part.path,
+                                                    max_pixels)
+    finally:
+        synced = (await asyncio.gather(syncing, return_exceptions=True))[0]
+    if rewritten or isinstance(synced, BaseException):
+        await asyncio.to_thread(fsync_file, part.path)
+    return result
+
+
+class KnownKeys:
+    """Digests of the credentials accepted in the last :data:`KNOWN_TTL_S` seconds:
+    a hint, never a permission. A camera whose key was accepted lately has its
+    parts checked without waiting for this upload's verdict (the key check, a bus
+    round trip or more, takes as long as streaming a live image); a stranger's
+    parts wait for the verdict, so its upload costs no decoding. A refusal drops
+    the digest at once. The verdict still decides every upload."""
+
+    def __init__(self) -> None:
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    @staticmethod
+    def _digest(credential: str) -> str:
+        return hashlib.sha256(credential.encode()).hexdigest()
+
+    def known(self, credential: str) -> bool:
+        seen = self._seen.get(self._digest(credential))
+        return seen is not None and time.monotonic() - seen < KNOWN_TTL_S
+
+    def accepted(self, credential: str) -> None:
+        digest = self._digest(credential)
+        self._seen[digest] = time.monotonic()
+        self._seen.move_to_end(digest)
+        while len(self._seen) > MAX_KNOWN:
+            self._seen.popitem(last=False)
+
+    def refused(self, credential: str) -> None:
+        self._seen.pop(self._digest(credential), None)
+
+
+class PartChecks:
+    """Each part's check, started as soon as the part is written (while the rest of
+    the body streams in) when the route knows already how to check it: at once for a
+    key accepted lately (:class:`KnownKeys`), else once the key was accepted."""
+
+    def __init__(self, verdict: asyncio.Future[camerakeys.KeyVerdict], checks: dict[str, str],
+                 max_pixels: int, *, wait_for_verdict: bool = True) -> None:
+        self.verdict = verdict
+        self.checks = checks  # the route's: it may add parts once the fields are read
+        self.max_pixels = max_pixels
+        self.wait_for_verdict = wait_for_verdict
+        self.started: dict[str, tuple[str, asyncio.Future[CheckResult]]] = {}
+
+    def on_file(self, part: FilePart) -> None:
+        how = self.checks.get(part.name)
+        if how is not None:
+            self.started[part.name] = (how, asyncio.ensure_future(self._early(how, part)))
+
+    async def _early(self, how: str, part: FilePart) -> CheckResult:
+        if self.wait_for_verdict:
+            await asyncio.shield(self.verdict)
+        return await checked_and_synced(how, part, self.max_pixels)
+
+    def result(self, how: str, part: FilePart) -> asyncio.Future[CheckResult]:
+        """The part's check: the one started early if it checks the same way."""
+        started = self.started.get(part.name)
+        if started is not None and started[0] == how:
+            del self.started[part.name]
+            return started[1]
+        return asyncio.ensure_future(checked_and_synced(how, part, self.max_pixels))
+
+    async def settle(self) -> None:
+        """Wait for every check still running, so nothing touches the files once they
+        are removed."""
+        await asyncio.gather(*(future for _, future in self.started.values()),
+                             return_exceptions=True)
+        self.started.clear()
+
+
+def _move(moves: list[tuple[Path, Path]]) -> list[bool]:
+    """Move staged files to their keys; True for each target that did not exist."""
+    new = []
+    for source, target in moves:
+        new.append(not target.exists())
+        try:
+            os.replace(source, target)
+        except FileNotFoundError:  # the key's folder is new
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    return new
+
+
+async def stage(blobs: BlobStore, camera: str, upload: Upload, checks: dict[str, str],
+                part_checks: PartChecks) -> tuple[dict[str, ingest.StagedPart], list[str]]:
+    """Check every part (``checks``: part -> image|video|json), all at once (those
+    ``part_checks`` started already are awaited), then move them all to their
+    staging keys; returns the parts and the keys that are new (a key that existed
+    holds the same bytes from an earlier upload)."""
+    for name in checks:
+        if name not in upload.files:
+            raise BadRequest(f"missing file part {name!r}", code="missing_part")
+    names = list(checks)
+    results = await asyncio.gather(
+        *(part_checks.result(checks[name], upload.files[name]) for name in names),
+        return_exceptions=True)  # every thread is done before a failure discards files
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    staged: dict[str, ingest.StagedPart] = {}
+    for name, result in zip(names, results, strict=True):
+        assert not isinstance(result, BaseException)
+        content_type, ext, width, height, codec = result
+        part = upload.files[name]
+        staged[name] = ingest.StagedPart(
+            name=name, key=ingest.staging_key(camera, part.sha256, ext),
+            size=part.path.stat().st_size, sha256=part.sha256, content_type=content_type,
+            width=width, height=height, codec=codec)
+    moves = [(upload.files[name].path, blobs.path(staged[name].key)) for name in names]
+    fresh = await asyncio.to_thread(_move, moves)
+    return staged, [staged[name].key for name, is_new in zip(names, fresh, strict=True)
+                    if is_new]
