@@ -2,7 +2,9 @@
 ``/cameras/<id>/latest/image.jpg`` and ``thumb.jpg`` URLs.
 
 A cleanup_ctx subscriber hears every ``zenith.frames.<camera>`` event (plain
-NATS, no consumer: nothing to acknowledge or replay) and keeps the newest
+NATS, no consumer: nothing to acknowledge or replay), reads it once, tells
+the other listeners of the app (:func:`add_frame_listener`: the site cache
+moves the camera's last upload) and keeps the newest
 frame's blob keys per camera, so the busiest URL of a hub (embedded images,
 the home page's previews) answers from the BlobStore without a bus round
 trip. It is a cache, never the truth: a camera not heard of yet, or a file
@@ -14,7 +16,7 @@ heard.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,11 +55,21 @@ class LatestFrames:
 
 
 LATEST_FRAMES = web.AppKey("latest_frames", LatestFrames)
+FrameListener = Callable[[frames.FrameCaptured], None]
+FRAME_LISTENERS = web.AppKey("frame_listeners", list[FrameListener])
+
+
+def add_frame_listener(app: web.Application, listener: FrameListener) -> None:
+    """``listener`` hears every frame event :func:`follow_frames` reads (before the
+    app starts: one subscription and one parse of each event serve all)."""
+    app.setdefault(FRAME_LISTENERS, []).append(listener)
 
 
 async def follow_frames(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: note every captured frame while the app runs."""
     cache = app[LATEST_FRAMES] = LatestFrames()
+    found: list[FrameListener] = app[FRAME_LISTENERS] if FRAME_LISTENERS in app else []
+    listeners = tuple(found)
 
     async def heard(msg: Msg) -> None:
         try:
@@ -66,6 +78,8 @@ async def follow_frames(app: web.Application) -> AsyncIterator[None]:
             log.debug("an unreadable frame event on %s", msg.subject)
             return
         cache.note(event.camera, Newest(event.taken_at, event.key, event.thumb_key))
+        for listener in listeners:
+            listener(event)
 
     sub = await app[keys.NC].subscribe(frames.FRAME_CAPTURED.wildcard(), cb=heard)
     try:

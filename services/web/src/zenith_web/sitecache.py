@@ -50,9 +50,10 @@ from nats.aio.msg import Msg
 from pydantic import BaseModel, ValidationError
 
 from zenith.bus.client import BusClient
-from zenith.contracts import frames, ingest, network, products, xp
+from zenith.contracts import ingest, network, products, xp
 from zenith.contracts.base import Endpoint
 from zenith_web import keys
+from zenith_web.latestframes import add_frame_listener
 
 log = logging.getLogger("zenith.web.sitecache")
 PRODUCTS_SERVICE = products.LATEST.service
@@ -294,23 +295,17 @@ class WatchedBus(BusClient):
 def setup_site_cache(app: web.Application, bus: BusClient) -> BusClient:
     """The app's cache, and the bus client that keeps it told of web's changes."""
     cache = app[SITE_CACHE] = SiteCache()
+    add_frame_listener(app, lambda event: cache.heard_frame(event.camera, event.taken_at))
     return WatchedBus(bus, cache)
 
 
 async def follow_site(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: hear the cameras' status, frames and products while the app runs."""
+    """cleanup_ctx: hear the cameras' status, products and meteors while the app runs
+    (frames come through :func:`~zenith_web.latestframes.add_frame_listener`)."""
     cache = app[SITE_CACHE]
 
     async def status(msg: Msg) -> None:
         cache.forget_cameras()
-
-    async def frame(msg: Msg) -> None:
-        try:
-            event = frames.FrameCaptured.model_validate_json(msg.data)
-        except ValidationError:
-            log.debug("an unreadable frame event on %s", msg.subject)
-            return
-        cache.heard_frame(event.camera, event.taken_at)
 
     async def product(msg: Msg) -> None:
         try:
@@ -329,7 +324,6 @@ async def follow_site(app: web.Application) -> AsyncIterator[None]:
         await nc.subscribe(ingest.UPLOAD_RECEIVED.wildcard(kind="meteor"), cb=meteor),
         await nc.subscribe(products.PRODUCT_READY.wildcard(), cb=product),
         await nc.subscribe(network.CAMERA_STATUS.wildcard(), cb=status),
-        await nc.subscribe(frames.FRAME_CAPTURED.wildcard(), cb=frame),
     ]
     try:
         yield
