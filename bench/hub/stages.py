@@ -8,9 +8,10 @@ uploads go one at a time through the real HTTP ingest, alternating the
 AllSkyKamera and the Zenith dialect. The stages of ``zenith_web.views.ingest``
 and of the auth service's key check are wrapped with timers: the key
 check as web sees it (bus round trip included) and inside auth, the
-multipart stream to staging, the decode checks and moves, the JetStream
-announcement, and the whole request as the client sees it. Prints the
-median and mean of each, in milliseconds, as JSON. ``--profile`` writes a
+multipart stream to staging, each part's decode check and fsync, the
+checks and moves from the end of the stream, the JetStream announcement,
+and the whole request as the client sees it. Prints the median and mean of
+each, in milliseconds, as JSON. ``--profile`` writes a
 cProfile of the upload phase (every service's coroutines run in this one
 process, so it shows web and auth together).
 """
@@ -22,6 +23,7 @@ import asyncio
 import cProfile
 import functools
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -53,13 +55,15 @@ def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def instrument() -> None:
     from zenith_auth import camerakeys
-    from zenith_web.views import ingest, ingest_zenith
+    from zenith_web.views import ingest, ingest_staging, ingest_zenith
 
-    for name in ("camera_of", "read_upload", "_stage", "_publish"):
+    for name in ("camera_of", "read_upload", "stage", "_publish"):
         wrapped = timed(f"web.{name}", getattr(ingest, name))
         setattr(ingest, name, wrapped)
         if hasattr(ingest_zenith, name):
             setattr(ingest_zenith, name, wrapped)
+    ingest_staging.checked_and_synced = timed(
+        "web.check and fsync (a part)", ingest_staging.checked_and_synced)
     cls = camerakeys.CameraKeys
     cls.check = timed("auth.check", cls.check)  # type: ignore[method-assign]
     cls._verify = timed("auth.verify (store)", cls._verify)  # type: ignore[method-assign]
@@ -132,6 +136,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             await nc.close()
     finally:
         nats.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     return {name: {"n": len(v), "p50_ms": round(statistics.median(v), 2),
                    "mean_ms": round(statistics.fmean(v), 2)}
             for name, v in sorted(TIMES.items())}
@@ -218,6 +223,7 @@ async def processes_async(args: argparse.Namespace) -> dict[str, Any]:
         for proc in procs:
             proc.wait(15)
         nats.stop()
+        shutil.rmtree(tmp, ignore_errors=True)  # the uploads: gigabytes
 
 
 def main() -> int:
