@@ -41,14 +41,13 @@ from zenith.timefmt import utcnow
 from zenith_web import keys
 from zenith_web.multipart_stream import Upload, read_upload
 from zenith_web.views.ingest_disabled import disabled_of, enabled_only, setup_disabled
-from zenith_web.views.ingest_staging import KnownKeys, PartChecks, stage
+from zenith_web.views.ingest_staging import IMAGE_WIDTHS, KnownKeys, PartChecks, stage
 
 log = logging.getLogger("zenith.web.ingest")
 
 BLOBS = web.AppKey("ingest_blobs", BlobStore)
 CODE_TTL_S = 30.0  # how long a camera's display code is reused without asking network
 MAX_CODES = 10_000
-IMAGE_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480}
 NIGHTLY_ASSETS = ("keogram", "startrail", "video")
 METEOR_IMAGES = ("current_fullhd", "current_small", "previous_small", "diff_small",
                  "boxed_small")

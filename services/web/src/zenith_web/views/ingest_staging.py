@@ -29,8 +29,8 @@ from zenith.storage.blob import BlobStore
 from zenith_web.multipart_stream import FilePart, Upload, fsync_file
 from zenith_web.uploadcheck import check_jpeg_file, check_video_file
 
-MAX_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480,
-              "frame": 8192, "crop": 8192, "diff": 8192}  # a node's meteor parts
+IMAGE_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480}  # the AllSkyKamera sizes
+MAX_WIDTHS = {**IMAGE_WIDTHS, "frame": 8192, "crop": 8192, "diff": 8192}  # a node's meteor
 
 KNOWN_TTL_S = 600.0
 MAX_KNOWN = 10_000
