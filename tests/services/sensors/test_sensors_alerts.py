@@ -17,6 +17,7 @@ from tests.services.sensors.sensorstest import CAMERA, SensorsRunner, eventually
 from tests.support.smtp import Inbox, smtp_server
 from zenith.cli.nats_server import free_port
 from zenith.contracts import alerts, frames, sensors
+from zenith_sensors.alerts import condition
 from zenith_sensors.config import AlertRule, SensorSpec
 
 
@@ -138,3 +139,22 @@ async def test_sky_clear_after_m_minutes_of_clear_sky(runner: SensorsRunner,
     await sky(25, 0.7)  # clouds again
     end = alerts.Alert.model_validate_json((await sub.next_msg(timeout=30)).data)
     assert (end.id, end.state) == (start.id, "end")
+
+
+@pytest.mark.parametrize(("fields", "rule", "value", "words"), [
+    ({"temp": 10.996, "dewpoint": 10.0}, AlertRule(name="d", kind="dew_risk", bound=1.0),
+     0.99, "0.9 °C above the dew point (under 1 °C)"),
+    ({"temp": 11.04, "dewpoint": 10.0}, AlertRule(name="d", kind="dew_risk", bound=1.0),
+     1.04, "1.0 °C above the dew point"),
+    ({"cloud_cover": 0.1996}, AlertRule(name="c", kind="sky_clear", bound=0.2),
+     0.199, "cloud cover 19%"),
+])
+def test_a_rounded_value_stays_on_its_side_of_the_bound(
+        fields: dict[str, float], rule: AlertRule, value: float, words: str) -> None:
+    reading = sensors.Reading(camera=CAMERA, sensor="dome", measurement="env",
+                              time=datetime(2026, 1, 10, tzinfo=UTC), fields=fields)
+    result = condition(rule, reading)
+    assert result is not None
+    holds, shown, message = result
+    assert shown == value and words in message
+    assert holds == (shown < (rule.bound or 0.0))

@@ -9,6 +9,7 @@ published on ``zenith.alerts.<camera>`` and handed to the channels.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -67,6 +68,15 @@ def step(t: Tracked, camera: str, rule: AlertRule, sensor: str, holds: bool, val
     return ended
 
 
+def beside(value: float, bound: float, digits: int) -> float:
+    """``value`` rounded to ``digits`` without crossing ``bound``: a spread of
+    0.996 under a bound of 1 is shown and sent as 0.99, not as 1.0."""
+    shown = round(value, digits)
+    if value < bound <= shown:
+        shown = math.floor(value * 10 ** digits) / 10 ** digits
+    return shown
+
+
 def condition(rule: AlertRule, reading: sensors.Reading) -> tuple[bool, float, str] | None:
     """(holds, value, words), or None when the reading says nothing about the rule."""
     f = reading.fields
@@ -78,8 +88,9 @@ def condition(rule: AlertRule, reading: sensors.Reading) -> tuple[bool, float, s
     if rule.kind == "dew_risk" and "temp" in f and ("dewpoint" in f or "hum" in f):
         dew = f["dewpoint"] if "dewpoint" in f else dew_point(f["temp"], f["hum"])
         spread = f["temp"] - dew
-        return spread < bound, round(spread, 2), \
-            f"{reading.sensor}: {spread:.1f} °C above the dew point (under {bound:g} °C)"
+        return spread < bound, beside(spread, bound, 2), \
+            f"{reading.sensor}: {beside(spread, bound, 1):.1f} °C above the dew point " \
+            f"(under {bound:g} °C)"
     if rule.kind == "humidity_high" and "hum" in f:
         return f["hum"] > bound, f["hum"], f"{reading.sensor}: humidity {f['hum']:.0f} %"
     if rule.kind == "disk_full" and "raspiDiskPercent" in f:
@@ -92,7 +103,8 @@ def condition(rule: AlertRule, reading: sensors.Reading) -> tuple[bool, float, s
             cover = f["CloudState"] / 3.0
         else:
             return None
-        return cover < bound, round(cover, 3), f"cloud cover {cover:.0%}"
+        return cover < bound, beside(cover, bound, 3), \
+            f"cloud cover {beside(cover, bound, 2):.0%}"
     return None
 
 

@@ -1,8 +1,10 @@
 """Where alerts go: the ALERTS stream, webhooks, email, MQTT.
 
 Each delivery runs in its own task, so a slow or dead channel delays
-nobody. Webhooks get the alert as JSON and are retried with growing pauses
-(tenacity) on a connection error or a 5xx/429 answer; a 4xx is final.
+nobody else; one destination gets its alerts in order (an alert's end never
+overtakes its start while the start is being retried). Webhooks get the
+alert as JSON and are retried with growing pauses (tenacity) on a connection
+error or a 5xx/429 answer; a 4xx is final.
 Email goes through aiosmtplib when an SMTP host is set.
 """
 
@@ -10,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from email.message import EmailMessage
+from typing import Any
 
 import aiohttp
 from nats.js import JetStreamContext
@@ -35,8 +38,9 @@ class Channels:
         self.s = settings
         self.js = js
         self.retry_wait_s = retry_wait_s
-        self.mqtt: Callable[[alerts.Alert], Awaitable[None]] | None = None
+        self.mqtt: Callable[[alerts.Alert], Coroutine[Any, Any, None]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last: dict[str, asyncio.Task[None]] = {}
         self._http: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
@@ -51,16 +55,38 @@ class Channels:
     async def deliver(self, alert: alerts.Alert) -> None:
         await try_publish(self.js, alerts.ALERT, alert, msg_id=f"{alert.id}.{alert.state}",
                       camera=alert.camera)
-        jobs: list[Awaitable[None]] = [self._webhook(url, alert) for url in
-                                       self.s.sensors_webhook_urls]
+        jobs: list[tuple[str, Coroutine[Any, Any, None]]] = [
+            (f"webhook {url}", self._webhook(url, alert)) for url in self.s.sensors_webhook_urls]
         if self.s.sensors_smtp_host and self.s.sensors_smtp_to:
-            jobs.append(self._email(alert))
+            jobs.append(("email", self._email(alert)))
         if self.mqtt is not None:
-            jobs.append(self.mqtt(alert))
-        for job in jobs:
-            task = asyncio.ensure_future(job)
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            jobs.append(("mqtt", self.mqtt(alert)))
+        for destination, job in jobs:
+            self._after_last(destination, job)
+
+    def _after_last(self, destination: str, job: Coroutine[Any, Any, None]) -> None:
+        """Run ``job`` once the destination's previous delivery has finished."""
+        before = self._last.get(destination)
+
+        async def run() -> None:
+            if before is not None:
+                try:
+                    await asyncio.wait([before])
+                except asyncio.CancelledError:
+                    job.close()  # closed down before its turn: never started
+                    raise
+            await job
+
+        task = asyncio.ensure_future(run())
+        self._last[destination] = task
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._tasks.discard(t)
+            if self._last.get(destination) is t:
+                del self._last[destination]
+
+        task.add_done_callback(done)
 
     async def _webhook(self, url: str, alert: alerts.Alert) -> None:
         if self._http is None:
