@@ -32,7 +32,8 @@ catches up before the bare handler's next round starts. A load's p50 ratio
 is the median over its rounds of the hub's p50 over the bare handler's.
 
 Measured: ingest latency p50/p99 and uploads/s for both; CPU seconds per
-upload of the hub's processes (from /proc), and from it the share of one
+upload of the hub's processes, nats-server included (from /proc, in all and
+by process), and from it the share of one
 core that 100 cameras at one frame per 2 minutes need; and the count
 check: every acknowledged upload is indexed as a frame (FRAMES holds one
 event per acknowledged upload) once capture caught up.
@@ -128,13 +129,18 @@ def spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
+def cpu_by_process(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user and system) each process used so far."""
+    used = {}
+    for name, pid in pids.items():
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLK
+        used[name] = (int(fields[11]) + int(fields[12])) / CLK  # utime, stime
+    return used
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    return sum(cpu_by_process({str(pid): pid for pid in pids}).values())
 
 
 async def wait_http(url: str, timeout: float = 60) -> None:
@@ -273,7 +279,7 @@ async def caught_up(js: Any, acknowledged: int, timeout: float = 300) -> int:
 
 
 async def rounds(js: Any, bare: tuple[str, list[Camera]], hub: tuple[str, list[Camera]],
-                 args: argparse.Namespace, pids: list[int], frames_before: int,
+                 args: argparse.Namespace, pids: dict[str, int], frames_before: int,
                  rate: float | None) -> dict[str, Any]:
     """The bare handler and the hub in turns, ``args.rounds`` times: the machine's
     drift (and the bare handler's spread between runs) falls on both alike. After
@@ -284,15 +290,18 @@ async def rounds(js: Any, bare: tuple[str, list[Camera]], hub: tuple[str, list[C
     bare_all: list[float] = []
     hub_all: list[float] = []
     bare_errors = hub_errors = 0
-    bare_time = hub_time = cpu = 0.0
+    bare_time = hub_time = 0.0
+    cpu = dict.fromkeys(pids, 0.0)
     paired = []
     for _ in range(args.rounds):
         b_lat, b_err, b_time = await load_raw(*bare, per_round, args.concurrency, rate)
-        before = cpu_seconds(pids)
+        before = cpu_by_process(pids)
         h_lat, h_err, h_time = await load_raw(*hub, per_round, args.concurrency, rate)
         hub_all += h_lat
         await caught_up(js, frames_before + len(hub_all))
-        cpu += cpu_seconds(pids) - before
+        after = cpu_by_process(pids)
+        for name in cpu:
+            cpu[name] += after[name] - before[name]
         bare_all += b_lat
         bare_errors, hub_errors = bare_errors + b_err, hub_errors + h_err
         bare_time, hub_time = bare_time + b_time, hub_time + h_time
@@ -354,7 +363,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     "longitude": (midnight + 2 * (i % 10) - 9 + 180) % 360 - 180}})
             key = (await bus.request(camerakeys.KEY_ISSUE, {"camera": cam})).key
             cameras.append(Camera(cam, key, "allskykamera" if i % 2 == 0 else "zenith", i))
-        hub_pids = [p.pid for p in procs]
+        hub_pids = {name: p.pid for name, p in
+                    zip(("auth", "network", "capture", "web"), procs, strict=True)}
+        hub_pids["nats-server"] = int(nats.pid_file.read_text().strip())
         bare_base = f"http://127.0.0.1:{bare_port}"
         bare_cams = [Camera(c.camera, c.key, c.dialect, c.seed) for c in cameras]  # the same
         js = nc.jetstream()
@@ -370,7 +381,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                         hub_pids, frames_before, rate)
             frames_before += phases[name]["acknowledged"]
         acknowledged = sum(p.pop("acknowledged") for p in phases.values())
-        per_upload = sum(p.pop("cpu_s") for p in phases.values()) / max(1, acknowledged)
+        by_process: dict[str, float] = {}
+        for phase in phases.values():
+            for name, used in phase.pop("cpu_s").items():
+                by_process[name] = by_process.get(name, 0.0) + used
+        per_upload = sum(by_process.values()) / max(1, acknowledged)
         total_frames = await frames_indexed(js)
         indexed = total_frames - start
         backlog = {str(k): await products_run(js, zenith, env, tmp, k, args.cameras,
@@ -385,6 +400,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                               "hub's p50 over the bare handler's in the same round",
             **phases,
             "cpu_s_per_upload": round(per_upload, 4),
+            "cpu_s_per_upload_by_process": {name: round(used / max(1, acknowledged), 4)
+                                            for name, used in by_process.items()},
             "cores_for_100_cameras_every_2_min": round(per_upload * 100 / 120, 3),
             "acknowledged": acknowledged, "indexed": indexed,
             "count_check": indexed == acknowledged,

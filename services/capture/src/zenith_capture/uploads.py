@@ -5,8 +5,9 @@ The web service staged each live image (``ingest.UploadReceived``, kind
 ``capture-uploads``, shared by every capture replica) makes it a frame
 exactly as a node would: decode the staged JPEG once, measure the sky for
 the camera's own site (its location comes from the network service),
-write the frame and its thumbnail, index it, publish the sky reading and
-``zenith.frames.<camera>``. The frame id is the upload id, so a redelivered
+write the frame (a hard link to the staged bytes, which web synced already:
+the hub keeps one copy) and its thumbnail, index it, publish the sky reading
+and ``zenith.frames.<camera>``. The frame id is the upload id, so a redelivered
 or repeated upload finds its frame already indexed and changes nothing.
 
 A store, the network service or NATS being away delays frames (the message
@@ -16,7 +17,8 @@ this consumer acknowledged it.
 Indexing is the hub's heaviest work per upload (a full decode, the sky
 metrics and the thumbnail: about 0.1 s of CPU for a 1920 px frame), and the
 upload was acknowledged already, so it yields to the uploads still being
-received: it runs in its own :class:`IndexPool` of
+received: all of it (reading and writing the blobs too) runs in its own
+:class:`IndexPool` of
 ``capture_index_workers`` threads (frames of different cameras at once,
 each camera's in order), niced by ``capture_index_nice`` on Linux, where a
 thread has its own priority. While web is busy, the index falls behind and
@@ -162,15 +164,20 @@ class UploadIndexer:
             log.warning("upload %s: camera %s is not registered: dropped", upload.upload_id,
                         camera)
             return None
-        data = await self.blobs.aread_bytes(part.key)
         taken = upload.taken_at
         sun = sun_altitude(where.site, taken)
         night = is_night(sun, self.settings.capture_night_sun_altitude)
         night_date = night_of(taken, where.longitude, night)
         exposure = float(upload.meta.get("exposure_s", 0.0) or 0.0)
         gain = float(upload.meta.get("gain", 1.0) or 1.0)
+        stamp = frames.frame_stamp(taken)
+        key = frames.frame_key(camera, night_date, stamp)
+        thumb_key = frames.frame_thumb_key(camera, night_date, stamp)
 
-        def analyse() -> tuple[object, bytes, int, int]:
+        def work() -> tuple[object, int, int, int, int]:
+            """The whole of the frame's work, its reading and writing too, at the
+            pool's lower priority: the frame's bytes are linked, not copied."""
+            data = self.blobs.read_bytes(part.key)
             pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
             if pixels is None:
                 raise ValueError("staged image does not decode")
@@ -178,20 +185,17 @@ class UploadIndexer:
             metrics = where.meter.measure(image, taken, exposure, gain, sun)
             thumb = encode_jpeg(make_thumbnail(image, self.settings.capture_thumb_width),
                                 THUMB_QUALITY)
-            return metrics, thumb, image.width, image.height
+            self.blobs.link_file(key, self.blobs.path(part.key))
+            self.blobs.write_bytes(thumb_key, thumb)
+            return metrics, len(thumb), image.width, image.height, len(data)
 
-        metrics, thumb, width, height = await self.pool.run(analyse)
-        stamp = frames.frame_stamp(taken)
-        key = frames.frame_key(camera, night_date, stamp)
-        thumb_key = frames.frame_thumb_key(camera, night_date, stamp)
-        await asyncio.to_thread(self.blobs.write_file, key, self.blobs.path(part.key))
-        await self.blobs.awrite_bytes(thumb_key, thumb)
+        metrics, thumb_size, width, height, size = await self.pool.run(work)
         fields = metrics.fields()  # type: ignore[attr-defined]
         fields["sun_altitude"] = round(sun, 3)
         doc = frames.FrameDoc(
             id=upload.upload_id, camera=camera, night=night_date, taken_at=taken,
             is_night=night, key=key, thumb_key=thumb_key, width=width, height=height,
-            size=len(data), thumb_size=len(thumb), exposure_s=exposure, gain=gain,
+            size=size, thumb_size=thumb_size, exposure_s=exposure, gain=gain,
             sun_altitude=round(sun, 3), source=f"upload:{upload.dialect}",
             metrics=metrics.fields(), created_at=utcnow())  # type: ignore[attr-defined]
         try:
@@ -210,7 +214,7 @@ class UploadIndexer:
             sqm=None if m.sqm is None else round(m.sqm, 3),  # type: ignore[attr-defined]
             sun_altitude=round(sun, 3),
             hfr=None if m.hfr is None else round(m.hfr, 3),  # type: ignore[attr-defined]
-            size=len(data), source=f"upload:{upload.dialect}")
+            size=size, source=f"upload:{upload.dialect}")
         reading = sensors.Reading(camera=camera, sensor=sensors.SKY_SENSOR,
                                   measurement=sensors.SKY_SENSOR, time=taken, fields=fields,
                                   tags={"camera": camera})
