@@ -55,36 +55,6 @@ def test_write_file_copies_or_moves(blobs: BlobStore, tmp_path: Path) -> None:
     assert not source.exists() and blobs.read_bytes("videos/demo/moved.mp4") == b"video"
 
 
-def test_link_file_shares_the_bytes_and_outlives_its_source(blobs: BlobStore) -> None:
-    blobs.write_bytes("staging/demo/ab/ab12.jpg", b"jpeg bytes")
-    source = blobs.path("staging/demo/ab/ab12.jpg")
-    blobs.write_bytes("frames/demo/2026-11-21/0001.jpg", b"an older frame")
-    blobs.link_file("frames/demo/2026-11-21/0001.jpg", source)
-    frame = blobs.path("frames/demo/2026-11-21/0001.jpg")
-    assert blobs.read_bytes("frames/demo/2026-11-21/0001.jpg") == b"jpeg bytes"
-    assert frame.stat().st_ino == source.stat().st_ino  # one copy on disk
-    source.unlink()
-    assert blobs.read_bytes("frames/demo/2026-11-21/0001.jpg") == b"jpeg bytes"
-    assert files_on_disk(blobs.root) == ["frames/demo/2026-11-21/0001.jpg"]
-
-
-def test_link_file_copies_where_there_are_no_links(blobs: BlobStore,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    blobs.write_bytes("staging/a.jpg", b"jpeg bytes")
-    source = blobs.path("staging/a.jpg")
-
-    def no_links(src: object, dst: object) -> None:
-        raise OSError(18, "Invalid cross-device link")
-
-    monkeypatch.setattr(os, "link", no_links)
-    blobs.link_file("frames/a.jpg", source)
-    assert blobs.read_bytes("frames/a.jpg") == b"jpeg bytes"
-    assert blobs.path("frames/a.jpg").stat().st_ino != source.stat().st_ino
-    assert files_on_disk(blobs.root) == ["frames/a.jpg", "staging/a.jpg"]
-    with pytest.raises(FileNotFoundError):
-        blobs.link_file("frames/b.jpg", blobs.path("staging/missing.jpg"))
-
-
 def test_temp_path_is_hidden_from_keys_until_published(blobs: BlobStore) -> None:
     tmp = blobs.temp_path("videos/demo/night.mp4", suffix=".mp4")
     tmp.write_bytes(b"encoding...")

@@ -70,29 +70,6 @@ class BlobStore:
             raise
         return target
 
-    def link_file(self, key: str, source: str | Path) -> Path:
-        """Put the finished blob ``source`` (a file of this store, never written
-        again) under ``key`` too, without copying its bytes: a hard link, renamed in
-        atomically, the folder synced. Where the filesystem has no hard links (or
-        ``source`` is on another one) it is copied (:meth:`write_file`)."""
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".tmp-{os.urandom(8).hex()}"
-        try:
-            os.link(source, tmp)
-        except FileNotFoundError:
-            raise
-        except OSError:  # EXDEV, EPERM, EMLINK, ENOTSUP: no link here
-            return self.write_file(key, source)
-        try:
-            os.replace(tmp, target)
-        except BaseException:
-            with _suppress_missing():
-                os.unlink(tmp)
-            raise
-        _fsync_folder(target.parent)
-        return target
-
     def temp_path(self, key: str, suffix: str = "") -> Path:
         """A fresh temporary path beside ``key`` for a writer that needs a
         filename (a video encoder); publish it with ``write_file(move=True)``."""
@@ -149,8 +126,10 @@ class BlobStore:
 FILE_MODE = 0o644  # readable by a web server or another service's user on a shared volume
 
 
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: str | Path) -> None:
+    """Flush a file or a folder (its entries) to the disk. Blocking: call it in a
+    worker thread."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -5,10 +5,11 @@ The web service staged each live image (``ingest.UploadReceived``, kind
 ``capture-uploads``, shared by every capture replica) makes it a frame
 exactly as a node would: decode the staged JPEG once, measure the sky for
 the camera's own site (its location comes from the network service),
-write the frame (a hard link to the staged bytes, which web synced already:
-the hub keeps one copy) and its thumbnail, index it, publish the sky reading
-and ``zenith.frames.<camera>``. The frame id is the upload id, so a redelivered
-or repeated upload finds its frame already indexed and changes nothing.
+write the frame (a copy of the staged bytes: a hard link would keep them on
+disk through retention for as long as the staging name lives) and its
+thumbnail, index it, publish the sky reading and ``zenith.frames.<camera>``.
+The frame id is the upload id, so a redelivered or repeated upload finds its
+frame already indexed and changes nothing.
 
 A store, the network service or NATS being away delays frames (the message
 is redelivered later); it loses none: the upload stays in the stream until
@@ -176,7 +177,7 @@ class UploadIndexer:
 
         def work() -> tuple[object, int, int, int, int]:
             """The whole of the frame's work, its reading and writing too, at the
-            pool's lower priority: the frame's bytes are linked, not copied."""
+            pool's lower priority."""
             data = self.blobs.read_bytes(part.key)
             pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
             if pixels is None:
@@ -185,7 +186,7 @@ class UploadIndexer:
             metrics = where.meter.measure(image, taken, exposure, gain, sun)
             thumb = encode_jpeg(make_thumbnail(image, self.settings.capture_thumb_width),
                                 THUMB_QUALITY)
-            self.blobs.link_file(key, self.blobs.path(part.key))
+            self.blobs.write_bytes(key, data)
             self.blobs.write_bytes(thumb_key, thumb)
             return metrics, len(thumb), image.width, image.height, len(data)
 

@@ -5,7 +5,8 @@ part is written in 256 KiB chunks to a temporary file beside its staging
 place in the BlobStore while its SHA-256 is computed, and a part that
 passes its size limit is refused at that moment (413), without reading the
 rest of the body. The files are not yet synced to disk: the caller checks
-(and may rewrite) them and makes what it keeps durable (:func:`fsync_file`),
+(and may rewrite) them and makes what it keeps durable
+(:func:`zenith.storage.blob.fsync_path`),
 off the event loop, each as soon as it is written if it likes (``on_file``).
 Text fields are short (``max_field`` bytes) and must not hold path
 characters. On any error every temporary file is removed, so a
@@ -92,15 +93,6 @@ async def _read_field(part: BodyPartReader, max_field: int) -> str:
         raise BadRequest(f"form field {part.name!r} holds characters that are not allowed "
                          "(letters, digits, '_', '.', ':', '-')", code="invalid_field")
     return text
-
-
-def fsync_file(path: Path) -> None:
-    """Flush ``path`` to the disk (blocking: call it in a worker thread)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _create(tmp: Path) -> BinaryIO:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from zenith.contracts import camerakeys, ingest
 from zenith.errors import BadRequest
-from zenith.storage.blob import BlobStore
-from zenith_web.multipart_stream import FilePart, Upload, fsync_file
+from zenith.storage.blob import BlobStore, fsync_path
+from zenith_web.multipart_stream import FilePart, Upload
 from zenith_web.uploadcheck import check_jpeg_file, check_video_file
 
 IMAGE_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480}  # the AllSkyKamera sizes
@@ -72,14 +72,14 @@ def _check_json(path: Path, name: str) -> None:
 
 async def checked_and_synced(how: str, part: FilePart, max_pixels: int) -> CheckResult:
     """The part checked and on disk: the check and the fsync run side by side."""
-    syncing = asyncio.ensure_future(asyncio.to_thread(fsync_file, part.path))
+    syncing = asyncio.ensure_future(asyncio.to_thread(fsync_path, part.path))
     try:
         result, rewritten = await asyncio.to_thread(check_part, how, part.name, part.path,
                                                     max_pixels)
     finally:
         synced = (await asyncio.gather(syncing, return_exceptions=True))[0]
     if rewritten or isinstance(synced, BaseException):
-        await asyncio.to_thread(fsync_file, part.path)
+        await asyncio.to_thread(fsync_path, part.path)
     return result
 
 
