@@ -73,6 +73,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[2]
 RESULT = ROOT / "bench" / "results" / "hub.json"
 CLK = os.sysconf("SC_CLK_TCK")
+HUB_SERVICES = ("auth", "network", "capture", "web")  # each its own process
 
 
 def distinct(data: bytes, n: int) -> bytes:
@@ -337,7 +338,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
            "ZENITH_AUTH_CAMERA_KEY_PER_MIN": "100000", "ZENITH_AUTH_CAMERA_IP_PER_MIN": "1000000"}
     zenith = str(ROOT / ".venv" / "bin" / "zenith")
     try:
-        for name in ("auth", "network", "capture", "web"):
+        for name in HUB_SERVICES:
             svc_env = {**env, "ZENITH_METADATA_URL":
                        f"sqlite:///{tmp / 'data' / (name + '.db')}"}
             procs.append(spawn([zenith, "run", name], svc_env))
@@ -364,7 +365,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             key = (await bus.request(camerakeys.KEY_ISSUE, {"camera": cam})).key
             cameras.append(Camera(cam, key, "allskykamera" if i % 2 == 0 else "zenith", i))
         hub_pids = {name: p.pid for name, p in
-                    zip(("auth", "network", "capture", "web"), procs, strict=True)}
+                    zip(HUB_SERVICES, procs, strict=True)}
         hub_pids["nats-server"] = int(nats.pid_file.read_text().strip())
         bare_base = f"http://127.0.0.1:{bare_port}"
         bare_cams = [Camera(c.camera, c.key, c.dialect, c.seed) for c in cameras]  # the same

@@ -146,7 +146,7 @@ async def processes_async(args: argparse.Namespace) -> dict[str, Any]:
     """CPU seconds per upload of each hub process, as ``run.py`` starts them."""
     import os
 
-    from run import ROOT, cpu_seconds, load, spawn, wait_http
+    from run import ROOT, cpu_by_process, load, spawn, wait_http
 
     from zenith.bus.client import BusClient
     from zenith.bus.connect import connect
@@ -197,10 +197,8 @@ async def processes_async(args: argparse.Namespace) -> dict[str, Any]:
         js = nc.jetstream()
         before_frames = (await js.stream_info("FRAMES")).state.messages
         pids = {name: p.pid for name, p in zip(names, procs, strict=True)}
-        server = getattr(nats, "proc", None)
-        if server is not None:
-            pids["nats-server"] = server.pid
-        before = {name: cpu_seconds([pid]) for name, pid in pids.items()}
+        pids["nats-server"] = int(nats.pid_file.read_text().strip())
+        before = cpu_by_process(pids)
         result = await load(base, cameras, args.seconds, args.concurrency)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 120
@@ -210,9 +208,9 @@ async def processes_async(args: argparse.Namespace) -> dict[str, Any]:
                 break
             await asyncio.sleep(0.5)
         n = max(1, result["uploads"])
-        result["cpu_ms_per_upload"] = {
-            name: round(1000 * (cpu_seconds([pid]) - before[name]) / n, 1)
-            for name, pid in pids.items()}
+        after = cpu_by_process(pids)
+        result["cpu_ms_per_upload"] = {name: round(1000 * (after[name] - before[name]) / n, 1)
+                                       for name in pids}
         await nc.close()
         return {"bare": bare_result, "hub": result,
                 "p50_ratio": round(result["p50_ms"] / bare_result["p50_ms"], 2)}
