@@ -8,8 +8,9 @@ runs them: nats-server, ``zenith run auth``, ``network``, ``web`` and
 ``capture`` (``ZENITH_CAPTURE_HUB_INGEST=true``). ``--cameras`` cameras are
 registered and given keys; half upload live images in the AllSkyKamera
 dialect (``/api/v1/image_upload.php``: fullhd 1920 px, mobile, thumb), half
-in Zenith's (``/api/ingest/v1/<camera>/frames`` with metadata and an
-idempotency key).
+in Zenith's (``/api/ingest/v1/<camera>/frames`` with metadata, the sky
+metrics its node measured, as the uplink sends them, and an idempotency
+key).
 
 Two loads, each ``--seconds`` long:
 
@@ -180,7 +181,11 @@ class Camera:
                                filename=f"image_{name}.jpg", content_type="image/jpeg")
             return base + "/api/v1/image_upload.php", form, {"X-API-Key": self.key}
         meta = {"taken_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "exposure_s": 10.0, "gain": 4.0}
+                "exposure_s": 10.0, "gain": 4.0,
+                # what a node's uplink sends: the metrics its node measured
+                "metrics": {"mean": 0.04 + (seed % 7) / 1000, "stars": float(200 + seed % 50),
+                            "hfr": 1.9, "sqm": 20.8, "cloud_cover": 0.1,
+                            "sun_altitude": -30.0}}
         form.add_field("meta", json.dumps(meta))
         form.add_field("frame", distinct(IMAGES[1920][seed % len(IMAGES[1920])], seed),
                        filename="frame.jpg", content_type="image/jpeg")

@@ -111,3 +111,32 @@ def test_blobs_are_readable_by_other_users(tmp_path):
     src.write_bytes(b"y")
     src.chmod(0o600)
     assert store.write_file("a/c.bin", src).stat().st_mode & 0o777 == 0o644
+
+
+def test_write_link_names_the_same_bytes_without_a_copy(blobs: BlobStore) -> None:
+    blobs.write_bytes("staging/a/u1/fullhd.jpg", b"frame bytes")
+    blobs.write_bytes("frames/a/old.jpg", b"older")
+    blobs.write_link("frames/a/old.jpg", "staging/a/u1/fullhd.jpg")  # replaces
+    source, target = blobs.path("staging/a/u1/fullhd.jpg"), blobs.path("frames/a/old.jpg")
+    assert target.read_bytes() == b"frame bytes"
+    assert os.path.samestat(source.stat(), target.stat())
+    blobs.delete("staging/a/u1/fullhd.jpg")
+    assert target.stat().st_nlink == 1 and target.read_bytes() == b"frame bytes"
+    with pytest.raises(NotFound):
+        blobs.write_link("frames/a/new.jpg", "staging/a/u1/fullhd.jpg")
+    assert files_on_disk(blobs.root) == ["frames/a/old.jpg"]
+
+
+def test_write_link_copies_where_a_volume_has_no_hard_links(
+        blobs: BlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    def no_links(source: object, target: object) -> None:
+        raise OSError(errno.EXDEV, "cross-device link")
+
+    blobs.write_bytes("staging/a/u1/file.mp4", b"video")
+    monkeypatch.setattr(os, "link", no_links)
+    blobs.write_link("products/a/file.mp4", "staging/a/u1/file.mp4")
+    assert blobs.read_bytes("products/a/file.mp4") == b"video"
+    assert blobs.path("products/a/file.mp4").stat().st_nlink == 1
+    assert files_on_disk(blobs.root) == ["products/a/file.mp4", "staging/a/u1/file.mp4"]

@@ -18,7 +18,8 @@ from zenith_products.service import serve as serve_products
 from zenith_products.settings import ProductsSettings
 
 from .media import jpeg, video
-from .test_ingest_allskykamera import post
+from .test_ingest_allskykamera import post, staged_files
+from .test_status import wait_for
 
 
 @pytest.fixture
@@ -87,6 +88,14 @@ async def test_three_nightly_products_and_a_meteor(hub, hub_products):
     assert meteor["_id"] == "alpha:2026-11-09:m1" and meteor["day"] == "2026-11-09"
     assert meteor["candidate"]["length_px"] == 120
     assert all((hub.blob_dir / key).is_file() for key in meteor["parts"].values())
+    # every upload applied: nothing stays staged, and each kept file is its bytes'
+    # only name (retention's deleting it frees them)
+    async def unstaged() -> bool:
+        return staged_files(hub) == []
+
+    await wait_for(unstaged, timeout=10)
+    kept = [doc["key"] for doc in docs] + list(meteor["parts"].values())
+    assert all((hub.blob_dir / key).stat().st_nlink == 1 for key in kept)
 
 
 async def test_meteor_candidates_are_listed_by_day(hub, hub_products, bus):

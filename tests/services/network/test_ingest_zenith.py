@@ -81,6 +81,17 @@ async def test_a_product(hub, nc):
                      files={"file": ("t.jpg", jpeg(320, 240), "image/jpeg"),
                             "thumb": ("t.jpg", jpeg(320, 240), "image/jpeg")})
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_kind"
+    # an image product's file is staged once, as its fullhd
+    keogram = await post(f"{hub.url}{ingest.ZENITH_PREFIX}/alpha/products",
+                         headers={"X-API-Key": hub.key, "Idempotency-Key": "p-2026-11-09-k"},
+                         data={"kind": "keogram", "night": "2026-11-09"},
+                         files={"file": ("k.jpg", jpeg(640, 120), "image/jpeg"),
+                                "thumb": ("t.jpg", jpeg(320, 60), "image/jpeg")})
+    assert keogram.status_code == 200, keogram.text
+    events = await ingest_messages(nc, "zenith.ingest.alpha.product")
+    [parts] = [e["parts"] for e in events if e["asset"] == "keogram"]
+    assert sorted(parts) == ["fullhd", "thumb"]
+    assert len(staged_files(hub)) == 4  # the timelapse's two parts and the keogram's
 
 
 async def test_a_resent_batch_of_readings_is_stored_once(hub, nc):

@@ -2,19 +2,24 @@
 
 An upload (an AllSkyKamera camera's live image, nightly product or meteor
 candidate, or a Zenith node's frame) is streamed by the web service to
-staging blobs, :func:`staging_key` (content-addressed: the same bytes are
-the same key), checked by decoding, and then announced as one
+staging blobs, checked by decoding, and then announced as one
 :class:`UploadReceived` on :data:`UPLOAD_RECEIVED`. Only after JetStream
 acknowledged the event does the camera get its ``200``: an acknowledged
 upload survives any later outage. ``Nats-Msg-Id`` is :attr:`upload_id`,
-derived from the camera, the asset and the bytes, so a retried upload is
-one event (and, beyond the stream's duplicate window, its consumers find
-the frame or product already indexed under the same id).
+derived from the camera, the asset and the bytes (a Zenith node's: its
+idempotency key), so a retried upload is one event (and, beyond the stream's
+duplicate window, its consumers find the frame or product already indexed
+under the same id).
 
-Consumers: ``capture`` indexes ``frame`` uploads (``zenith.ingest.<camera>.frame``)
-as frames; ``products`` indexes ``product`` uploads beside its own products.
-Readings (line protocol, weather) do not stage anything: they are published
-straight to the SENSORS stream as :class:`zenith.contracts.sensors.Reading`.
+An upload's parts are staged in a folder of their own, named by the upload id
+and the request (:func:`staging_folder`): no other event ever names them. The
+consumer that applies an upload removes them once what it made of them is
+durable (``zenith.storage.staging``), so a part missing from staging means its
+upload was applied already; a retry answered as a duplicate removes its own
+copy at once. What no consumer will take (a request that failed while or
+after it was announced, a crashed request's temporary file) is swept by
+``web`` once it is older than :data:`STAGING_MAX_AGE_S`, past the INGEST
+stream's own age limit.
 """
 
 from __future__ import annotations
@@ -40,9 +45,25 @@ Asset = Literal["image", "keogram", "startrail", "video", "meteor", "frame"]
 Dialect = Literal["allskykamera", "zenith"]
 
 
-def staging_key(camera: str, sha256: str, ext: str) -> str:
-    """Blob key of a staged part: ``staging/<camera>/<sha[:2]>/<sha>.<ext>``."""
-    return f"{STAGING_ROOT}/{camera}/{sha256[:2]}/{sha256}.{ext}"
+STAGING_MAX_AGE_S = 15 * 24 * 3600
+"""Staged files older than this are swept: a day past INGEST's age limit, so no
+event that names them can still be delivered."""
+
+
+def staging_folder(camera: str, upload_id: str, attempt: str) -> str:
+    """Folder key of one request's staged parts of an upload:
+    ``staging/<camera>/<upload_id>.<attempt>`` (``attempt``: the request's own)."""
+    return f"{STAGING_ROOT}/{camera}/{upload_id}.{attempt}"
+
+
+def staging_key(camera: str, upload_id: str, attempt: str, part: str, ext: str) -> str:
+    """Blob key of a staged part: ``staging/<camera>/<upload_id>.<attempt>/<part>.<ext>``."""
+    return f"{staging_folder(camera, upload_id, attempt)}/{part}.{ext}"
+
+
+def is_staged_for(key: str, camera: str, upload_id: str) -> bool:
+    """Whether ``key`` is a part staged for that upload (by any of its requests)."""
+    return key.startswith(f"{STAGING_ROOT}/{camera}/{upload_id}.") and key.count("/") == 3
 
 
 def upload_id(camera: str, kind: str, asset: str, digest: str, night: str | None = None) -> str:

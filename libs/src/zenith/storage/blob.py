@@ -70,6 +70,34 @@ class BlobStore:
             raise
         return target
 
+    def write_link(self, key: str, source_key: str) -> Path:
+        """Make ``key`` another name of the blob ``source_key`` (a hard link: no byte
+        is copied), atomically, its folder synced; a copy where the filesystem has no
+        hard links. For a source that is about to go (a staged upload): while both
+        names live, deleting one frees nothing."""
+        source = self.path(source_key)
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".tmp-{os.urandom(8).hex()}"
+        try:
+            os.link(source, tmp)
+        except FileNotFoundError:
+            if not source.is_file():
+                raise NotFound(f"no blob {source_key}", code="blob_not_found") from None
+            raise
+        except OSError:  # EXDEV, EPERM, ENOTSUP: no hard links on this volume
+            path = self.write_file(key, source)
+            fsync_path(target.parent)
+            return path
+        try:
+            os.replace(tmp, target)
+        except BaseException:
+            with _suppress_missing():
+                os.unlink(tmp)
+            raise
+        fsync_path(target.parent)
+        return target
+
     def temp_path(self, key: str, suffix: str = "") -> Path:
         """A fresh temporary path beside ``key`` for a writer that needs a
         filename (a video encoder); publish it with ``write_file(move=True)``."""

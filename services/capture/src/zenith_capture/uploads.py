@@ -4,19 +4,24 @@ The web service staged each live image (``ingest.UploadReceived``, kind
 ``frame``) and JetStream holds the announcement; this consumer (durable
 ``capture-uploads``, shared by every capture replica) makes it a frame
 exactly as a node would: decode the staged JPEG once, measure the sky for
-the camera's own site (its location comes from the network service),
-write the frame (a copy of the staged bytes: a hard link would keep them on
-disk through retention for as long as the staging name lives) and its
-thumbnail, index it, publish the sky reading and ``zenith.frames.<camera>``.
-The frame id is the upload id, so a redelivered or repeated upload finds its
-frame already indexed and changes nothing.
+the camera's own site (its location comes from the network service; a
+Zenith node's frame keeps the metrics its node measured,
+:mod:`~zenith_capture.upload_metrics`),
+write the frame (a hard link to the staged bytes, no copy) and its
+thumbnail, index it, publish the sky reading and ``zenith.frames.<camera>``,
+and then remove the upload's staged parts (``zenith.storage.staging``): from
+then on the frame's is the only name of its bytes, so retention deleting it
+frees them. The frame id is the upload id, so a redelivered or repeated
+upload finds its frame already indexed and changes nothing; one whose staged
+frame is gone was indexed before (or swept, weeks old) and is dropped.
 
 A store, the network service or NATS being away delays frames (the message
 is redelivered later); it loses none: the upload stays in the stream until
 this consumer acknowledged it.
 
 Indexing is the hub's heaviest work per upload (a full decode, the sky
-metrics and the thumbnail: about 0.06 s of CPU for a 1920 px frame), and the
+metrics and the thumbnail: about 0.06 s of CPU for a 1920 px frame that
+comes without its node's metrics, a tenth of that for one with), and the
 upload was acknowledged already, so it yields to the uploads still being
 received: all of it (reading and writing the blobs too) runs in its own
 :class:`IndexPool` of
@@ -59,11 +64,13 @@ from zenith.runner import ServiceContext
 from zenith.storage.blob import BlobStore
 from zenith.storage.factory import open_blobs, open_metadata
 from zenith.storage.metadata import MetadataStore
+from zenith.storage.staging import unstage
 from zenith.timefmt import utcnow
 from zenith_capture.astro import Site, is_night, night_of, sun_altitude
 from zenith_capture.frames_index import FrameIndex, mark_stale, serve_index
 from zenith_capture.settings import CaptureSettings
 from zenith_capture.skymetrics import SkyMeter
+from zenith_capture.upload_metrics import Measured, reported_metrics, thumbnail_decode
 
 log = logging.getLogger("zenith.capture.uploads")
 
@@ -151,7 +158,14 @@ class UploadIndexer:
         return found
 
     async def index(self, upload: ingest.UploadReceived) -> frames.FrameCaptured | None:
-        """Make the upload a frame; None when it already is one."""
+        """Make the upload a frame (None when it is one already, or cannot be one);
+        its staged parts go once the frame is indexed. A failure keeps them for the
+        redelivery."""
+        event = await self._index(upload)
+        await self.pool.run(lambda: unstage(self.blobs, upload))
+        return event
+
+    async def _index(self, upload: ingest.UploadReceived) -> frames.FrameCaptured | None:
         if await self.meta.get(FRAMES_INDEX.name, upload.upload_id) is not None:
             return None
         part = upload.parts.get("fullhd")
@@ -175,30 +189,45 @@ class UploadIndexer:
         key = frames.frame_key(camera, night_date, stamp)
         thumb_key = frames.frame_thumb_key(camera, night_date, stamp)
 
-        def work() -> tuple[object, int, int, int, int]:
+        reported = reported_metrics(upload.meta)
+        thumb_width = self.settings.capture_thumb_width
+
+        def work() -> tuple[Measured, int, int, int, int]:
             """The whole of the frame's work, its reading and writing too, at the
-            pool's lower priority."""
+            pool's lower priority: a frame with its node's metrics is decoded only as
+            large as its thumbnail needs."""
             data = self.blobs.read_bytes(part.key)
-            pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            sized = reported is not None and part.width and part.height
+            flag = thumbnail_decode(part.width, thumb_width) if sized else cv2.IMREAD_COLOR
+            pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
             if pixels is None:
                 raise ValueError("staged image does not decode")
             image = image_from_array(pixels, 8)
-            metrics = where.meter.measure(image, taken, exposure, gain, sun)
-            thumb = encode_jpeg(make_thumbnail(image, self.settings.capture_thumb_width),
-                                THUMB_QUALITY)
-            self.blobs.write_bytes(key, data)
+            metrics: Measured
+            if reported is not None and sized:
+                metrics, width, height = reported, part.width or 0, part.height or 0
+            else:
+                metrics = where.meter.measure(image, taken, exposure, gain, sun)
+                width, height = image.width, image.height
+            thumb = encode_jpeg(make_thumbnail(image, thumb_width), THUMB_QUALITY)
+            self.blobs.write_link(key, part.key)
             self.blobs.write_bytes(thumb_key, thumb)
-            return metrics, len(thumb), image.width, image.height, len(data)
+            return metrics, len(thumb), width, height, len(data)
 
-        metrics, thumb_size, width, height, size = await self.pool.run(work)
-        fields = metrics.fields()  # type: ignore[attr-defined]
+        try:
+            metrics, thumb_size, width, height, size = await self.pool.run(work)
+        except NotFound:
+            log.warning("upload %s: its staged frame is gone (indexed before, or swept): "
+                        "dropped", upload.upload_id)
+            return None
+        fields = metrics.fields()
         fields["sun_altitude"] = round(sun, 3)
         doc = frames.FrameDoc(
             id=upload.upload_id, camera=camera, night=night_date, taken_at=taken,
             is_night=night, key=key, thumb_key=thumb_key, width=width, height=height,
             size=size, thumb_size=thumb_size, exposure_s=exposure, gain=gain,
             sun_altitude=round(sun, 3), source=f"upload:{upload.dialect}",
-            metrics=metrics.fields(), created_at=utcnow())  # type: ignore[attr-defined]
+            metrics=metrics.fields(), created_at=utcnow())
         try:
             await self.meta.insert(FRAMES_INDEX.name, FRAMES_INDEX.to_doc(doc))
         except Exception as exc:
@@ -210,11 +239,9 @@ class UploadIndexer:
         event = frames.FrameCaptured(
             camera=camera, frame_id=upload.upload_id, taken_at=taken, night=night_date,
             is_night=night, key=key, thumb_key=thumb_key, width=width, height=height,
-            exposure_s=exposure, gain=gain, mean=round(m.mean, 5),  # type: ignore[attr-defined]
-            stars=m.stars, cloud_cover=m.cloud_cover,  # type: ignore[attr-defined]
-            sqm=None if m.sqm is None else round(m.sqm, 3),  # type: ignore[attr-defined]
-            sun_altitude=round(sun, 3),
-            hfr=None if m.hfr is None else round(m.hfr, 3),  # type: ignore[attr-defined]
+            exposure_s=exposure, gain=gain, mean=round(m.mean, 5), stars=m.stars,
+            cloud_cover=m.cloud_cover, sqm=None if m.sqm is None else round(m.sqm, 3),
+            sun_altitude=round(sun, 3), hfr=None if m.hfr is None else round(m.hfr, 3),
             size=size, source=f"upload:{upload.dialect}")
         reading = sensors.Reading(camera=camera, sensor=sensors.SKY_SENSOR,
                                   measurement=sensors.SKY_SENSOR, time=taken, fields=fields,

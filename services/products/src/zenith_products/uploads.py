@@ -1,8 +1,9 @@
 """On a hub: nightly products and meteor candidates that cameras upload.
 
 A durable consumer (``products-uploads``, shared by the replicas) on the
-INGEST stream's ``product`` and ``meteor`` uploads copies the staged parts
-to their own keys and indexes them:
+INGEST stream's ``product`` and ``meteor`` uploads gives the staged parts
+their own keys (hard links: no copy) and indexes them, and then removes the
+staged names (``zenith.storage.staging``):
 
 - a nightly product goes into the products index *beside* the hub's own
   product of that night and kind (``ingest.uploaded_product_id``), with
@@ -12,7 +13,9 @@ to their own keys and indexes them:
   day and candidate id); a node's withdrawal of it (``meta.withdrawn``)
   removes the document and its parts.
 
-Both writes are by id, so a redelivered upload changes nothing.
+Both writes are by id, so a redelivered upload changes nothing, and an upload
+whose staged parts are gone was applied before (the parts go only after its
+index write): it is not applied again over a newer upload of the same night.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from zenith.contracts.products import PRODUCTS_INDEX, ProductDoc
 from zenith.runner import ServiceContext
 from zenith.storage.blob import BlobStore
 from zenith.storage.metadata import MetadataStore
+from zenith.storage.staging import unstage
 from zenith.timefmt import to_iso, utcnow
 
 log = logging.getLogger("zenith.products.uploads")
@@ -68,8 +72,15 @@ class UploadedProducts:
             await self.meta.ensure_index(ingest.METEORS.name, list(fields))
 
     async def _copy(self, source: str, target: str) -> None:
-        if not self.blobs.exists(target) or self.blobs.size(target) != self.blobs.size(source):
-            await asyncio.to_thread(self.blobs.write_file, target, self.blobs.path(source))
+        await asyncio.to_thread(self.blobs.write_link, target, source)
+
+    def _applied(self, upload: ingest.UploadReceived) -> bool:
+        """Whether the upload was applied before: a staged part of it is gone."""
+        gone = [p.name for p in upload.parts.values() if not self.blobs.exists(p.key)]
+        if gone:
+            log.info("upload %s applied before (staged %s gone): not again",
+                     upload.upload_id, ", ".join(gone))
+        return bool(gone)
 
     async def product(self, upload: ingest.UploadReceived) -> ProductDoc:
         kind = ingest.PRODUCT_OF_ASSET[upload.asset]
@@ -139,12 +150,16 @@ class UploadedProducts:
         await svc.serve(ingest.METEORS_LIST, self.meteors)
 
     async def apply(self, upload: ingest.UploadReceived) -> None:
-        if upload.kind == "product":
-            await self.product(upload)
-        elif upload.kind == "meteor" and upload.meta.get(ingest.WITHDRAWN):
+        if upload.kind == "meteor" and upload.meta.get(ingest.WITHDRAWN):
             await self.withdraw(upload)
+            return
+        if await asyncio.to_thread(self._applied, upload):
+            pass
+        elif upload.kind == "product":
+            await self.product(upload)
         elif upload.kind == "meteor":
             await self.meteor(upload)
+        await asyncio.to_thread(unstage, self.blobs, upload)
 
     async def run(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
         await consume(sub, stop, self.apply, "product uploads", model=ingest.UploadReceived,

@@ -6,11 +6,11 @@ upload is streamed to staging (:mod:`zenith_web.multipart_stream`); each part
 is checked by decoding and stripped of metadata (:mod:`zenith_web.uploadcheck`:
 JPEG EXIF/GPS, a video's container tags and location) as soon as it is written
 (for a key accepted lately, even before this upload's verdict), synced and
-moved to its content-addressed staging key (:mod:`~.ingest_staging`), and the
-upload is announced on INGEST; the camera hears ``{"ok": true}`` only after
+moved to a staging folder of the request's own (:mod:`~.ingest_staging`), and
+the upload is announced on INGEST; the camera hears ``{"ok": true}`` only after
 JetStream acknowledged the announcement. Failures answer ``{"ok": false,
 "error": <code>, "message": ...}`` (with ``retry_after_seconds`` when waiting
-helps), and leave nothing behind.
+helps); one refused before its announcement leaves nothing behind.
 
 ``/api/v2/write`` answers like InfluxDB (204; errors as ``{"code",
 "message"}``) and publishes each point as a SENSORS reading, except those of
@@ -25,7 +25,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,12 +36,19 @@ from pydantic import ValidationError
 
 from zenith.contracts import camerakeys, ingest, network, sensors
 from zenith.errors import BadRequest, TooManyRequests, Unauthorized, ZenithError, invalid
+from zenith.storage import staging
 from zenith.storage.blob import BlobStore
 from zenith.timefmt import utcnow
 from zenith_web import keys
 from zenith_web.multipart_stream import Upload, read_upload
 from zenith_web.views.ingest_disabled import disabled_of, enabled_only, setup_disabled
-from zenith_web.views.ingest_staging import IMAGE_WIDTHS, KnownKeys, PartChecks, stage
+from zenith_web.views.ingest_staging import (
+    IMAGE_WIDTHS,
+    KnownKeys,
+    PartChecks,
+    checked,
+    stage,
+)
 
 log = logging.getLogger("zenith.web.ingest")
 
@@ -86,6 +93,30 @@ def setup_ingest(app: web.Application, blob_dir: Path) -> None:
     app[CODES] = CameraCodes()
     app[KNOWN_KEYS] = KnownKeys()
     setup_disabled(app)
+    app.cleanup_ctx.append(sweep_staging)
+
+
+async def sweep_staging(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: now and then, sweep what no consumer will take from staging
+    (:func:`zenith.storage.staging.sweep`; every replica may, it is idempotent)."""
+    interval = app[keys.SETTINGS].web_staging_sweep_interval_s
+
+    async def loop() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(staging.sweep, app[BLOBS])
+            except Exception:
+                log.exception("staging sweep failed; trying again in %.0f s", interval)
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(loop(), name="staging-sweep") if interval > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 # --- keys --------------------------------------------------------------------------------
@@ -211,21 +242,24 @@ async def _receive(request: web.Request, limits: dict[str, int], checks: dict[st
     except BaseException:
         await early.settle()  # read_upload removed the files
         raise
-    new: list[str] = []
     try:
         if validate is not None:
             validate(upload)
-        staged, new = await stage(blobs, verdict.camera, upload, checks, early)
-        event = build(verdict.camera, upload, staged)
-        duplicate = await _publish(request, event)
+        staged = await checked(upload, checks, early)
+        event = await stage(blobs, build(verdict.camera, upload, staged), upload)
     except BaseException:
         await early.settle()
         upload.discard()
-        for key in new:  # not announced: what this request added goes again
-            blobs.delete(key)
         raise
-    await early.settle()  # checks of parts the route did not keep
-    upload.discard()
+    try:
+        duplicate = await _publish(request, event)
+    finally:
+        # a failed announcement may be stored all the same (a timeout): its parts stay
+        # staged, and the sweep takes them if no consumer does
+        await early.settle()  # checks of parts the route did not keep
+        upload.discard()
+    if duplicate:  # the stream keeps the first request's event, naming its own parts
+        await asyncio.to_thread(staging.unstage, blobs, event)
     return web.json_response({"ok": True, "upload_id": event.upload_id,
                               "duplicate": duplicate})
 

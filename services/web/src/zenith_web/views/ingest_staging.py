@@ -6,7 +6,9 @@ streams in (:class:`PartChecks`): at once if the camera's key was accepted
 lately (:class:`KnownKeys`), else once this upload's key was accepted. Its
 fsync runs at the same time in a thread of its own; a check that rewrote
 the file (metadata stripped) syncs it again. Once every part the route needs
-passed, :func:`stage` moves them all to their content-addressed keys.
+passed (:func:`checked`), the route builds its event, and :func:`stage` moves
+the parts to a staging folder of the request's own (``ingest.staging_folder``:
+no other event names them).
 
 Nothing here may leave a file behind: a check still running when its upload
 is refused is waited for (:meth:`PartChecks.settle`; a thread cannot be
@@ -26,6 +28,7 @@ from pathlib import Path
 from zenith.contracts import camerakeys, ingest
 from zenith.errors import BadRequest
 from zenith.storage.blob import BlobStore, fsync_path
+from zenith.storage.staging import unstage
 from zenith_web.multipart_stream import FilePart, Upload
 from zenith_web.uploadcheck import check_jpeg_file, check_video_file
 
@@ -152,25 +155,21 @@ class PartChecks:
         self.started.clear()
 
 
-def _move(moves: list[tuple[Path, Path]]) -> list[bool]:
-    """Move staged files to their keys; True for each target that did not exist."""
-    new = []
+def _move(moves: list[tuple[Path, Path]]) -> None:
+    """Move checked files to their staging keys (their folder is new)."""
     for source, target in moves:
-        new.append(not target.exists())
         try:
             os.replace(source, target)
-        except FileNotFoundError:  # the key's folder is new
+        except FileNotFoundError:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
-    return new
 
 
-async def stage(blobs: BlobStore, camera: str, upload: Upload, checks: dict[str, str],
-                part_checks: PartChecks) -> tuple[dict[str, ingest.StagedPart], list[str]]:
+async def checked(upload: Upload, checks: dict[str, str], part_checks: PartChecks
+                  ) -> dict[str, ingest.StagedPart]:
     """Check every part (``checks``: part -> image|video|json), all at once (those
-    ``part_checks`` started already are awaited), then move them all to their
-    staging keys; returns the parts and the keys that are new (a key that existed
-    holds the same bytes from an earlier upload)."""
+    ``part_checks`` started already are awaited); returns what each part is, its
+    key not given yet (:func:`stage` gives it)."""
     for name in checks:
         if name not in upload.files:
             raise BadRequest(f"missing file part {name!r}", code="missing_part")
@@ -184,13 +183,35 @@ async def stage(blobs: BlobStore, camera: str, upload: Upload, checks: dict[str,
     staged: dict[str, ingest.StagedPart] = {}
     for name, result in zip(names, results, strict=True):
         assert not isinstance(result, BaseException)
-        content_type, ext, width, height, codec = result
+        content_type, _, width, height, codec = result
         part = upload.files[name]
         staged[name] = ingest.StagedPart(
-            name=name, key=ingest.staging_key(camera, part.sha256, ext),
-            size=part.path.stat().st_size, sha256=part.sha256, content_type=content_type,
-            width=width, height=height, codec=codec)
-    moves = [(upload.files[name].path, blobs.path(staged[name].key)) for name in names]
-    fresh = await asyncio.to_thread(_move, moves)
-    return staged, [staged[name].key for name, is_new in zip(names, fresh, strict=True)
-                    if is_new]
+            name=name, key="", size=part.path.stat().st_size, sha256=part.sha256,
+            content_type=content_type, width=width, height=height, codec=codec)
+    return staged
+
+
+async def stage(blobs: BlobStore, event: ingest.UploadReceived, upload: Upload
+                ) -> ingest.UploadReceived:
+    """Move the checked files of ``event``'s parts (found by their digest: a route
+    may rename a part) to a staging folder of this request's own
+    (``ingest.staging_folder``); returns the event naming them. On a failure the
+    parts moved already go again."""
+    attempt = os.urandom(6).hex()
+    files: dict[str, list[Path]] = {}
+    for file in upload.files.values():
+        files.setdefault(file.sha256, []).append(file.path)
+    parts: dict[str, ingest.StagedPart] = {}
+    moves: list[tuple[Path, Path]] = []
+    for name, part in event.parts.items():
+        key = ingest.staging_key(event.camera, event.upload_id, attempt, name,
+                                 _ext(part.content_type))
+        parts[name] = part.model_copy(update={"key": key})
+        moves.append((files[part.sha256].pop(), blobs.path(key)))
+    staged = event.model_copy(update={"parts": parts})
+    try:
+        await asyncio.to_thread(_move, moves)
+    except BaseException:
+        await asyncio.to_thread(unstage, blobs, staged)
+        raise
+    return staged

@@ -116,8 +116,9 @@ async def product(request: web.Request) -> web.Response:
     def build(cam: str, upload: Upload, staged: dict[str, ingest.StagedPart]
               ) -> ingest.UploadReceived:
         if "file" in staged and staged["file"].content_type == "image/jpeg":
-            staged = {**staged, "fullhd": staged.pop("file").model_copy(
-                update={"name": "fullhd"})}
+            # an image product's file is its fullhd, as the AllSkyKamera dialect names it
+            image = staged.pop("file")
+            staged = {**staged, "fullhd": image.model_copy(update={"name": "fullhd"})}
         now = utcnow()
         return ingest.UploadReceived(
             upload_id=_upload_id(cam, "product", idem), camera=cam, kind="product",
