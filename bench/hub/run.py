@@ -29,7 +29,8 @@ disk and answers ``{"ok": true}``: no key check, no decoding, no bus, no
 fsync. In each load the two take turns ``--rounds`` times (on a 2-core
 machine the bare handler's p50 alone moved 2x from one run to the next, with
 the kernel's write-back of what it wrote), and after each hub round capture
-catches up before the bare handler's next round starts. A load's p50 ratio
+catches up before the bare handler's next round starts; every round starts
+with the disk synced, so neither pays for the other's write-back. A load's p50 ratio
 is the median over its rounds of the hub's p50 over the bare handler's.
 
 Measured: ingest latency p50/p99 and uploads/s for both; CPU seconds per
@@ -290,8 +291,8 @@ async def rounds(js: Any, bare: tuple[str, list[Camera]], hub: tuple[str, list[C
     """The bare handler and the hub in turns, ``args.rounds`` times: the machine's
     drift (and the bare handler's spread between runs) falls on both alike. After
     each hub round capture catches up before the next bare round, so its indexing
-    never slows the baseline. The CPU counts from the start of each hub round
-    until capture caught up."""
+    never slows the baseline, and before each round the disk is synced. The CPU
+    counts from the start of each hub round until capture caught up."""
     per_round = args.seconds / args.rounds
     bare_all: list[float] = []
     hub_all: list[float] = []
@@ -300,7 +301,12 @@ async def rounds(js: Any, bare: tuple[str, list[Camera]], hub: tuple[str, list[C
     cpu = dict.fromkeys(pids, 0.0)
     paired = []
     for _ in range(args.rounds):
+        # each round starts with what the other wrote on the disk: neither pays for
+        # the other's write-back (the hub's round, writing less, made the bare
+        # handler's next round slower by up to 2 ms)
+        await asyncio.to_thread(os.sync)
         b_lat, b_err, b_time = await load_raw(*bare, per_round, args.concurrency, rate)
+        await asyncio.to_thread(os.sync)
         before = cpu_by_process(pids)
         h_lat, h_err, h_time = await load_raw(*hub, per_round, args.concurrency, rate)
         hub_all += h_lat
