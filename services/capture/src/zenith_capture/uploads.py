@@ -21,7 +21,7 @@ this consumer acknowledged it.
 
 Indexing is the hub's heaviest work per upload (a full decode, the sky
 metrics and the thumbnail: about 0.06 s of CPU for a 1920 px frame that
-comes without its node's metrics, a tenth of that for one with), and the
+comes without its node's metrics, about a quarter of that for one with), and the
 upload was acknowledged already, so it yields to the uploads still being
 received: all of it (reading and writing the blobs too) runs in its own
 :class:`IndexPool` of
