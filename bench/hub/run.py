@@ -473,6 +473,7 @@ async def products_run(js: Any, zenith: str, env: dict[str, str], tmp: Path, wor
         seconds = time.monotonic() - started
         working = time.monotonic() - (first or started)
         cpu = cpu_seconds([p.pid for p in procs]) - cpu_before
+        running = sum(proc.poll() is None for proc in procs)  # a worker that died: no result
     finally:
         for proc in procs:
             proc.terminate()
@@ -481,6 +482,8 @@ async def products_run(js: Any, zenith: str, env: dict[str, str], tmp: Path, wor
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    if running < workers:
+        raise RuntimeError(f"{workers - running} of {workers} products workers exited early")
     return {"workers": workers, "frames": frames, "done": done,
             "seconds_with_start_up": round(seconds, 2), "seconds": round(working, 2),
             "frames_per_s": round(frames / working, 2),

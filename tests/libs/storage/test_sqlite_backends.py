@@ -93,3 +93,28 @@ async def test_a_file_that_is_not_a_database_is_a_storage_error(tmp_path: Path) 
         await SqliteMetadataStore.open(path)
     with pytest.raises(StorageError):
         await SqliteSeriesStore.open(path)
+
+
+async def test_a_new_database_opens_while_another_process_writes_it(tmp_path) -> None:
+    """Two products workers start at once on one new embedded store: the one whose
+    switch to WAL meets the other's write waits for it instead of failing."""
+    import sqlite3
+    import threading
+
+    from zenith.storage.sqlite_worker import SqliteWorker
+
+    path = tmp_path / "shared.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")  # a write under way, in the new file's journal mode
+    other.execute("INSERT INTO t VALUES (1)")
+    threading.Timer(0.5, lambda: other.execute("COMMIT")).start()
+    worker = SqliteWorker(path, "test-sqlite")
+    await worker.start()
+    try:
+        mode = await worker.run(lambda c: c.execute("PRAGMA journal_mode").fetchone()[0])
+        assert mode == "wal"
+        assert await worker.run(lambda c: c.execute("SELECT x FROM t").fetchall()) == [(1,)]
+    finally:
+        await worker.close()
+        other.close()
