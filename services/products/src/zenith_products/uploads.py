@@ -71,7 +71,7 @@ class UploadedProducts:
         for fields in ingest.METEORS.indexes:
             await self.meta.ensure_index(ingest.METEORS.name, list(fields))
 
-    async def _copy(self, source: str, target: str) -> None:
+    async def _link(self, source: str, target: str) -> None:
         await asyncio.to_thread(self.blobs.write_link, target, source)
 
     def _applied(self, upload: ingest.UploadReceived) -> bool:
@@ -89,7 +89,7 @@ class UploadedProducts:
         for name, part in upload.parts.items():
             target = ingest.uploaded_product_key(upload.camera, night, kind, name,
                                                  _EXT.get(part.content_type, "bin"))
-            await self._copy(part.key, target)
+            await self._link(part.key, target)
             keys[name] = target
         main = upload.parts.get("file") or upload.parts.get("fullhd") or upload.parts["thumb"]
         now = to_iso(utcnow())
@@ -127,7 +127,7 @@ class UploadedProducts:
         for name, part in upload.parts.items():
             target = ingest.meteor_key(upload.camera, day, candidate, name,
                                        _EXT.get(part.content_type, "bin"))
-            await self._copy(part.key, target)
+            await self._link(part.key, target)
             keys[name] = target
             if name == "candidate_json":
                 with contextlib.suppress(ValueError):
