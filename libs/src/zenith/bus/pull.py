@@ -11,6 +11,11 @@ and nothing is lost. A failed fetch (NATS away) is logged and retried.
 ``concurrency`` > 1 handles up to that many messages of a fetched batch at
 once; messages with the same ``order_key`` (say, one camera's) are still
 handled one after the other, in the order they came.
+
+When the loop ends the subscription is released (:func:`release`): nats-py
+takes a fetched batch off a pull subscription's queue without marking it
+done, so draining the connection with the subscription still open waits out
+the whole drain timeout.
 """
 
 from __future__ import annotations
@@ -29,6 +34,14 @@ log = logging.getLogger("zenith.bus")
 
 def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
+
+
+async def release(sub: JetStreamContext.PullSubscription | None) -> None:
+    """Unsubscribe a pull subscription whose loop has ended (the durable
+    consumer stays on the server); a connection already closed is fine."""
+    if sub is not None:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
 
 
 async def consume(sub: JetStreamContext.PullSubscription, stop: asyncio.Event,
@@ -54,31 +67,34 @@ async def consume(sub: JetStreamContext.PullSubscription, stop: asyncio.Event,
             for msg, item in group:
                 await apply(msg, item)
 
-    while not stop.is_set():
-        try:
-            msgs = await sub.fetch(batch, timeout=2)
-        except TimeoutError:  # nothing came (nats-py raises its own or asyncio's)
-            continue
-        except Exception as exc:
-            if stop.is_set():
-                break
-            log.warning("%s consumer: %s", label, _describe(exc))
-            await asyncio.sleep(1)
-            continue
-        groups: dict[object, list[tuple[Any, Any]]] = {}
-        for n, msg in enumerate(msgs):
-            item: Any = msg.data
-            if model is not None:
-                try:
-                    item = model.model_validate_json(msg.data)
-                except ValidationError as exc:
-                    log.warning("%s consumer: dropping a malformed message: %s", label, exc)
-                    await msg.term()
-                    continue
-            if concurrency <= 1:
-                await apply(msg, item)
+    try:
+        while not stop.is_set():
+            try:
+                msgs = await sub.fetch(batch, timeout=2)
+            except TimeoutError:  # nothing came (nats-py raises its own or asyncio's)
                 continue
-            key = order_key(item) if order_key is not None else n
-            groups.setdefault(key, []).append((msg, item))
-        if groups:
-            await asyncio.gather(*(in_order(group) for group in groups.values()))
+            except Exception as exc:
+                if stop.is_set():
+                    break
+                log.warning("%s consumer: %s", label, _describe(exc))
+                await asyncio.sleep(1)
+                continue
+            groups: dict[object, list[tuple[Any, Any]]] = {}
+            for n, msg in enumerate(msgs):
+                item: Any = msg.data
+                if model is not None:
+                    try:
+                        item = model.model_validate_json(msg.data)
+                    except ValidationError as exc:
+                        log.warning("%s consumer: dropping a malformed message: %s", label, exc)
+                        await msg.term()
+                        continue
+                if concurrency <= 1:
+                    await apply(msg, item)
+                    continue
+                key = order_key(item) if order_key is not None else n
+                groups.setdefault(key, []).append((msg, item))
+            if groups:
+                await asyncio.gather(*(in_order(group) for group in groups.values()))
+    finally:
+        await release(sub)

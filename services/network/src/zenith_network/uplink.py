@@ -55,6 +55,7 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from zenith.bus.client import BusClient
+from zenith.bus.pull import release
 from zenith.contracts import capture, ingest, network, products, sensors
 from zenith.contracts.frames import FRAME_CAPTURED, FrameCaptured
 from zenith.errors import ZenithError
@@ -327,6 +328,14 @@ class Uplink:
 
     async def _lane(self, lane: Lane, batch: int, stop: asyncio.Event,
                     handle: Callable[[list[Any]], Awaitable[None]]) -> None:
+        assert lane.sub is not None
+        try:
+            await self._lane_loop(lane, batch, stop, handle)
+        finally:
+            await release(lane.sub)
+
+    async def _lane_loop(self, lane: Lane, batch: int, stop: asyncio.Event,
+                         handle: Callable[[list[Any]], Awaitable[None]]) -> None:
         assert lane.sub is not None
         while not stop.is_set():
             try:

@@ -30,6 +30,7 @@ from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
+from zenith.bus.pull import release
 from zenith.contracts.frames import FrameCaptured
 from zenith.contracts.products import work_prefix
 from zenith.storage.blob import BlobStore
@@ -124,9 +125,7 @@ class CameraWorker:
         finally:
             if self.builder is not None:
                 self.builder.close()
-            if self._sub is not None:
-                with contextlib.suppress(Exception):
-                    await self._sub.unsubscribe()
+            await release(self._sub)
 
     async def _resume(self) -> None:
         rec = self.lease.record

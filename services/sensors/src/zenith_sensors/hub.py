@@ -37,7 +37,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import APIError, KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
 from nats.js.kv import KeyValue
 
-from zenith.bus.pull import consume
+from zenith.bus.pull import consume, release
 from zenith.contracts import network, sensors
 from zenith.timefmt import utcnow
 from zenith_sensors.alerts import Deliver, Tracked, condition, send, step
@@ -185,7 +185,6 @@ class HubAlerts:
         for task in self._tasks:
             await stop_task(task)
         self._tasks = []
-        for sub in self._subs:  # before the drain (see StoreWriter.stop)
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+        for sub in self._subs:  # before the drain (see zenith.bus.pull.release)
+            await release(sub)
         self._subs = []

@@ -21,6 +21,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 
+from zenith.bus.pull import release
 from zenith.contracts import sensors
 from zenith.storage.series import Point, SeriesStore
 from zenith_sensors.metrics import STORED
@@ -61,11 +62,9 @@ class StoreWriter:
     async def stop(self) -> None:
         await stop_task(self._task)
         self._task = None
-        # Unsubscribe before the connection drains: a pull subscription whose
-        # fetch was cancelled can hold delivered messages nobody will take,
-        # and draining would wait for them (unacked, they are redelivered).
-        with contextlib.suppress(Exception):
-            await self._sub.unsubscribe()
+        # Unsubscribe before the connection drains (see zenith.bus.pull.release);
+        # messages fetched and not acked are redelivered.
+        await release(self._sub)
 
     async def _run(self) -> None:
         while True:
