@@ -16,6 +16,7 @@ import requests
 
 from zenith.contracts import camerakeys as k
 from zenith.contracts import ingest
+from zenith_web.tempfiles import SPARE
 
 from .media import GPS_MARK, bomb, jpeg, mpeg4_video, video
 
@@ -47,9 +48,11 @@ async def ingest_messages(nc: Any, subject: str = "zenith.ingest.>") -> list[dic
 
 
 def staged_files(hub: Any) -> list[str]:
+    """Files in staging, the empty spares web keeps ready left out (``zenith_web.tempfiles``):
+    a part being received, or one left behind, is in staging itself."""
     root = hub.blob_dir / "staging"
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) \
-        if root.exists() else []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if p.is_file() and p.parent != root / SPARE) if root.exists() else []
 
 
 async def test_get_secrets_configures_the_client(hub, bus):

@@ -2,7 +2,8 @@
 
 :func:`read_upload` never holds a whole body or file in memory: each file
 part is written in 256 KiB chunks to a temporary file beside its staging
-place in the BlobStore while its SHA-256 is computed, and a part that
+place in the BlobStore (one made ahead, :mod:`zenith_web.tempfiles`) while
+its SHA-256 is computed, and a part that
 passes its size limit is refused at that moment (413), without reading the
 rest of the body. The files are not yet synced to disk: the caller checks
 (and may rewrite) them and makes what it keeps durable
@@ -16,10 +17,8 @@ refused upload leaves nothing behind; the caller removes them otherwise
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from aiohttp.helpers import parse_mimetype
 from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
 from zenith.errors import BadRequest, ZenithError
+from zenith_web.tempfiles import TempFiles
 
 CHUNK = 256 * 1024
 MAX_FIELDS = 16
@@ -95,27 +95,10 @@ async def _read_field(part: BodyPartReader, max_field: int) -> str:
     return text
 
 
-def _create(tmp: Path) -> BinaryIO:
-    try:
-        return tmp.open("wb")
-    except FileNotFoundError:  # the camera's first upload (or its folder was removed)
-        tmp.parent.mkdir(parents=True, exist_ok=True)
-        return tmp.open("wb")
-
-
-async def _read_file(part: BodyPartReader, name: str, filename: str, limit: int, tmp: Path
-                     ) -> FilePart:
+async def _read_file(part: BodyPartReader, name: str, filename: str, limit: int,
+                     fh: BinaryIO, tmp: Path) -> FilePart:
     digest = hashlib.sha256()
     size = 0
-    # creating a file can take milliseconds: in a thread; a cancelled request still
-    # waits for it, so the caller's clean-up finds (and removes) the file
-    opening = asyncio.ensure_future(asyncio.to_thread(_create, tmp))
-    try:
-        fh = await asyncio.shield(opening)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            (await opening).close()
-        raise
     try:
         while chunk := await part.read_chunk(CHUNK):
             size += len(chunk)
@@ -170,11 +153,12 @@ def _is_form_data(request: web.Request) -> bool:
     return (mimetype.type, mimetype.subtype) == ("multipart", "form-data")
 
 
-async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Path, *,
+async def read_upload(request: web.Request, limits: dict[str, int], files: TempFiles, *,
                       max_field: int = 128, json_fields: dict[str, int] | None = None,
                       on_file: Callable[[FilePart], None] | None = None) -> Upload:
     """The fields and files of a ``multipart/form-data`` body.
 
+    Each file part goes to a new file of ``files`` (in the staging folder).
     ``limits`` names every file part allowed and its largest size; other
     file parts, a part given twice and more than :data:`MAX_FIELDS` fields are
     refused. ``json_fields`` names text fields that hold JSON (any characters),
@@ -219,9 +203,10 @@ async def read_upload(request: web.Request, limits: dict[str, int], tmp_dir: Pat
             if name not in limits:
                 raise BadRequest(f"unexpected file part {name!r} (expected "
                                  f"{', '.join(sorted(limits))})", code="unexpected_part")
-            tmp = tmp_dir / f".tmp-{os.urandom(8).hex()}"
+            fh, tmp = await files.new()
             try:
-                upload.files[name] = await _read_file(part, name, filename, limits[name], tmp)
+                upload.files[name] = await _read_file(part, name, filename, limits[name],
+                                                      fh, tmp)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()

@@ -41,6 +41,7 @@ from zenith.storage.blob import BlobStore
 from zenith.timefmt import utcnow
 from zenith_web import keys
 from zenith_web.multipart_stream import Upload, read_upload
+from zenith_web.tempfiles import TempFiles
 from zenith_web.views.ingest_disabled import disabled_of, enabled_only, setup_disabled
 from zenith_web.views.ingest_staging import (
     IMAGE_WIDTHS,
@@ -53,6 +54,7 @@ from zenith_web.views.ingest_staging import (
 log = logging.getLogger("zenith.web.ingest")
 
 BLOBS = web.AppKey("ingest_blobs", BlobStore)
+TEMP_FILES = web.AppKey("ingest_temp_files", TempFiles)
 CODE_TTL_S = 30.0  # how long a camera's display code is reused without asking network
 MAX_CODES = 10_000
 NIGHTLY_ASSETS = ("keogram", "startrail", "video")
@@ -90,10 +92,17 @@ KNOWN_KEYS = web.AppKey("ingest_known_keys", KnownKeys)
 
 def setup_ingest(app: web.Application, blob_dir: Path) -> None:
     app[BLOBS] = BlobStore(blob_dir)
+    app[TEMP_FILES] = TempFiles(app[BLOBS].path(ingest.STAGING_ROOT),
+                                app[keys.SETTINGS].web_ingest_spare_files)
     app[CODES] = CameraCodes()
     app[KNOWN_KEYS] = KnownKeys()
     setup_disabled(app)
     app.cleanup_ctx.append(sweep_staging)
+    app.on_cleanup.append(_remove_spare_files)
+
+
+async def _remove_spare_files(app: web.Application) -> None:
+    await app[TEMP_FILES].close()
 
 
 async def sweep_staging(app: web.Application) -> AsyncIterator[None]:
@@ -223,8 +232,7 @@ async def _receive(request: web.Request, limits: dict[str, int], checks: dict[st
     known = request.app[KNOWN_KEYS]
     early = PartChecks(checking, checks, request.app[keys.SETTINGS].web_ingest_max_pixels,
                        wait_for_verdict=not known.known(credential))
-    reading = asyncio.ensure_future(read_upload(request, limits,
-                                                blobs.path(ingest.STAGING_ROOT),
+    reading = asyncio.ensure_future(read_upload(request, limits, request.app[TEMP_FILES],
                                                 json_fields=json_fields,
                                                 on_file=early.on_file))
     try:

@@ -1,0 +1,144 @@
+"""New temporary files for upload parts, made ahead of need.
+
+Creating a file is the slow part of writing a small one: on the ext4 disk the
+benchmark runs on, making a new inode takes about 0.9 ms, while opening a file
+that exists takes 0.01 ms and writing a 470 kB part about 1 ms. An upload of
+three parts that made its files as they arrived spent a quarter of its time
+waiting for them (in a worker thread, so the event loop went on, but the
+upload did not). :class:`TempFiles` keeps a few empty files ready in a
+folder of their own (``<folder>/.spare``), made by a background task; a part
+takes one by renaming it into ``folder`` and opening it (0.04 ms), so the
+temporary files in ``folder`` are exactly the parts being received. When no
+spare is ready the part's file is made then, in a worker thread.
+
+Spares are made only after the first file was asked for (a camera node that
+never receives an upload makes none) and removed when the service stops. They
+are named like every temporary file of staging (``.tmp-<random>``): those a
+crash left behind are swept like them (``zenith.storage.staging.sweep``), and
+one swept while it waited is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections import deque
+from pathlib import Path
+from typing import BinaryIO
+
+log = logging.getLogger("zenith.web.ingest")
+
+PREFIX = ".tmp-"
+SPARE = ".spare"
+RETRY_S = 60.0  # after spares could not be made, parts make their own this long
+
+
+def _create(path: Path) -> BinaryIO:
+    try:
+        return path.open("xb")
+    except FileNotFoundError:  # the first upload (or the folder was removed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("xb")
+
+
+def _make(folder: Path, count: int) -> tuple[list[Path], OSError | None]:
+    """Up to ``count`` new empty files, and the error that stopped it early."""
+    made: list[Path] = []
+    for _ in range(count):
+        path = folder / f"{PREFIX}{os.urandom(8).hex()}"
+        try:
+            _create(path).close()
+        except OSError as exc:  # a full or read-only disk: parts make their own
+            return made, exc
+        made.append(path)
+    return made, None
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+class TempFiles:
+    """Temporary files in ``folder``, with up to ``spare`` empty ones kept ready."""
+
+    def __init__(self, folder: Path, spare: int) -> None:
+        self.folder = folder
+        self.spare_folder = folder / SPARE
+        self.spare = spare
+        self._ready: deque[Path] = deque()
+        self._refill: asyncio.Task[None] | None = None
+        self._failed_at: float | None = None
+        self._closed = False
+
+    @property
+    def ready(self) -> int:
+        return len(self._ready)
+
+    async def new(self) -> tuple[BinaryIO, Path]:
+        """An empty file open for writing, and its path. The caller removes it."""
+        taken = self._take()
+        self._top_up()
+        if taken is not None:
+            return taken
+        path = self.folder / f"{PREFIX}{os.urandom(8).hex()}"
+        # a cancelled request still waits for the file, and removes it
+        creating = asyncio.ensure_future(asyncio.to_thread(_create, path))
+        try:
+            return await asyncio.shield(creating), path
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                (await creating).close()
+                path.unlink()
+            raise
+
+    def _take(self) -> tuple[BinaryIO, Path] | None:
+        while self._ready:
+            spare = self._ready.popleft()
+            path = self.folder / spare.name
+            try:  # an existing file: no inode to make, a few microseconds
+                os.rename(spare, path)
+            except FileNotFoundError:  # swept while it waited
+                continue
+            try:
+                return os.fdopen(os.open(path, os.O_WRONLY | os.O_TRUNC), "wb"), path
+            except OSError:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        return None
+
+    def _top_up(self) -> None:
+        if self._closed or len(self._ready) >= self.spare:
+            return
+        if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_S:
+            return
+        if self._refill is None or self._refill.done():
+            self._refill = asyncio.create_task(self._fill(), name="tempfiles-refill")
+
+    async def _fill(self) -> None:
+        while not self._closed and len(self._ready) < self.spare:
+            made, error = await asyncio.to_thread(_make, self.spare_folder,
+                                                  self.spare - len(self._ready))
+            if self._closed:
+                await asyncio.to_thread(_remove, made)
+                return
+            self._ready.extend(made)
+            if error is not None:
+                log.warning("could not make spare staging files (parts make their own "
+                            "for %.0f s): %s", RETRY_S, error)
+                self._failed_at = time.monotonic()
+                return
+            self._failed_at = None
+
+    async def close(self) -> None:
+        """Stop making spares and remove those still ready."""
+        self._closed = True
+        if self._refill is not None:
+            with contextlib.suppress(Exception):
+                await self._refill
+        ready, self._ready = list(self._ready), deque()
+        await asyncio.to_thread(_remove, ready)
