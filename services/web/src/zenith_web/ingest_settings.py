@@ -32,8 +32,8 @@ class IngestSettings(Settings):
         1024, ge=16, description="Longest field value (string fields) of a point, bytes.")
     web_ingest_spare_files: int = Field(
         12, ge=0, le=1000, description="Empty staging files kept ready for upload parts "
-        "(one per part; making a file costs about a millisecond on many disks, opening "
-        "one a hundredth of that). 0: each is made when its part arrives.")
+        "(one per part; making a file can take a millisecond while the disk is busy, "
+        "opening one a hundredth of that). 0: each is made when its part arrives.")
     web_staging_sweep_interval_s: float = Field(
         6 * 3600.0, ge=0, description="How often staged files no consumer will take "
         "(older than INGEST's age limit) are swept; 0: never.")

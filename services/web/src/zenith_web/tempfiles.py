@@ -1,12 +1,13 @@
 """New temporary files for upload parts, made ahead of need.
 
-Creating a file is the slow part of writing a small one: on the ext4 disk the
-benchmark runs on, making a new inode takes about 0.9 ms, while opening a file
-that exists takes 0.01 ms and writing a 470 kB part about 1 ms. An upload of
-three parts that made its files as they arrived spent a quarter of its time
-waiting for them (in a worker thread, so the event loop went on, but the
-upload did not). :class:`TempFiles` keeps a few empty files ready in a
-folder of their own (``<folder>/.spare``), made by a background task; a part
+Creating a file is the slow part of writing a small one while the disk is
+busy: on the ext4 disk the benchmark runs on, making a file took 0.5-1 ms
+as other uploads were being written and synced (0.07 ms when idle); opening
+a file that exists takes 0.01 ms. An upload of three parts that made
+its files as they arrived spent a third of its time waiting for them (in a
+worker thread, so the event loop went on, but the upload did not).
+:class:`TempFiles` keeps a few empty files ready in a folder of their own
+(``<folder>/.spare``), made by a background task; a part
 takes one by renaming it into ``folder`` and opening it (0.04 ms), so the
 temporary files in ``folder`` are exactly the parts being received. When no
 spare is ready the part's file is made then, in a worker thread.
