@@ -18,6 +18,8 @@ from pathlib import Path
 
 from zenith.errors import BadRequest, NotFound
 
+TMP_PREFIX = ".tmp-"  # a file being written: no key lists it, the staging sweep ages it apart
+
 
 class BlobStore:
     def __init__(self, root: str | Path) -> None:
@@ -136,7 +138,7 @@ class BlobStore:
             return
         for dirpath, _, files in os.walk(base):
             for name in sorted(files):
-                if not name.startswith(".tmp-"):
+                if not name.startswith(TMP_PREFIX):
                     yield Path(dirpath, name).relative_to(self.root).as_posix()
 
     def usage(self) -> tuple[int, int, int]:
@@ -165,7 +167,7 @@ def fsync_path(path: str | Path) -> None:
 
 
 def _mkstemp(folder: Path, suffix: str = "") -> tuple[int, str]:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=suffix, dir=folder)
     os.fchmod(fd, FILE_MODE)
     return fd, tmp
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zenith.contracts import ingest
-from zenith.storage.blob import BlobStore
+from zenith.storage.blob import TMP_PREFIX, BlobStore
 
 log = logging.getLogger("zenith.storage.staging")
 
@@ -93,7 +93,7 @@ def _sweep_folder(folder: Path, now: float, max_age_s: float, tmp_max_age_s: flo
                         continue
                 empty = False
                 continue
-            limit = tmp_max_age_s if entry.name.startswith(".tmp-") else max_age_s
+            limit = tmp_max_age_s if entry.name.startswith(TMP_PREFIX) else max_age_s
             stat = entry.stat(follow_symlinks=False)
             if now - stat.st_mtime > limit:
                 os.unlink(entry.path)

@@ -14,7 +14,8 @@ spare is ready the part's file is made then, in a worker thread.
 
 Spares are made only after the first file was asked for (a camera node that
 never receives an upload makes none) and removed when the service stops. They
-are named like every temporary file of staging (``.tmp-<random>``): those a
+are named like every temporary file of the BlobStore
+(``zenith.storage.blob.TMP_PREFIX``: no key lists them): those a
 crash left behind are swept like them (``zenith.storage.staging.sweep``), and
 one swept while it waited is skipped.
 """
@@ -30,9 +31,10 @@ from collections import deque
 from pathlib import Path
 from typing import BinaryIO
 
+from zenith.storage.blob import TMP_PREFIX
+
 log = logging.getLogger("zenith.web.ingest")
 
-PREFIX = ".tmp-"
 SPARE = ".spare"
 RETRY_S = 60.0  # after spares could not be made, parts make their own this long
 
@@ -49,7 +51,7 @@ def _make(folder: Path, count: int) -> tuple[list[Path], OSError | None]:
     """Up to ``count`` new empty files, and the error that stopped it early."""
     made: list[Path] = []
     for _ in range(count):
-        path = folder / f"{PREFIX}{os.urandom(8).hex()}"
+        path = folder / f"{TMP_PREFIX}{os.urandom(8).hex()}"
         try:
             _create(path).close()
         except OSError as exc:  # a full or read-only disk: parts make their own
@@ -86,7 +88,7 @@ class TempFiles:
         self._top_up()
         if taken is not None:
             return taken
-        path = self.folder / f"{PREFIX}{os.urandom(8).hex()}"
+        path = self.folder / f"{TMP_PREFIX}{os.urandom(8).hex()}"
         # a cancelled request still waits for the file, and removes it
         creating = asyncio.ensure_future(asyncio.to_thread(_create, path))
         try:
