@@ -1,4 +1,5 @@
-"""Upload parts' temporary files: spares made ahead, taken by a rename, never left behind."""
+"""Upload parts' temporary files: spares made ahead, taken where they are, never left
+behind."""
 
 from __future__ import annotations
 
@@ -35,11 +36,13 @@ async def test_spares_are_made_after_the_first_file_and_taken_by_later_ones(tmp_
     fh, second = await files.new()
     with fh:
         fh.write(b"part two")
-    assert second.name in spares  # a spare, renamed into the folder
-    assert second.parent == folder and second.read_bytes() == b"part two"
-    assert sorted(names(folder)) == sorted([first.name, second.name])  # only parts in use
+    assert second.name in spares and second.parent == folder / SPARE  # taken where it is
+    assert second.read_bytes() == b"part two"
+    assert names(folder) == [first.name]
     await until(lambda: files.ready == 4)  # topped up again
+    assert len(names(folder / SPARE)) == 5  # four ready, and the part being received
     await files.close()
+    assert names(folder / SPARE) == [second.name]  # the caller's to move or remove
 
 
 async def test_close_removes_the_spares_and_makes_no_more(tmp_path):
@@ -72,6 +75,21 @@ async def test_a_spare_swept_while_it_waited_is_skipped(tmp_path):
     assert path.read_bytes() == b"x" and path.parent == folder
     await until(lambda: files.ready == 2)  # the folder is made again
     assert len(names(folder / SPARE)) == 2
+    await files.close()
+
+
+async def test_a_spare_that_is_not_empty_is_left_alone(tmp_path):
+    folder = tmp_path / "staging"
+    files = TempFiles(folder, spare=1)
+    (await files.new())[0].close()
+    await until(lambda: files.ready == 1)
+    [spare] = (folder / SPARE).iterdir()
+    spare.write_bytes(b"someone else's")  # a part must never write over other bytes
+    fh, path = await files.new()
+    with fh:
+        fh.write(b"mine")
+    assert path != spare and path.read_bytes() == b"mine"
+    assert spare.read_bytes() == b"someone else's"
     await files.close()
 
 
