@@ -53,6 +53,18 @@ def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def timed_future(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """For a function that starts work and returns its future: call to done."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        future = fn(*args, **kwargs)
+        future.add_done_callback(
+            lambda _: TIMES[name].append(1000 * (time.perf_counter() - started)))
+        return future
+    return wrapper
+
+
 def instrument() -> None:
     from zenith_auth import camerakeys
     from zenith_web.views import ingest, ingest_staging, ingest_zenith
@@ -62,7 +74,7 @@ def instrument() -> None:
         setattr(ingest, name, wrapped)
         if hasattr(ingest_zenith, name):
             setattr(ingest_zenith, name, wrapped)
-    ingest_staging.checked_and_synced = timed(
+    ingest_staging.checked_and_synced = timed_future(
         "web.check and fsync (a part)", ingest_staging.checked_and_synced)
     cls = camerakeys.CameraKeys
     cls.check = timed("auth.check", cls.check)  # type: ignore[method-assign]

@@ -83,6 +83,7 @@ from dataclasses import dataclass  # noqa: E402
 
 from zenith.contracts import camerakeys as _keys  # noqa: E402
 from zenith.contracts import network as _net  # noqa: E402
+from zenith.storage.blob import TMP_PREFIX  # noqa: E402
 from zenith_web.main import serve as serve_web  # noqa: E402
 from zenith_web.settings import WebSettings  # noqa: E402
 
@@ -103,15 +104,25 @@ class Hub:
 
 
 @pytest.fixture
-async def hub(tmp_path: Path, nats_server: NatsServer, network: Any, bus: BusClient
-              ) -> AsyncIterator[Hub]:
+def web_overrides() -> dict[str, Any]:
+    """Settings of the hub's web service a test changes (parametrize it)."""
+    return {}
+
+
+@pytest.fixture
+async def hub(tmp_path: Path, nats_server: NatsServer, network: Any, bus: BusClient,
+              web_overrides: dict[str, Any]) -> AsyncIterator[Hub]:
     port = free_port()
     blob_dir = tmp_path / "blobs"
     settings = load_settings(WebSettings, env={}, nats_url=nats_server.url, http_port=port,
                              blob_dir=blob_dir, data_dir=tmp_path / "web",
-                             web_local_no_auth=False)
+                             web_local_no_auth=False, **web_overrides)
     await bus.request(_net.CAMERA_ADD, camera_body("alpha", code="ASK042"))
     await bus.request(_net.CAMERA_ADD, camera_body("beta", code="ASK043"))
     key = (await bus.request(_keys.KEY_ISSUE, {"camera": "alpha"})).key
     async with service_context("web", settings, serve_web):
         yield Hub(url=f"http://127.0.0.1:{port}", blob_dir=blob_dir, key=key)
+    # web removed its spare files on its way out; any temporary file left is a part
+    # some request left behind
+    left = [str(p) for p in (blob_dir / "staging").rglob(f"{TMP_PREFIX}*")]
+    assert left == [], f"temporary files left in staging: {left}"

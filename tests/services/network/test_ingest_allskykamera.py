@@ -49,10 +49,12 @@ async def ingest_messages(nc: Any, subject: str = "zenith.ingest.>") -> list[dic
 
 def staged_files(hub: Any) -> list[str]:
     """Files in staging, the empty spares web keeps ready left out (``zenith_web.tempfiles``):
-    a part being received, or one left behind, is in staging itself."""
+    a part being received, or one left behind, holds its bytes (an empty part is
+    refused). The hub fixture checks, once web stopped, that no spare is left either."""
     root = hub.blob_dir / "staging"
     return sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                  if p.is_file() and p.parent != root / SPARE) if root.exists() else []
+                  if p.is_file() and not (p.parent == root / SPARE and p.stat().st_size == 0)
+                  ) if root.exists() else []
 
 
 async def test_get_secrets_configures_the_client(hub, bus):
@@ -207,6 +209,24 @@ async def test_bad_image_uploads_are_clear_json_errors_and_store_nothing(hub, nc
     assert body["ok"] is False and body["error"] == code and body["message"]
     assert staged_files(hub) == []
     assert await ingest_messages(nc) == []
+
+
+@pytest.mark.parametrize("web_overrides", [{"web_ingest_memory": 0}])
+async def test_images_streamed_to_disk_are_checked_the_same(hub, nc, web_overrides):
+    """With no memory for parts (``ZENITH_WEB_INGEST_MEMORY=0``, or all of it taken by
+    other uploads) an image streams to its file and is checked from there: it is
+    stripped alike, and a damaged one is refused alike and leaves nothing."""
+    url = hub.url + "/api/v1/image_upload.php"
+    response = await post(url, headers={"X-API-Key": hub.key}, files=images(exif=True))
+    assert response.status_code == 200 and response.json()["ok"] is True
+    [event] = await ingest_messages(nc)
+    stored = (hub.blob_dir / event["parts"]["fullhd"]["key"]).read_bytes()
+    assert GPS_MARK not in stored and stored.startswith(b"\xff\xd8")
+    before = staged_files(hub)
+    kwargs, status, code = BAD_IMAGE_UPLOADS["truncated, end marker added"]
+    response = await post(url, headers={"X-API-Key": hub.key}, **kwargs)
+    assert response.status_code == status and response.json()["error"] == code
+    assert staged_files(hub) == before
 
 
 BAD_NIGHTLY = {

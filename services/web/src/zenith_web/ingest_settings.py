@@ -34,6 +34,10 @@ class IngestSettings(Settings):
         12, ge=0, le=1000, description="Empty staging files kept ready for upload parts "
         "(one per part; making a file can take a millisecond while the disk is busy, "
         "opening one a hundredth of that). 0: each is made when its part arrives.")
+    web_ingest_memory: int = Field(
+        32 * MB, ge=0, description="Bytes of image parts held in memory at once, all "
+        "uploads together: each is decoded from memory while its file is written. A "
+        "part that finds this spent streams to disk and is read back. 0: never.")
     web_staging_sweep_interval_s: float = Field(
         6 * 3600.0, ge=0, description="How often staged files no consumer will take "
         "(older than INGEST's age limit) are swept; 0: never.")

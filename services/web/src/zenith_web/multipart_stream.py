@@ -1,24 +1,33 @@
 """Read a multipart upload part by part, files straight to disk.
 
-:func:`read_upload` never holds a whole body or file in memory: each file
-part is written in 256 KiB chunks to a temporary file beside its staging
-place in the BlobStore (one made ahead, :mod:`zenith_web.tempfiles`) while
-its SHA-256 is computed, and a part that
-passes its size limit is refused at that moment (413), without reading the
-rest of the body. The files are not yet synced to disk: the caller checks
-(and may rewrite) them and makes what it keeps durable
-(:func:`zenith.storage.blob.fsync_path`),
-off the event loop, each as soon as it is written if it likes (``on_file``).
-Text fields are short (``max_field`` bytes) and must not hold path
-characters. On any error every temporary file is removed, so a
-refused upload leaves nothing behind; the caller removes them otherwise
-(:meth:`Upload.discard`) once it has moved what it keeps.
+:func:`read_upload` never holds a whole body in memory: each file part goes
+to a temporary file beside its staging place in the BlobStore (one made
+ahead, :mod:`zenith_web.tempfiles`) with its SHA-256 computed, and a part
+that passes its size limit is refused at that moment (413), without reading
+the rest of the body. Parts the caller checks from memory (``in_memory``:
+images, which their check decodes whole anyway) are kept while they stream
+in, within a :class:`MemoryBudget` shared by every upload, and written,
+hashed and synced to disk in a worker thread once complete, so the event
+loop goes on with the body while the file is written and the check can
+start on the bytes at once (:attr:`FilePart.data`, :attr:`FilePart.written`;
+``on_file`` hears of the part before its write is asked for, so a check
+asked for then comes first). Any other part, or one that finds the budget
+spent, is written in 256 KiB chunks as it arrives and not yet synced: the
+caller checks (and may rewrite) them and makes what it keeps durable
+(:func:`zenith.storage.blob.fsync_path`), off the event loop, each as soon
+as it is written if it likes (``on_file``). Text fields are short
+(``max_field`` bytes) and must not hold path characters. On any error every
+temporary file is removed, so a refused upload leaves nothing behind; the
+caller removes them otherwise (:meth:`Upload.discard`) once it has moved
+what it keeps.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +51,24 @@ class PayloadTooLarge(ZenithError):
     default_code = "part_too_large"
 
 
+class MemoryBudget:
+    """Bytes of upload parts held in memory at once, across all uploads (used on
+    the event loop only). A part that finds it spent is streamed to disk instead."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, size: int) -> bool:
+        if self.used + size > self.limit:
+            return False
+        self.used += size
+        return True
+
+    def give(self, size: int) -> None:
+        self.used -= size
+
+
 @dataclass
 class FilePart:
     name: str
@@ -49,7 +76,18 @@ class FilePart:
     content_type: str
     path: Path
     size: int
-    sha256: str
+    sha256: str  # "" until ``written`` is done (read_upload returns complete parts)
+    # a part kept in memory: its bytes (until :meth:`drop_data`), and its file's
+    # write and sync (the part's SHA-256), not yet done when ``on_file`` hears of it
+    data: bytes | None = None
+    written: asyncio.Future[str] | None = None
+    budget: MemoryBudget | None = field(default=None, repr=False)
+
+    def drop_data(self) -> None:
+        """Let the bytes go (the file has them); gives their memory back to the budget."""
+        if self.data is not None and self.budget is not None:
+            self.budget.give(len(self.data))
+        self.data = None
 
 
 @dataclass
@@ -59,6 +97,7 @@ class Upload:
 
     def discard(self) -> None:
         for part in self.files.values():
+            part.drop_data()
             with contextlib.suppress(FileNotFoundError):
                 part.path.unlink()
 
@@ -95,25 +134,90 @@ async def _read_field(part: BodyPartReader, max_field: int) -> str:
     return text
 
 
+def _write_out(fh: BinaryIO, data: bytes) -> str:
+    """Write a part kept in memory to its file, sync and close it; its SHA-256.
+    Blocking."""
+    try:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    finally:
+        fh.close()
+    return hashlib.sha256(data).hexdigest()
+
+
+def _retrieve(future: asyncio.Future[str]) -> None:
+    if not future.cancelled():
+        future.exception()  # a failed write is raised by read_upload, or nobody waits
+
+
 async def _read_file(part: BodyPartReader, name: str, filename: str, limit: int,
-                     fh: BinaryIO, tmp: Path) -> FilePart:
+                     fh: BinaryIO, tmp: Path, memory: MemoryBudget | None
+                     ) -> tuple[FilePart, BinaryIO | None]:
+    """The part, and ``fh`` when its bytes were kept in memory (within ``memory``)
+    for :func:`_write_later`; else they went to ``fh`` chunk by chunk as they
+    arrived (hashed on the way), and it is closed."""
     digest = hashlib.sha256()
     size = 0
+    kept: list[bytes] | None = [] if memory is not None else None
+    held = 0  # bytes taken from ``memory`` for this part
+    handed_off = False  # the caller writes and closes fh
     try:
         while chunk := await part.read_chunk(CHUNK):
             size += len(chunk)
             if size > limit:
                 raise PayloadTooLarge(f"part {name!r} is larger than {limit} bytes",
                                       details={"limit": limit})
+            if kept is not None:
+                assert memory is not None
+                if memory.take(len(chunk)):
+                    kept.append(chunk)
+                    held += len(chunk)
+                    continue
+                for piece in kept:  # the budget is spent: the rest streams to disk
+                    digest.update(piece)
+                    fh.write(piece)
+                memory.give(held)
+                kept, held = None, 0
             digest.update(chunk)
             fh.write(chunk)
+        if size == 0:
+            raise BadRequest(f"part {name!r} is empty", code="empty_part")
+        content_type = part.headers.get("Content-Type", "application/octet-stream")
+        if not kept:
+            return FilePart(name=name, filename=filename, content_type=content_type,
+                            path=tmp, size=size, sha256=digest.hexdigest()), None
+        data = bytes(kept[0]) if len(kept) == 1 else b"".join(kept)
+        kept = None
+        handed_off = True
+        return FilePart(name=name, filename=filename, content_type=content_type, path=tmp,
+                        size=size, sha256="", data=data, budget=memory), fh
+    except BaseException:
+        if memory is not None and held:
+            memory.give(held)
+        raise
     finally:
-        fh.close()
-    if size == 0:
-        raise BadRequest(f"part {name!r} is empty", code="empty_part")
-    return FilePart(name=name, filename=filename,
-                    content_type=part.headers.get("Content-Type", "application/octet-stream"),
-                    path=tmp, size=size, sha256=digest.hexdigest())
+        if not handed_off:
+            fh.close()
+
+
+def _write_later(part: FilePart, fh: BinaryIO) -> None:
+    """Write, sync and close the file of a part kept in memory in a worker thread."""
+    assert part.data is not None
+    part.written = asyncio.get_running_loop().run_in_executor(None, _write_out, fh, part.data)
+    part.written.add_done_callback(_retrieve)
+
+
+async def _all_written(upload: Upload) -> None:
+    """Wait for the files of parts kept in memory (not cancelled by a cancel: their
+    threads run on), and give each its digest; a failed write is raised."""
+    pending = [part for part in upload.files.values() if part.written is not None]
+    if not pending:
+        return
+    await asyncio.wait([part.written for part in pending if part.written is not None])
+    for part in pending:
+        assert part.written is not None
+        part.sha256 = part.written.result()
 
 
 # what every client sends: form-data; name="..."[; filename="..."], quoted, no
@@ -155,7 +259,9 @@ def _is_form_data(request: web.Request) -> bool:
 
 async def read_upload(request: web.Request, limits: dict[str, int], files: TempFiles, *,
                       max_field: int = 128, json_fields: dict[str, int] | None = None,
-                      on_file: Callable[[FilePart], None] | None = None) -> Upload:
+                      on_file: Callable[[FilePart], None] | None = None,
+                      in_memory: Callable[[str], bool] | None = None,
+                      memory: MemoryBudget | None = None) -> Upload:
     """The fields and files of a ``multipart/form-data`` body.
 
     Each file part goes to a new file of ``files`` (in the staging folder).
@@ -165,7 +271,12 @@ async def read_upload(request: web.Request, limits: dict[str, int], files: TempF
     with their largest size. ``on_file`` hears each file part as soon as it is
     written, while the rest of the body still streams in (to check it
     meanwhile); on an error the files are removed all the same, so whatever it
-    started must not create them again."""
+    started must not create them again. A part ``in_memory`` names is kept in
+    ``memory`` (when given and not spent) while it streams in: ``on_file`` then
+    hears it with its bytes (:attr:`FilePart.data`) before its file is written
+    (:attr:`FilePart.written` is asked for right after, so a check asked for in
+    ``on_file`` comes first); the upload returned has every file written, synced
+    and hashed."""
     json_fields = json_fields or {}
     if not _is_form_data(request):
         raise BadRequest("send the upload as multipart/form-data", code="not_multipart")
@@ -204,15 +315,21 @@ async def read_upload(request: web.Request, limits: dict[str, int], files: TempF
                 raise BadRequest(f"unexpected file part {name!r} (expected "
                                  f"{', '.join(sorted(limits))})", code="unexpected_part")
             fh, tmp = await files.new()
+            keep = memory if in_memory is not None and in_memory(name) else None
             try:
-                upload.files[name] = await _read_file(part, name, filename, limits[name],
-                                                      fh, tmp)
+                upload.files[name], unwritten = await _read_file(
+                    part, name, filename, limits[name], fh, tmp, keep)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
                 raise
-            if on_file is not None:
-                on_file(upload.files[name])
+            try:
+                if on_file is not None:
+                    on_file(upload.files[name])
+            finally:
+                if unwritten is not None:
+                    _write_later(upload.files[name], unwritten)
+        await _all_written(upload)
     except BaseException:
         upload.discard()
         raise

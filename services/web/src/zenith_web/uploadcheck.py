@@ -139,12 +139,20 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
     return bytes(out)
 
 
-def check_jpeg_file(path: Path, *, max_width: int, max_pixels: int) -> ImageInfo:
-    """Check a staged JPEG and rewrite it without metadata (in place)."""
-    data = path.read_bytes()
+def check_and_strip_jpeg(data: bytes, *, max_width: int, max_pixels: int
+                         ) -> tuple[ImageInfo, bytes | None]:
+    """Check a JPEG; returns what it is and the bytes it must be stored as when
+    that is not ``data`` (metadata stripped), else None."""
     info = check_jpeg(data, max_width=max_width, max_pixels=max_pixels)
     clean = strip_jpeg_metadata(data)
-    if clean is data:
+    return info, (None if clean is data else clean)
+
+
+def check_jpeg_file(path: Path, *, max_width: int, max_pixels: int) -> ImageInfo:
+    """Check a staged JPEG and rewrite it without metadata (in place)."""
+    info, clean = check_and_strip_jpeg(path.read_bytes(), max_width=max_width,
+                                       max_pixels=max_pixels)
+    if clean is None:
         return info
     rewrite(path, clean)
     return ImageInfo(info.width, info.height, rewritten=True)

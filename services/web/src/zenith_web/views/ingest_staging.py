@@ -1,11 +1,13 @@
 """An upload's parts on their way to staging: checked, synced, moved to their keys.
 
 Each file part is checked by decoding it (:mod:`zenith_web.uploadcheck`) in a
-worker thread as soon as it is written, while the rest of the body still
+worker thread as soon as it is received, while the rest of the body still
 streams in (:class:`PartChecks`): at once if the camera's key was accepted
-lately (:class:`KnownKeys`), else once this upload's key was accepted. Its
-fsync runs at the same time in a thread of its own; a check that rewrote
-the file (metadata stripped) syncs it again. Once every part the route needs
+lately (:class:`KnownKeys`), else once this upload's key was accepted. An
+image kept in memory (:mod:`zenith_web.multipart_stream`) is decoded from
+its bytes while its file is being written, anything else from its file. The
+file's fsync runs beside the check in a thread of its own; a part whose
+metadata was stripped is rewritten and synced again. Once every part the route needs
 passed (:func:`checked`), the route builds its event, and :func:`stage` moves
 the parts to a staging folder of the request's own (``ingest.staging_folder``:
 no other event names them).
@@ -24,13 +26,19 @@ import os
 import time
 from collections import OrderedDict
 from pathlib import Path
+from typing import NamedTuple
 
 from zenith.contracts import camerakeys, ingest
 from zenith.errors import BadRequest
 from zenith.storage.blob import BlobStore, fsync_path
 from zenith.storage.staging import unstage
 from zenith_web.multipart_stream import FilePart, Upload
-from zenith_web.uploadcheck import check_jpeg_file, check_video_file
+from zenith_web.uploadcheck import (
+    check_and_strip_jpeg,
+    check_jpeg_file,
+    check_video_file,
+    rewrite,
+)
 
 IMAGE_WIDTHS = {"fullhd": 1920, "mobile": 960, "thumb": 480}  # the AllSkyKamera sizes
 MAX_WIDTHS = {**IMAGE_WIDTHS, "frame": 8192, "crop": 8192, "diff": 8192}  # a node's meteor
@@ -47,19 +55,34 @@ def _ext(content_type: str) -> str:
             "application/json": "json"}.get(content_type, "mp4")
 
 
-def check_part(how: str, name: str, path: Path, max_pixels: int) -> tuple[CheckResult, bool]:
-    """Check one staged part (``how``: image, video or json) by decoding it, and strip
-    it; returns what it is and whether the file was rewritten. Blocking."""
+class Checked(NamedTuple):
+    result: CheckResult
+    clean: bytes | None  # what the file must be rewritten with (checked in memory)
+    rewritten: bool  # the check rewrote the file itself
+
+
+def check_part(how: str, name: str, source: Path | bytes, max_pixels: int) -> Checked:
+    """Check one part (``how``: image, video or json) by decoding it, and strip it.
+    ``source`` is its file, or the bytes of an image kept in memory while its file
+    is written: then the stripped bytes come back for the caller to write once the
+    file is complete. Blocking."""
     if how == "image":
-        info = check_jpeg_file(path, max_width=MAX_WIDTHS.get(name, 1920),
-                               max_pixels=max_pixels)
-        return ("image/jpeg", "jpg", info.width, info.height, None), info.rewritten
+        max_width = MAX_WIDTHS.get(name, 1920)
+        if isinstance(source, bytes):
+            info, clean = check_and_strip_jpeg(source, max_width=max_width,
+                                               max_pixels=max_pixels)
+            return Checked(("image/jpeg", "jpg", info.width, info.height, None), clean, False)
+        info = check_jpeg_file(source, max_width=max_width, max_pixels=max_pixels)
+        return Checked(("image/jpeg", "jpg", info.width, info.height, None), None,
+                       info.rewritten)
+    assert isinstance(source, Path)
     if how == "video":
-        video = check_video_file(path, max_pixels=max_pixels)
+        video = check_video_file(source, max_pixels=max_pixels)
         content_type = "video/webm" if video.codec == "vp9" else "video/mp4"
-        return (content_type, _ext(content_type), video.width, video.height, video.codec), True
-    _check_json(path, name)
-    return ("application/json", "json", None, None, None), False
+        return Checked((content_type, _ext(content_type), video.width, video.height,
+                        video.codec), None, True)
+    _check_json(source, name)
+    return Checked(("application/json", "json", None, None, None), None, False)
 
 
 def _check_json(path: Path, name: str) -> None:
@@ -73,17 +96,52 @@ def _check_json(path: Path, name: str) -> None:
         raise BadRequest(f"part {name!r} must be a JSON object or list", code="invalid_json")
 
 
-async def checked_and_synced(how: str, part: FilePart, max_pixels: int) -> CheckResult:
-    """The part checked and on disk: the check and the fsync run side by side."""
-    syncing = asyncio.ensure_future(asyncio.to_thread(fsync_path, part.path))
+def checked_and_synced(how: str, part: FilePart, max_pixels: int
+                       ) -> asyncio.Future[CheckResult]:
+    """The part checked and on disk. The check's thread is asked for before this
+    returns (the event loop may stay busy with the body a while): on the bytes of
+    an image kept in memory at once, while its file is still being written and
+    synced (:attr:`FilePart.written`); on the file once written otherwise, with
+    its fsync beside it."""
+    loop = asyncio.get_running_loop()
+    checking = None
+    if part.data is not None and how == "image":
+        checking = loop.run_in_executor(None, check_part, how, part.name, part.data,
+                                        max_pixels)
+    elif part.written is None and part.data is None:
+        checking = loop.run_in_executor(None, check_part, how, part.name, part.path,
+                                        max_pixels)
+    return asyncio.ensure_future(_finish_check(how, part, max_pixels, checking))
+
+
+async def _finish_check(how: str, part: FilePart, max_pixels: int,
+                        checking: asyncio.Future[Checked] | None) -> CheckResult:
+    loop = asyncio.get_running_loop()
+    # a part kept in memory has its write (which syncs it too) asked for right after
+    # on_file, before this task first runs
+    kept = part.written is not None
     try:
-        result, rewritten = await asyncio.to_thread(check_part, how, part.name, part.path,
-                                                    max_pixels)
+        if part.written is not None:
+            await asyncio.wait([part.written])
+            part.written.result()  # a failed write fails the part
+        syncing = None if kept else loop.run_in_executor(None, fsync_path, part.path)
+        try:
+            if checking is None:
+                checking = loop.run_in_executor(None, check_part, how, part.name, part.path,
+                                                max_pixels)
+            checked = await checking
+            if checked.clean is not None:
+                await asyncio.to_thread(rewrite, part.path, checked.clean)
+        finally:
+            synced = None if syncing is None else \
+                (await asyncio.gather(syncing, return_exceptions=True))[0]
     finally:
-        synced = (await asyncio.gather(syncing, return_exceptions=True))[0]
-    if rewritten or isinstance(synced, BaseException):
+        if checking is not None and not checking.done():
+            await asyncio.wait([checking])  # the thread holds the bytes: let it finish
+        part.drop_data()
+    if checked.clean is not None or checked.rewritten or isinstance(synced, BaseException):
         await asyncio.to_thread(fsync_path, part.path)
-    return result
+    return checked.result
 
 
 class KnownKeys:
@@ -131,12 +189,14 @@ class PartChecks:
 
     def on_file(self, part: FilePart) -> None:
         how = self.checks.get(part.name)
-        if how is not None:
-            self.started[part.name] = (how, asyncio.ensure_future(self._early(how, part)))
+        if how is None:
+            return
+        started = (checked_and_synced(how, part, self.max_pixels) if not self.wait_for_verdict
+                   else asyncio.ensure_future(self._early(how, part)))
+        self.started[part.name] = (how, started)
 
     async def _early(self, how: str, part: FilePart) -> CheckResult:
-        if self.wait_for_verdict:
-            await asyncio.shield(self.verdict)
+        await asyncio.shield(self.verdict)
         return await checked_and_synced(how, part, self.max_pixels)
 
     def result(self, how: str, part: FilePart) -> asyncio.Future[CheckResult]:
@@ -145,7 +205,7 @@ class PartChecks:
         if started is not None and started[0] == how:
             del self.started[part.name]
             return started[1]
-        return asyncio.ensure_future(checked_and_synced(how, part, self.max_pixels))
+        return checked_and_synced(how, part, self.max_pixels)
 
     async def settle(self) -> None:
         """Wait for every check still running, so nothing touches the files once they
