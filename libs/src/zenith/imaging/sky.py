@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from zenith.imaging.geometry import Fisheye
+from zenith.imaging.robust import median
 
 
 def mean_brightness(gray: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -42,7 +43,7 @@ def zenith_background(gray: np.ndarray, lens: Fisheye, radius_deg: float = 5.0) 
     """Median level of the zenith patch (the median ignores the stars in it)."""
     rows, cols, disc = zenith_patch(lens, gray.shape[1], gray.shape[0], radius_deg)
     values = gray[rows, cols][disc]
-    return float(np.median(values)) if values.size else 0.0
+    return median(values) if values.size else 0.0
 
 
 def sky_brightness(background: float, exposure_s: float, gain: float,

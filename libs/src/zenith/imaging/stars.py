@@ -26,6 +26,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from zenith.imaging.robust import mad_sigma, median
+
 
 @dataclass(frozen=True)
 class Star:
@@ -62,7 +64,9 @@ def estimate_background(gray: np.ndarray, mask: np.ndarray | None = None,
     if mask is None:
         small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     else:
-        total = cv2.resize(np.where(mask, gray, 0).astype(np.float32, copy=False), size,
+        # the frame times its mask is what np.where(mask, gray, 0) gives, in a third
+        # of its time (a frame's values are finite)
+        total = cv2.resize((gray * mask).astype(np.float32, copy=False), size,
                            interpolation=cv2.INTER_AREA)
         if cover is None:
             cover = mask_cover(mask, cell)
@@ -83,9 +87,8 @@ def estimate_background(gray: np.ndarray, mask: np.ndarray | None = None,
     sample = sample[:: max(1, sample.size // 200000)]
     if sample.size == 0:
         return background, 0.0
-    med = float(np.median(sample))
-    sigma = float(np.median(np.abs(sample - med))) * 1.4826
-    return background, sigma
+    med = median(sample)
+    return background, mad_sigma(sample, med)
 
 
 PAD = 32  # the widest stamp radius; the residual is padded by it once
@@ -102,17 +105,6 @@ def _offsets(radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     core = r <= 3.0
     xs32, ys32 = xs.astype(np.float32), ys.astype(np.float32)
     return xs32, ys32, ring, core, xs32[core], ys32[core]
-
-
-def _median(values: np.ndarray) -> float:
-    """``np.median`` of a small 1-D array, without its generic overhead (same value:
-    the middle element, or the mean of the two middle ones in the array's type)."""
-    n = values.size
-    k = n // 2
-    if n % 2:
-        return float(np.partition(values, k)[k])
-    part = np.partition(values, (k - 1, k))
-    return float((part[k - 1] + part[k]) / 2)
 
 
 def half_flux_radius(values: np.ndarray, dist: np.ndarray, step: float = 0.125) -> float:
@@ -138,7 +130,7 @@ def _measure(padded: np.ndarray, x: int, y: int, radius: int
     xs, ys, ring, core, core_xs, core_ys = _offsets(radius)
     px, py = x + PAD, y + PAD
     stamp = padded[py - radius:py + radius + 1, px - radius:px + radius + 1]
-    local = _median(stamp[ring])
+    local = median(stamp[ring])
     values = np.maximum(stamp - local, 0.0)
     inner = values[core]
     weight = float(inner.sum())
@@ -172,8 +164,8 @@ def detect_stars(gray: np.ndarray, mask: np.ndarray | None = None, *,
     sample = sample[:: max(1, sample.size // 200000)]
     if sample.size == 0:
         return []
-    s_med = float(np.median(sample))
-    s_sigma = float(np.median(np.abs(sample - s_med))) * 1.4826
+    s_med = median(sample)
+    s_sigma = mad_sigma(sample, s_med)
     if s_sigma <= 0:
         s_sigma = max(sigma * 0.3, 1e-6)
     thresh = s_med + threshold_sigma * s_sigma

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from zenith.imaging.decode import Image, luminance
+from zenith.imaging.robust import mad_sigma, median
 
 
 def mtf(midtone: float, x: np.ndarray) -> np.ndarray:
@@ -29,8 +30,8 @@ def stretch_params(gray: np.ndarray, target: float = 0.25,
     """(black point, midtone) that move the median of ``gray`` (0..1) to
     ``target``; None when the frame is already that bright."""
     sample = gray[::4, ::4].ravel()
-    med = float(np.median(sample))
-    mad = float(np.median(np.abs(sample - med))) * 1.4826
+    med = median(sample)
+    mad = mad_sigma(sample, med)
     black = max(0.0, med - shadows_sigma * mad)
     x = (med - black) / (1.0 - black) if black < 1 else 0.0
     if x <= 0 or x >= target:
