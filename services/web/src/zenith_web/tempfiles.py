@@ -7,22 +7,26 @@ a file that exists takes 0.01 ms. An upload of three parts that made
 its files as they arrived spent a third of its time waiting for them (in a
 worker thread, so the event loop went on, but the upload did not).
 :class:`TempFiles` keeps a few empty files ready in a folder of their own
-(``<folder>/.spare``), made by a background task, and a part takes one by
-opening it where it is: nothing on the event loop waits for the file
-system's journal. (Renaming the spare into ``folder`` first, or opening it
-with ``O_TRUNC``, changes the directory or the inode: under the benchmark's
-load one take in ten then held the loop 0.5-1 ms, one in a hundred over
-3 ms.) So ``.spare`` holds the spares ready, which are empty, and the parts
-being received, until their upload moves them to its staging folder or
-removes them. When no spare is ready the part's file is made in ``folder``,
-in a worker thread.
+(``<folder>/.spare``), made and opened by a background task, and a part takes
+one as it is, open: nothing on the event loop looks up a path or waits for
+the file system's journal. (Renaming the spare into ``folder`` first, or
+opening it with ``O_TRUNC``, changes the directory or the inode: under the
+benchmark's load one take in ten then held the loop 0.5-1 ms, one in a
+hundred over 3 ms. Even opening it where it is looks its name up in a folder
+that other uploads are making and moving files in, and waited on that
+folder's lock: a sampled profile of the benchmark found the event loop in
+that ``open`` in one sample of ten it was busy.) So ``.spare`` holds the
+spares ready, which are empty, and the parts being received, until their
+upload moves them to its staging folder or removes them. When no spare is
+ready the part's file is made in ``folder``, in a worker thread.
 
 Spares are made only after the first file was asked for (a camera node that
 never receives an upload makes none) and removed when the service stops. They
 are named like every temporary file of the BlobStore
 (``zenith.storage.blob.TMP_PREFIX``: no key lists them): those a
 crash left behind are swept like them (``zenith.storage.staging.sweep``), and
-one swept while it waited is skipped, like one that is not empty.
+one swept while it waited (its open file has no name left) is skipped, like one
+that is not empty.
 """
 
 from __future__ import annotations
@@ -44,29 +48,36 @@ SPARE = ".spare"
 RETRY_S = 60.0  # after spares could not be made, parts make their own this long
 
 
-def _create(path: Path) -> BinaryIO:
+def _create_fd(path: Path) -> int:
+    """A new file at ``path`` (its folder made when missing), open for writing."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     try:
-        return path.open("xb")
+        return os.open(path, flags, 0o666)
     except FileNotFoundError:  # the first upload (or the folder was removed)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return path.open("xb")
+        return os.open(path, flags, 0o666)
 
 
-def _make(folder: Path, count: int) -> tuple[list[Path], OSError | None]:
-    """Up to ``count`` new empty files, and the error that stopped it early."""
-    made: list[Path] = []
+def _create(path: Path) -> BinaryIO:
+    return os.fdopen(_create_fd(path), "wb")
+
+
+def _make(folder: Path, count: int) -> tuple[list[tuple[int, Path]], OSError | None]:
+    """Up to ``count`` new empty files, each open for writing (its descriptor and its
+    path), and the error that stopped it early."""
+    made: list[tuple[int, Path]] = []
     for _ in range(count):
         path = folder / f"{TMP_PREFIX}{os.urandom(8).hex()}"
         try:
-            _create(path).close()
+            made.append((_create_fd(path), path))
         except OSError as exc:  # a full or read-only disk: parts make their own
             return made, exc
-        made.append(path)
     return made, None
 
 
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
+def _remove(spares: list[tuple[int, Path]]) -> None:
+    for fd, path in spares:
+        os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
 
@@ -78,7 +89,7 @@ class TempFiles:
         self.folder = folder
         self.spare_folder = folder / SPARE
         self.spare = spare
-        self._ready: deque[Path] = deque()
+        self._ready: deque[tuple[int, Path]] = deque()
         self._refill: asyncio.Task[None] | None = None
         self._failed_at: float | None = None
         self._closed = False
@@ -106,17 +117,16 @@ class TempFiles:
 
     def _take(self) -> tuple[BinaryIO, Path] | None:
         while self._ready:
-            spare = self._ready.popleft()
-            try:  # an existing file, opened where it is: no journal, a few microseconds
-                fd = os.open(spare, os.O_WRONLY)
-            except OSError:  # swept while it waited
-                continue
-            try:
-                if os.fstat(fd).st_size == 0:
+            fd, spare = self._ready.popleft()
+            try:  # a look at the open file, not at its folder: no lock, no journal
+                found = os.fstat(fd)
+                if found.st_nlink > 0 and found.st_size == 0:
                     return os.fdopen(fd, "wb"), spare
             except OSError:
                 pass
-            os.close(fd)  # written to by someone else: not ours to use (the sweep takes it)
+            # swept while it waited, or written to by someone else: not ours to use
+            # (the sweep takes it)
+            os.close(fd)
         return None
 
     def _top_up(self) -> None:

@@ -48,6 +48,8 @@ MAX_KNOWN = 10_000
 
 # content type, extension, width, height, codec
 CheckResult = tuple[str, str, int | None, int | None, str | None]
+# a part checked and on disk: what it is, and its file's size
+PartDone = tuple[CheckResult, int]
 
 
 def _ext(content_type: str) -> str:
@@ -97,7 +99,7 @@ def _check_json(path: Path, name: str) -> None:
 
 
 def checked_and_synced(how: str, part: FilePart, max_pixels: int
-                       ) -> asyncio.Future[CheckResult]:
+                       ) -> asyncio.Future[PartDone]:
     """The part checked and on disk. The check's thread is asked for before this
     returns (the event loop may stay busy with the body a while): on the bytes of
     an image kept in memory at once, while its file is still being written and
@@ -115,7 +117,7 @@ def checked_and_synced(how: str, part: FilePart, max_pixels: int
 
 
 async def _finish_check(how: str, part: FilePart, max_pixels: int,
-                        checking: asyncio.Future[Checked] | None) -> CheckResult:
+                        checking: asyncio.Future[Checked] | None) -> PartDone:
     loop = asyncio.get_running_loop()
     # a part kept in memory has its write (which syncs it too) asked for right after
     # on_file, before this task first runs
@@ -139,9 +141,17 @@ async def _finish_check(how: str, part: FilePart, max_pixels: int,
         if checking is not None and not checking.done():
             await asyncio.wait([checking])  # the thread holds the bytes: let it finish
         part.drop_data()
-    if checked.clean is not None or checked.rewritten or isinstance(synced, BaseException):
+    size = part.size if checked.clean is None else len(checked.clean)
+    if checked.rewritten:  # its size is the file's (read off the event loop)
+        size = await asyncio.to_thread(_synced_size, part.path)
+    elif checked.clean is not None or isinstance(synced, BaseException):
         await asyncio.to_thread(fsync_path, part.path)
-    return checked.result
+    return checked.result, size
+
+
+def _synced_size(path: Path) -> int:
+    fsync_path(path)
+    return path.stat().st_size
 
 
 class KnownKeys:
@@ -185,7 +195,7 @@ class PartChecks:
         self.checks = checks  # the route's: it may add parts once the fields are read
         self.max_pixels = max_pixels
         self.wait_for_verdict = wait_for_verdict
-        self.started: dict[str, tuple[str, asyncio.Future[CheckResult]]] = {}
+        self.started: dict[str, tuple[str, asyncio.Future[PartDone]]] = {}
 
     def on_file(self, part: FilePart) -> None:
         how = self.checks.get(part.name)
@@ -195,11 +205,11 @@ class PartChecks:
                    else asyncio.ensure_future(self._early(how, part)))
         self.started[part.name] = (how, started)
 
-    async def _early(self, how: str, part: FilePart) -> CheckResult:
+    async def _early(self, how: str, part: FilePart) -> PartDone:
         await asyncio.shield(self.verdict)
         return await checked_and_synced(how, part, self.max_pixels)
 
-    def result(self, how: str, part: FilePart) -> asyncio.Future[CheckResult]:
+    def result(self, how: str, part: FilePart) -> asyncio.Future[PartDone]:
         """The part's check: the one started early if it checks the same way."""
         started = self.started.get(part.name)
         if started is not None and started[0] == how:
@@ -243,10 +253,10 @@ async def checked(upload: Upload, checks: dict[str, str], part_checks: PartCheck
     staged: dict[str, ingest.StagedPart] = {}
     for name, result in zip(names, results, strict=True):
         assert not isinstance(result, BaseException)
-        content_type, _, width, height, codec = result
+        (content_type, _, width, height, codec), size = result
         part = upload.files[name]
         staged[name] = ingest.StagedPart(
-            name=name, key="", size=part.path.stat().st_size, sha256=part.sha256,
+            name=name, key="", size=size, sha256=part.sha256,
             content_type=content_type, width=width, height=height, codec=codec)
     return staged
 
