@@ -32,8 +32,9 @@ class IngestSettings(Settings):
         1024, ge=16, description="Longest field value (string fields) of a point, bytes.")
     web_ingest_spare_files: int = Field(
         12, ge=0, le=1000, description="Empty staging files kept ready for upload parts "
-        "(one per part; making a file can take a millisecond while the disk is busy, "
-        "opening one a hundredth of that). 0: each is made when its part arrives.")
+        "(one per part), made and held open ahead: making a file can take a millisecond "
+        "while the disk is busy, taking a spare touches no file system. 0: each is made "
+        "when its part arrives.")
     web_ingest_memory: int = Field(
         32 * MB, ge=0, description="Bytes of image parts held in memory at once, all "
         "uploads together: each is decoded from memory while its file is written. A "
