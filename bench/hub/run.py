@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/hub/run.py [--cameras 10] [--rate 10] [--concurrency 4]
                                       [--seconds 30] [--rounds 5] [--products-workers 1,2]
+                                      [--out bench/results/hub.json]
 
 The stack is the real one, each service its own process as ``zenith dev``
 runs them: nats-server, ``zenith run auth``, ``network``, ``web`` and
@@ -46,7 +47,9 @@ FRAMES): ``--products-workers`` (default 1 and 2) products processes
 start until every camera's consumer has delivered and acknowledged every
 frame gives frames/s, and frames/s per worker. Between runs the workers are
 stopped and their consumers, leases and index are dropped, so each run
-starts from the same backlog. Results go to ``bench/results/hub.json``.
+starts from the same backlog. Results go to ``bench/results/hub.json``
+(``--out``); ``bench/hub/trace.py`` runs the paced load with every request of
+web timed stage by stage.
 """
 
 from __future__ import annotations
@@ -514,10 +517,12 @@ def main() -> int:
                         type=lambda v: [int(x) for x in v.split(",") if x.strip()],
                         default=[1, 2], help="products worker counts on the backlog (1,2; "
                         "empty: none)")
+    parser.add_argument("--out", type=Path, default=RESULT,
+                        help=f"where the results go ({RESULT.relative_to(ROOT)})")
     args = parser.parse_args()
     result = asyncio.run(run(args))
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(result, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 
