@@ -144,6 +144,72 @@ async def test_newest_fields_asked_across_a_reading_are_not_kept() -> None:
     assert asked[0] == 1
 
 
+def field(name: str, measurement: str = "bme280") -> sensors.LatestField:
+    return sensors.LatestField(measurement=measurement, sensor="dome", field=name, value=1.0,
+                               time=datetime.now(UTC))
+
+
+async def test_an_answer_without_a_field_a_reading_brought_is_not_kept_until_one_has_it(
+) -> None:
+    """Web hears a reading as the sensors service does, which stores it a moment
+    later: the first answers after it may not hold its field yet."""
+    now = [0.0]
+    cache = SensorCache(clock=lambda: now[0], latest_ttl_s=60)
+    stored = [field("temp")]
+    asked = [0]
+
+    async def fetch() -> list[sensors.LatestField]:
+        asked[0] += 1
+        return list(stored)
+
+    await cache.latest(CAMERA, fetch)
+    now[0] = 1.0
+    cache.heard_reading(reading(field="hum"))  # a new field: not stored yet
+    now[0] = 1.1
+    assert [f.field for f in await cache.latest(CAMERA, fetch)] == ["temp"]
+    await cache.latest(CAMERA, fetch)  # still without it: not kept, asked again
+    assert asked[0] == 3
+    stored.append(field("hum"))  # stored now
+    assert [f.field for f in await cache.latest(CAMERA, fetch)] == ["temp", "hum"]
+    await cache.latest(CAMERA, fetch)
+    assert asked[0] == 4  # an answer with it is kept
+
+
+async def test_a_field_that_is_never_stored_is_waited_for_only_a_while() -> None:
+    from zenith_web.sensorcache import PENDING_FORGET_S, PENDING_S
+
+    now = [0.0]
+    cache = SensorCache(clock=lambda: now[0], latest_ttl_s=1e9)
+    asked = [0]
+
+    async def fetch() -> list[sensors.LatestField]:
+        asked[0] += 1
+        return [field("temp")]
+
+    await cache.latest(CAMERA, fetch)
+    now[0] = 1.0
+    cache.heard_reading(reading(field="off"))  # a switched-off sensor's: never stored
+    now[0] = 1.1
+    await cache.latest(CAMERA, fetch)
+    await cache.latest(CAMERA, fetch)
+    assert asked[0] == 3  # waited for: not kept
+    now[0] = PENDING_S + 2  # waited long enough: kept without it
+    await cache.latest(CAMERA, fetch)
+    await cache.latest(CAMERA, fetch)
+    assert asked[0] == 4
+    cache.heard_reading(reading(field="off"))  # heard again: it drops the answer, as a
+    now[0] += 0.1  # new field does, but is not waited for again
+    await cache.latest(CAMERA, fetch)
+    await cache.latest(CAMERA, fetch)
+    assert asked[0] == 5
+    now[0] = PENDING_S + PENDING_FORGET_S + 3
+    cache.heard_reading(reading(field="off"))  # long after: waited for once more
+    now[0] += 0.1
+    await cache.latest(CAMERA, fetch)
+    await cache.latest(CAMERA, fetch)
+    assert asked[0] == 7
+
+
 async def test_columns_give_each_fields_chart_data_and_present_values() -> None:
     from zenith_web.sensorcache import Columns
 

@@ -18,7 +18,12 @@ by the readings themselves (``sensors.SENSOR_READING``) and a safety net:
   reading holding a measurement and field they do not (a new chart).
 
 An answer asked for before a reading was heard counts as asked before it,
-so an answer older than a reading never passes for newer.
+so an answer older than a reading never passes for newer. Nor does one asked
+just after: web hears a reading when the sensors service does, which stores it
+a moment later, so an answer that lacks a field a reading brought is not kept
+until one holds it (for :data:`PENDING_S` at most: a field that is never
+stored, a switched-off sensor's, is then kept without, and not waited for
+again for :data:`PENDING_FORGET_S`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ log = logging.getLogger("zenith.web.sensorcache")
 SERIES_TTL_BUCKETS = 1 / 12
 SERIES_HOLD_BUCKETS = 1 / 288
 LATEST_TTL_S = 60.0
+PENDING_S = 30.0  # how long a field a reading brought is waited for in the answers
+PENDING_FORGET_S = 600.0  # how long a field waited for is not waited for again
 MAX_SERIES = 4096  # series kept (then all dropped)
 MAX_CAMERAS = 1024  # cameras whose newest fields are kept (then all dropped)
 
@@ -90,16 +97,27 @@ class SensorCache:
         self._heard: dict[str, float] = {}  # camera -> when its last reading was heard
         self._latest: dict[str, tuple[float, list[sensors.LatestField], set[tuple[str, str]]]] = {}
         self._series: dict[Hashable, tuple[float, float, Columns]] = {}
+        # camera -> (measurement, field) a reading brought -> when first heard
+        self._pending: dict[str, dict[tuple[str, str], float]] = {}
 
     def heard_reading(self, reading: sensors.Reading) -> None:
         """A reading of ``reading.camera``: its series grow old, a new field drops its
         newest fields."""
-        self._heard[reading.camera] = self.clock()
+        now = self._heard[reading.camera] = self.clock()
         kept = self._latest.get(reading.camera)
-        if kept is not None and any(
-            (reading.measurement, f) not in kept[2] for f in reading.fields
-        ):
+        brought = {(reading.measurement, f) for f in reading.fields}
+        if kept is not None and brought <= kept[2]:
+            return
+        if kept is not None:
             del self._latest[reading.camera]
+        pending = self._pending.get(reading.camera)
+        if pending is None:
+            if len(self._pending) >= MAX_CAMERAS:
+                self._pending.clear()
+            pending = self._pending[reading.camera] = {}
+        for key in brought:
+            if now - pending.get(key, -math.inf) >= PENDING_FORGET_S:
+                pending[key] = now
 
     def forget(self, camera: str | None = None) -> None:
         """Drop what is kept of ``camera`` (every camera's with None)."""
@@ -107,9 +125,11 @@ class SensorCache:
             self._latest.clear()
             self._series.clear()
             self._heard.clear()
+            self._pending.clear()
             return
         self._heard[camera] = self.clock()
         self._latest.pop(camera, None)
+        self._pending.pop(camera, None)
 
     async def latest(
         self, camera: str, fetch: Callable[[], Awaitable[list[sensors.LatestField]]]
@@ -122,11 +142,26 @@ class SensorCache:
         asked_at = self.clock()
         found = await fetch()
         heard = self._heard.get(camera)
-        if heard is None or heard < asked_at:  # no reading heard while asking
+        if (heard is None or heard < asked_at) and not self._awaited(camera, found):
+            # no reading heard while asking, and none not stored yet
             if len(self._latest) >= MAX_CAMERAS:
                 self._latest.clear()
             self._latest[camera] = (asked_at, found, {(f.measurement, f.field) for f in found})
         return found
+
+    def _awaited(self, camera: str, found: list[sensors.LatestField]) -> bool:
+        """Whether ``found`` lacks a field a reading brought lately (stored a moment
+        after it was heard); the fields it holds are waited for no more."""
+        pending = self._pending.get(camera)
+        if not pending:
+            return False
+        for f in found:
+            pending.pop((f.measurement, f.field), None)
+        now = self.clock()
+        for key, since in list(pending.items()):
+            if now - since >= PENDING_FORGET_S:
+                del pending[key]
+        return any(now - since < PENDING_S for since in pending.values())
 
     def _fresh(self, key: Hashable, camera: str) -> Columns | None:
         kept = self._series.get(key)
