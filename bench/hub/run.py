@@ -48,8 +48,8 @@ start until every camera's consumer has delivered and acknowledged every
 frame gives frames/s, and frames/s per worker. Between runs the workers are
 stopped and their consumers, leases and index are dropped, so each run
 starts from the same backlog. Results go to ``bench/results/hub.json``
-(``--out``); ``bench/hub/trace.py`` runs the paced load with every request of
-web timed stage by stage.
+(``--out``); ``bench/hub/trace_requests.py`` runs the paced load with every
+request of web timed stage by stage.
 """
 
 from __future__ import annotations
@@ -496,6 +496,14 @@ async def products_run(js: Any, zenith: str, env: dict[str, str], tmp: Path, wor
                     "(checkpoints every 1 s); cpu includes start-up"}
 
 
+def write_result(path: Path, result: dict[str, Any]) -> None:
+    """``result`` as JSON to ``path`` (its folder made) and to standard output."""
+    text = json.dumps(result, indent=2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
+    print(text)
+
+
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--serve-bare":
         serve_bare(int(sys.argv[2]), sys.argv[3])
@@ -520,10 +528,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULT,
                         help=f"where the results go ({RESULT.relative_to(ROOT)})")
     args = parser.parse_args()
-    result = asyncio.run(run(args))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result(args.out, asyncio.run(run(args)))
     return 0
 
 

@@ -1,6 +1,6 @@
-"""Stage timestamps of every upload web receives, for ``bench/hub/trace.py``.
+"""Stage timestamps of every upload web receives (``bench/hub/trace_requests.py``).
 
-``trace.py`` puts this folder on ``PYTHONPATH`` and names a file in
+``trace_requests.py`` puts this folder on ``PYTHONPATH`` and names a file in
 ``ZENITH_BENCH_TRACE``; in the process ``zenith run web`` (and no other) it
 wraps the ingest path's steps and writes one JSON line per upload: its route
 and ``(stage, ms since the handler asked for the key check, details)`` for

@@ -1,6 +1,6 @@
 """Where a hub upload's time goes under load: every request of web, stage by stage.
 
-    .venv/bin/python bench/hub/trace.py [--seconds 40] [--rounds 4] [--rate 10]
+    .venv/bin/python bench/hub/trace_requests.py [--seconds 40] [--rounds 4] [--rate 10]
 
 Runs ``bench/hub/run.py``'s paced load (the real processes, the bare handler's
 rounds between the hub's) with ``bench/hub/tracehook`` in web, which times
@@ -32,6 +32,10 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import write_result  # type: ignore[import-not-found,unused-ignore]
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULT = ROOT / "bench" / "results" / "hub_trace.json"
@@ -112,9 +116,7 @@ def main() -> int:
                         "p50_ratio": run["paced"]["p50_ratio"]},
               "note": "traced: every request carries the trace's own small cost",
               **summarize(rows)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result(args.out, result)
     return 0
 
 
