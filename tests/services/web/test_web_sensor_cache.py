@@ -39,6 +39,11 @@ def reading(
     )
 
 
+def field(name: str, measurement: str = "bme280") -> sensors.LatestField:
+    return sensors.LatestField(measurement=measurement, sensor="dome", field=name, value=1.0,
+                               time=datetime.now(UTC))
+
+
 class Asked:
     def __init__(self) -> None:
         self.count = 0
@@ -107,11 +112,7 @@ async def test_the_newest_fields_are_dropped_by_a_reading_of_a_new_field() -> No
 
     async def fetch() -> list[sensors.LatestField]:
         count[0] += 1
-        return [
-            sensors.LatestField(
-                measurement="bme280", sensor="dome", field="temp", value=1.0, time=datetime.now(UTC)
-            )
-        ]
+        return [field("temp")]
 
     await cache.latest(CAMERA, fetch)
     cache.heard_reading(reading())  # a field it holds: kept
@@ -142,11 +143,6 @@ async def test_newest_fields_asked_across_a_reading_are_not_kept() -> None:
 
     await cache.latest(CAMERA, again)
     assert asked[0] == 1
-
-
-def field(name: str, measurement: str = "bme280") -> sensors.LatestField:
-    return sensors.LatestField(measurement=measurement, sensor="dome", field=name, value=1.0,
-                               time=datetime.now(UTC))
 
 
 async def test_an_answer_without_a_field_a_reading_brought_is_not_kept_until_one_has_it(
