@@ -26,9 +26,14 @@ upload was acknowledged already, so it yields to the uploads still being
 received: all of it (reading and writing the blobs too) runs in its own
 :class:`IndexPool` of
 ``capture_index_workers`` threads (frames of different cameras at once,
-each camera's in order), niced by ``capture_index_nice`` on Linux, where a
-thread has its own priority. While web is busy, the index falls behind and
-catches up when it is not.
+each camera's in order). On Linux, where a thread has its own priority, they
+run under the idle scheduling policy (``capture_index_idle``): the kernel
+gives them a core only while no other thread wants one and takes it back the
+moment one does. A nice level alone (``capture_index_nice``, the fallback)
+does not do that: the kernel lets a niced thread finish its time slice, and
+an upload being received waited up to a few milliseconds for a core. While
+web is busy, the index falls behind and catches up when it is not (under a
+load that keeps both cores busy for minutes, it waits for the load to end).
 """
 
 from __future__ import annotations
@@ -83,26 +88,30 @@ THUMB_QUALITY = 80
 T = TypeVar("T")
 
 
-def lower_priority(nice: int) -> None:
-    """Run the calling thread ``nice`` steps lower (Linux: a thread's own priority;
-    elsewhere the call would renice the whole process, so nothing happens)."""
-    if nice <= 0 or not sys.platform.startswith("linux"):
+def lower_priority(nice: int, idle: bool) -> None:
+    """Run the calling thread ``nice`` steps lower and, with ``idle``, under the
+    idle scheduling policy (Linux: a thread's own; elsewhere the calls would
+    change the whole process, so nothing happens)."""
+    if not sys.platform.startswith("linux"):
         return
     tid = threading.get_native_id()
     try:
-        current = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + nice))
+        if nice > 0:
+            current = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, current + nice))
+        if idle:
+            os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
     except OSError as exc:  # not allowed here (a seccomp profile): at the same priority
-        log.info("index worker not niced: %s", exc)
+        log.info("index worker not lowered: %s", exc)
 
 
 class IndexPool:
     """The worker threads that index uploaded frames, at a lower priority."""
 
-    def __init__(self, workers: int, nice: int) -> None:
+    def __init__(self, workers: int, nice: int, idle: bool = False) -> None:
         self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="capture-index",
-                                        initializer=lower_priority, initargs=(nice,))
+                                        initializer=lower_priority, initargs=(nice, idle))
 
     async def run(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
@@ -140,7 +149,8 @@ class UploadIndexer:
         self.blobs = blobs
         self.js = js
         self.bus = bus
-        self.pool = IndexPool(settings.capture_index_workers, settings.capture_index_nice)
+        self.pool = IndexPool(settings.capture_index_workers, settings.capture_index_nice,
+                              settings.capture_index_idle)
         self._sites: dict[str, _CameraSite] = {}
 
     async def _site(self, camera: str) -> _CameraSite:
