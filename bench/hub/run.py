@@ -409,6 +409,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await nc.close()
         return {
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            # settings given to the services from outside: a run with one changed says so
+            "settings_from_environment": {k: v for k, v in sorted(os.environ.items())
+                                          if k.startswith("ZENITH_")},
             "cameras": args.cameras, "rate": args.rate, "concurrency": args.concurrency,
             "p50_ratio": phases["paced"]["p50_ratio"] if "paced" in phases else None,
             "p50_ratio_note": "the aim's figure: paced load, median over the rounds of the "

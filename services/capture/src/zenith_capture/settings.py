@@ -24,9 +24,10 @@ class CaptureSettings(Settings):
         2, ge=1, le=64, description="On a hub: uploaded frames indexed at once (decode, sky "
         "metrics, thumbnail), each in a worker thread; frames of one camera in order.")
     capture_index_idle: bool = Field(
-        True, description="On a hub (Linux): the indexing worker threads run under the idle "
-        "scheduling policy (SCHED_IDLE), on a core only while nothing else wants it, so "
-        "uploads being received and acknowledged never wait for them; false: niced only.")
+        False, description="On a hub (Linux): the indexing worker threads run under the idle "
+        "scheduling policy (SCHED_IDLE), on a core only while nothing else wants it: uploads "
+        "are received a little faster, but while other work keeps every core busy the index "
+        "(and capture's answers) wait for it to end; false: niced only.")
     capture_index_nice: int = Field(
         10, ge=0, le=19, description="On a hub (Linux): how much lower the indexing worker "
         "threads run than the rest of the host (nice), so uploads being received and "

@@ -26,14 +26,21 @@ upload was acknowledged already, so it yields to the uploads still being
 received: all of it (reading and writing the blobs too) runs in its own
 :class:`IndexPool` of
 ``capture_index_workers`` threads (frames of different cameras at once,
-each camera's in order). On Linux, where a thread has its own priority, they
-run under the idle scheduling policy (``capture_index_idle``): the kernel
-gives them a core only while no other thread wants one and takes it back the
-moment one does. A nice level alone (``capture_index_nice``, the fallback)
-does not do that: the kernel lets a niced thread finish its time slice, and
-an upload being received waited up to a few milliseconds for a core. While
-web is busy, the index falls behind and catches up when it is not (under a
-load that keeps both cores busy for minutes, it waits for the load to end).
+each camera's in order), niced by ``capture_index_nice`` on Linux, where a
+thread has its own priority. While web is busy, the index falls behind and
+catches up when it is not.
+
+``capture_index_idle`` (off by default) runs them under the idle scheduling
+policy instead: the kernel gives them a core only while no other thread wants
+one. A nice level does not do that (the kernel lets a niced thread finish its
+slice), and under the hub benchmark an upload's check waited 1.5-2.4 ms for a
+core; with the idle policy the paced ingest p50 fell by about 0.8 ms. It is
+not the default because the threads share the process's GIL: one preempted
+while it holds it stops capture's event loop until a core is free. With both
+cores kept busy by other processes, a loop beside two such threads woke at
+worst 1.2-1.6 s late in three runs (niced: 66-124 ms; ``bench/hub/index_priority.py``),
+and the index itself waits for as long as the load lasts, so live images go
+stale while, say, products encodes a night.
 """
 
 from __future__ import annotations
