@@ -335,6 +335,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from zenith.bus.client import BusClient
     from zenith.bus.connect import connect
     from zenith.cli.nats_server import NatsServer
+    from zenith.config import is_secret_name, redact_url
     from zenith.contracts import camerakeys, network
 
     for width, height in ((1920, 1080), (960, 540), (480, 270)):
@@ -410,8 +411,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         return {
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
             # settings given to the services from outside: a run with one changed says so
-            "settings_from_environment": {k: v for k, v in sorted(os.environ.items())
-                                          if k.startswith("ZENITH_")},
+            "settings_from_environment": {
+                k: "***" if is_secret_name(k) else redact_url(v)
+                for k, v in sorted(os.environ.items()) if k.startswith("ZENITH_")},
             "cameras": args.cameras, "rate": args.rate, "concurrency": args.concurrency,
             "p50_ratio": phases["paced"]["p50_ratio"] if "paced" in phases else None,
             "p50_ratio_note": "the aim's figure: paced load, median over the rounds of the "

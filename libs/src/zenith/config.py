@@ -109,6 +109,12 @@ class Settings(BaseModel):
         return self.blob_dir or self.data_dir / "blobs"
 
 
+def is_secret_name(name: str) -> bool:
+    """Whether a setting (or its environment variable) by this name holds a secret."""
+    lowered = name.lower()
+    return "token" in lowered or "secret" in lowered or "password" in lowered
+
+
 def redact_url(url: str) -> str:
     """A URL (or comma-separated URLs) fit for logs: user and password hidden."""
     parts = []
@@ -186,8 +192,7 @@ def load_settings(
         problems = []
         for err in exc.errors():
             name = str(err["loc"][0]) if err["loc"] else "?"
-            shown = "***" if "token" in name or "secret" in name or "password" in name \
-                else repr(values.get(name))
+            shown = "***" if is_secret_name(name) else repr(values.get(name))
             problems.append(f"{env_name(name)} (got {shown}): {err['msg']}")
         raise ConfigError("invalid setting: " + "; ".join(problems)) from None
 
