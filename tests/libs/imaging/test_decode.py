@@ -102,3 +102,13 @@ def test_image_from_array_drops_alpha_and_checks_type(tmp_path):
     with pytest.raises(ImageError) as info:
         read_image(tmp_path / "missing.png")
     assert info.value.code == "unreadable"
+
+
+@pytest.mark.parametrize("bits", [8, 12])
+def test_grey_is_the_luminance_of_the_scaled_colours(bits):
+    from zenith.imaging.decode import image_from_array, luminance
+
+    dtype = np.uint8 if bits == 8 else np.uint16
+    pixels = np.random.default_rng(bits).integers(0, 1 << bits, (60, 80, 3)).astype(dtype)
+    image = image_from_array(pixels, bits)
+    assert np.allclose(image.gray(), luminance(image.normalized()), rtol=1e-6, atol=1e-7)

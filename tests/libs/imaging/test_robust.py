@@ -43,3 +43,15 @@ def test_mad_sigma_is_a_normal_sigma():
     assert mad_sigma(values, center) == pytest.approx(2.0, rel=0.01)
     expected = float(np.median(np.abs(values - center))) * 1.4826
     assert mad_sigma(values, center) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("share", [0.3, 0.5, 0.7, 0.95])
+def test_a_median_many_values_share_is_found_by_counting(share):
+    # a saturated sky's residuals: most exactly 0, the rest noise around it
+    rng = np.random.default_rng(int(share * 100))
+    values = rng.normal(0.0, 0.01, 229_020).astype(np.float32)
+    values[rng.random(values.size) < share] = 0.0
+    assert median(values) == float(np.median(values))
+    shifted = values + np.float32(0.5)  # the shared value off the middle: partitioned
+    shifted[: values.size // 2 + 10] = 2.0
+    assert median(shifted) == float(np.median(shifted))

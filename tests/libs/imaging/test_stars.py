@@ -62,3 +62,48 @@ def test_sharpness_drops_with_blur():
     sharp = star_field(1.2, POSITIONS)
     blurred = star_field(3.0, POSITIONS)
     assert laplacian_variance(sharp) > 2 * laplacian_variance(blurred)
+
+
+def _one_by_one(padded, x, y, radius):
+    """The measure of one candidate, step by step (what stars.py did per star)."""
+    from zenith.imaging.stars import PAD, _offsets, half_flux_radius
+
+    xs, ys, ring, core, core_xs, core_ys = _offsets(radius)
+    stamp = padded[y + PAD - radius:y + PAD + radius + 1, x + PAD - radius:x + PAD + radius + 1]
+    values = np.maximum(stamp - float(np.median(stamp[ring])), 0.0)
+    inner = values[core]
+    weight = float(inner.sum())
+    if weight <= 0:
+        return None
+    dx = float((inner * core_xs).sum() / weight)
+    dy = float((inner * core_ys).sum() / weight)
+    dist = np.hypot(xs - dx, ys - dy)
+    vals = values[dist <= radius]
+    if float(vals.sum()) <= 0:
+        return None
+    return x + dx, y + dy, float(vals.sum()), half_flux_radius(vals, dist[dist <= radius])
+
+
+@pytest.mark.parametrize("radius", [8, 16, 32])
+def test_candidates_measured_at_once_as_one_by_one(radius, monkeypatch):
+    from zenith.imaging import stars
+
+    monkeypatch.setattr(stars, "STACK", 5 * (2 * radius + 1) ** 2)  # several stacks
+    field = star_field(2.0 if radius == 8 else 6.0, POSITIONS) - np.float32(0.1)
+    padded = np.pad(field, stars.PAD)
+    rng = np.random.default_rng(radius)
+    xs = np.array([int(x) for x, _ in POSITIONS] + list(rng.integers(0, 400, 20)))
+    ys = np.array([int(y) for _, y in POSITIONS] + list(rng.integers(0, 300, 20)))
+    found = stars._measure_many(padded, xs, ys, radius)
+    for n, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        expected = _one_by_one(padded, int(x), int(y), radius)
+        assert bool(found.ok[n]) == (expected is not None)
+        if expected is not None:
+            got = (found.cx[n], found.cy[n], found.flux[n], found.hfr[n])
+            assert got == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def test_sharpness_is_the_laplacian_s_variance_on_the_0_255_scale():
+    field = star_field(1.5, POSITIONS)
+    lap = cv2.Laplacian(field * np.float32(255.0), cv2.CV_32F, ksize=3)
+    assert laplacian_variance(field) == pytest.approx(float(lap.var()), rel=1e-5)

@@ -10,8 +10,10 @@
    ``threshold_sigma`` times that noise are candidates.
 3. Each candidate gets a centroid and a true half-flux radius (the radius
    holding half of its background-subtracted flux, interpolated between
-   pixels). Single hot pixels (nearly all light in one pixel) are dropped;
-   saturated stars are kept but marked, and left out of :func:`median_hfr`.
+   pixels), all candidates at once, in a wider stamp for those that look
+   big and bright (:func:`_measure_candidates`). Single hot pixels (nearly
+   all light in one pixel) are dropped; saturated stars are kept but marked,
+   and left out of :func:`median_hfr`.
 
 For a Gaussian star of width sigma the HFR is 1.177 sigma; for a defocused
 disc of radius r it is r / sqrt(2). Autofocus minimises the median HFR.
@@ -22,11 +24,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
+from zenith.imaging.area import downscale_area
 from zenith.imaging.robust import mad_sigma, median
+
+SAMPLE = 200_000  # at most this many pixels (evenly spread) estimate a noise level
 
 
 @dataclass(frozen=True)
@@ -45,29 +51,52 @@ def mask_cover(mask: np.ndarray, cell: int = 32) -> np.ndarray:
     :func:`estimate_background` divides by; keep it for many frames of one size)."""
     h, w = mask.shape
     size = (max(1, w // cell), max(1, h // cell))
-    cover: np.ndarray = cv2.resize(mask.astype(np.float32), size,
-                                   interpolation=cv2.INTER_AREA)
-    return cover
+    return downscale_area(mask.astype(np.float32), size)
+
+
+def sample_index(mask: np.ndarray) -> np.ndarray:
+    """Flat indices of the pixels of ``mask`` a noise estimate samples: every
+    n-th one, at most :data:`SAMPLE` (what ``values[mask][::n]`` picks, without
+    a pass over the whole mask each frame; keep it for many frames of one size)."""
+    inside = np.flatnonzero(mask)
+    return inside[:: max(1, inside.size // SAMPLE)]
+
+
+def _sample(values: np.ndarray, mask: np.ndarray | None, index: np.ndarray | None
+            ) -> np.ndarray:
+    if index is not None:
+        picked: np.ndarray = values.ravel()[index]
+        return picked
+    sample = values[mask] if mask is not None else values.ravel()
+    return sample[:: max(1, sample.size // SAMPLE)]
+
+
+def peak_mask(mask: np.ndarray) -> np.ndarray:
+    """Where a star's peak may lie: ``mask`` shrunk by 4 pixels, so a star's stamp
+    stays inside (keep it for many frames of one size)."""
+    inner: np.ndarray = cv2.erode(mask.astype(np.uint8), np.ones((9, 9), np.uint8)) \
+        .astype(bool)
+    return inner
 
 
 def estimate_background(gray: np.ndarray, mask: np.ndarray | None = None,
-                        cell: int = 32, *, cover: np.ndarray | None = None
-                        ) -> tuple[np.ndarray, float]:
+                        cell: int = 32, *, cover: np.ndarray | None = None,
+                        index: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """A smooth background model of ``gray`` and the noise (sigma) around it.
 
     Blocks are averaged over the pixels inside ``mask`` only, and blocks
     outside it are filled from their neighbours, so the sky's edge (bright
     near the horizon, black beyond) does not leak into the model. ``cover``
-    is :func:`mask_cover` of ``mask`` when the caller kept it."""
+    is :func:`mask_cover` of ``mask`` and ``index`` its :func:`sample_index`
+    when the caller kept them."""
     h, w = gray.shape
     size = (max(1, w // cell), max(1, h // cell))
     if mask is None:
-        small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        small = downscale_area(gray.astype(np.float32, copy=False), size)
     else:
         # the frame times its mask is what np.where(mask, gray, 0) gives, in a third
         # of its time (a frame's values are finite)
-        total = cv2.resize((gray * mask).astype(np.float32, copy=False), size,
-                           interpolation=cv2.INTER_AREA)
+        total = downscale_area((gray * mask).astype(np.float32, copy=False), size)
         if cover is None:
             cover = mask_cover(mask, cell)
         small = total / np.maximum(cover, 1e-6)
@@ -83,8 +112,7 @@ def estimate_background(gray: np.ndarray, mask: np.ndarray | None = None,
         small = cv2.medianBlur(small, 3)
     background = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     resid = gray - background
-    sample = resid[mask] if mask is not None else resid.ravel()
-    sample = sample[:: max(1, sample.size // 200000)]
+    sample = _sample(resid, mask, index)
     if sample.size == 0:
         return background, 0.0
     med = median(sample)
@@ -92,6 +120,7 @@ def estimate_background(gray: np.ndarray, mask: np.ndarray | None = None,
 
 
 PAD = 32  # the widest stamp radius; the residual is padded by it once
+FIRST_RADIUS = 8  # every candidate's first stamp; wider for a big (defocused) star
 
 
 @lru_cache(maxsize=8)
@@ -124,44 +153,125 @@ def half_flux_radius(values: np.ndarray, dist: np.ndarray, step: float = 0.125) 
     return (i + frac) * step
 
 
-def _measure(padded: np.ndarray, x: int, y: int, radius: int
-             ) -> tuple[float, float, float, float] | None:
-    """(cx, cy, flux, hfr) of the source near pixel (x, y), or None."""
-    xs, ys, ring, core, core_xs, core_ys = _offsets(radius)
-    px, py = x + PAD, y + PAD
-    stamp = padded[py - radius:py + radius + 1, px - radius:px + radius + 1]
-    local = median(stamp[ring])
-    values = np.maximum(stamp - local, 0.0)
-    inner = values[core]
-    weight = float(inner.sum())
-    if weight <= 0:
-        return None
-    dx = float((inner * core_xs).sum() / weight)
-    dy = float((inner * core_ys).sum() / weight)
-    dist = np.hypot(xs - dx, ys - dy)
+class Measured(NamedTuple):
+    """The first measure of every candidate (:func:`_measure_many`), one row each."""
+
+    ok: np.ndarray  # bool: a source was measured
+    cx: np.ndarray
+    cy: np.ndarray
+    flux: np.ndarray
+    hfr: np.ndarray
+
+
+STACK = 1 << 20  # pixels of the stamps measured at once (4 MB of float32 each array)
+
+
+def _measure_many(padded: np.ndarray, xs: np.ndarray, ys: np.ndarray, radius: int
+                  ) -> Measured:
+    """(cx, cy, flux, hfr) of the source near each pixel (x, y), in a stamp of
+    ``radius``: the stamp's outer ring gives its local level, the light above it
+    in a core of 3 pixels its centroid, and its aperture (within ``radius`` of
+    the centroid) its flux and :func:`half_flux_radius`. Every candidate's stamp
+    is measured at once, in stacks of :data:`STACK` pixels: a frame's 800
+    candidates took 45 ms one by one, 5 ms so."""
+    side = 2 * radius + 1
+    chunk = max(1, STACK // (side * side))
+    if xs.size <= chunk:
+        return _measure_stack(padded, xs, ys, radius)
+    parts = [_measure_stack(padded, xs[i:i + chunk], ys[i:i + chunk], radius)
+             for i in range(0, xs.size, chunk)]
+    return Measured(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+
+
+def _measure_stack(padded: np.ndarray, xs: np.ndarray, ys: np.ndarray, radius: int
+                   ) -> Measured:
+    xs_off, ys_off, ring, core, core_xs, core_ys = _offsets(radius)
+    n = xs.size
+    side = 2 * radius + 1
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (side, side))
+    stamps = windows[ys + PAD - radius, xs + PAD - radius]  # (n, side, side), a copy
+    rings = stamps[:, ring]
+    k = rings.shape[1] // 2
+    if rings.shape[1] % 2:
+        local = np.partition(rings, k, axis=1)[:, k]
+    else:
+        part = np.partition(rings, (k - 1, k), axis=1)
+        local = (part[:, k - 1] + part[:, k]) / 2
+    values = np.maximum(stamps - local.astype(np.float32)[:, None, None], np.float32(0.0))
+    inner = values[:, core]
+    weight = inner.sum(axis=1)
+    ok = weight > 0
+    safe = np.where(ok, weight, np.float32(1.0))
+    dx = ((inner * core_xs).sum(axis=1) / safe).astype(np.float32)
+    dy = ((inner * core_ys).sum(axis=1) / safe).astype(np.float32)
+    dist = np.hypot(xs_off[None] - dx[:, None, None], ys_off[None] - dy[:, None, None])
     aperture = dist <= radius
-    vals = values[aperture]
-    flux = float(vals.sum())
-    if flux <= 0:
-        return None
-    return x + dx, y + dy, flux, half_flux_radius(vals, dist[aperture])
+    counts = aperture.reshape(n, -1).sum(axis=1)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    vals = values[aperture]  # every aperture's pixels, star after star
+    flux = np.zeros(n, np.float64)
+    has = counts > 0
+    if vals.size:
+        flux[has] = np.add.reduceat(vals, starts[has]).astype(np.float64)
+    ok &= flux > 0
+    step = 0.125
+    bins = (dist[aperture] / np.float32(step)).astype(np.int64)
+    width = int(radius / step) + 2
+    owner = np.repeat(np.arange(n), counts)
+    hist = np.bincount(owner * width + bins, weights=vals,
+                       minlength=n * width).reshape(n, width)
+    cum = np.cumsum(hist, axis=1)
+    half = flux / 2.0
+    i = (cum < half[:, None]).sum(axis=1).clip(max=width - 1)
+    rows = np.arange(n)
+    prev = np.where(i > 0, cum[rows, np.maximum(i - 1, 0)], 0.0)
+    span = cum[rows, i] - prev
+    frac = np.where(span > 0, (half - prev) / np.where(span > 0, span, 1.0), 0.0)
+    hfr = np.where(flux > 0, (i + frac) * step, np.nan)
+    return Measured(ok, xs + dx.astype(np.float64), ys + dy.astype(np.float64), flux, hfr)
+
+
+def _measure_candidates(padded: np.ndarray, xs: np.ndarray, ys: np.ndarray, sigma: float
+                        ) -> tuple[Measured, np.ndarray]:
+    """Every candidate measured in a stamp of :data:`FIRST_RADIUS`, and again in
+    one twice as wide while it looks big (a defocused star) and bright enough
+    for that not to be noise, up to :data:`PAD`; and the radius each ended at."""
+    found = _measure_many(padded, xs, ys, FIRST_RADIUS)
+    radius = np.full(xs.size, FIRST_RADIUS)
+    todo = np.arange(xs.size)
+    r = FIRST_RADIUS
+    while r < PAD and todo.size:
+        bright = 15.0 * sigma * math.sqrt(math.pi) * r
+        todo = todo[found.ok[todo] & (found.hfr[todo] > r / 2.5) & (found.flux[todo] > bright)]
+        if not todo.size:
+            break
+        r *= 2
+        wide = _measure_many(padded, xs[todo], ys[todo], r)
+        for column, values in zip(found, wide, strict=True):
+            column[todo] = values
+        radius[todo] = r
+    return found, radius
 
 
 def detect_stars(gray: np.ndarray, mask: np.ndarray | None = None, *,
                  threshold_sigma: float = 5.0, max_stars: int = 1500,
                  saturation: float = 0.98, cell: int = 32, max_hfr: float | None = None,
-                 background: tuple[np.ndarray, float] | None = None) -> list[Star]:
+                 background: tuple[np.ndarray, float] | None = None,
+                 index: np.ndarray | None = None, peaks_in: np.ndarray | None = None
+                 ) -> list[Star]:
     """Stars in a linear grey frame (``float32`` 0..1), brightest first.
 
     ``max_hfr`` drops wider sources (lumps of cloud, glare) when only
-    star-like points are wanted; leave it out to measure defocused stars."""
+    star-like points are wanted; leave it out to measure defocused stars.
+    ``index`` (:func:`sample_index`) and ``peaks_in`` (:func:`peak_mask`) are
+    of ``mask``, when the caller kept them."""
     if gray.dtype != np.float32:
         gray = gray.astype(np.float32)
-    bg, sigma = background if background is not None else estimate_background(gray, mask, cell)
+    bg, sigma = background if background is not None else estimate_background(
+        gray, mask, cell, index=index)
     resid = gray - bg
     smooth = cv2.GaussianBlur(resid, (0, 0), 1.0)
-    sample = smooth[mask] if mask is not None else smooth.ravel()
-    sample = sample[:: max(1, sample.size // 200000)]
+    sample = _sample(smooth, mask, index)
     if sample.size == 0:
         return []
     s_med = median(sample)
@@ -171,8 +281,7 @@ def detect_stars(gray: np.ndarray, mask: np.ndarray | None = None, *,
     thresh = s_med + threshold_sigma * s_sigma
     peaks = (smooth == cv2.dilate(smooth, np.ones((5, 5), np.uint8))) & (smooth > thresh)
     if mask is not None:
-        inner = cv2.erode(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-        peaks &= inner
+        peaks &= peaks_in if peaks_in is not None else peak_mask(mask)
     ys, xs = np.divmod(np.flatnonzero(peaks), peaks.shape[1])  # 2-D nonzero is far slower
     if ys.size == 0:
         return []
@@ -181,20 +290,16 @@ def detect_stars(gray: np.ndarray, mask: np.ndarray | None = None, *,
     stars: list[Star] = []
     taken = np.zeros(gray.shape, dtype=bool)
     padded = np.pad(resid, PAD)
-    for idx in order:
+    found, radii = _measure_candidates(padded, xs[order], ys[order], sigma)
+    for n, idx in enumerate(order):
         x, y = int(xs[idx]), int(ys[idx])
-        if taken[y, x]:
+        if taken[y, x] or not found.ok[n]:
             continue
-        radius = 8
-        measured = _measure(padded, x, y, radius)
-        # widen the aperture for big (defocused) stars, not for faint noisy ones
-        while (measured is not None and measured[3] > radius / 2.5 and radius < PAD
-               and measured[2] > 15.0 * sigma * math.sqrt(math.pi) * radius):
-            radius *= 2
-            measured = _measure(padded, x, y, radius)
-        if measured is None or not math.isfinite(measured[3]):
+        cx, cy, flux, hfr = (float(found.cx[n]), float(found.cy[n]), float(found.flux[n]),
+                             float(found.hfr[n]))
+        if not math.isfinite(hfr):
             continue
-        cx, cy, flux, hfr = measured
+        radius = int(radii[n])
         peak = float(gray[y, x])
         y0, y1, x0, x1 = max(0, y - 1), y + 2, max(0, x - 1), x + 2
         core = float(np.maximum(resid[y0:y1, x0:x1], 0).sum())

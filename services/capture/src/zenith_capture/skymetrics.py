@@ -22,9 +22,9 @@ from datetime import datetime
 import numpy as np
 
 from zenith.imaging import clouds as cloud_lib
-from zenith.imaging.decode import Image, luminance
+from zenith.imaging.decode import Image
 from zenith.imaging.geometry import Fisheye
-from zenith.imaging.sharpness import laplacian_variance
+from zenith.imaging.sharpness import laplacian_variance, sharpness_mask
 from zenith.imaging.sky import mean_brightness, sky_brightness, zenith_background
 from zenith.imaging.stars import (
     Star,
@@ -32,6 +32,8 @@ from zenith.imaging.stars import (
     estimate_background,
     mask_cover,
     median_hfr,
+    peak_mask,
+    sample_index,
 )
 from zenith_capture.astro import Site, airmass, radec_to_altaz
 from zenith_capture.catalogue import bright_stars
@@ -72,6 +74,9 @@ class _Grid:
     cover: np.ndarray  # the mask's share of each background block
     sky_cells: np.ndarray  # cell index per pixel (subsampled by 4), -1 outside
     cloud_sky: np.ndarray  # True above CLOUD_MIN_ALT
+    index: np.ndarray  # the mask's pixels a noise estimate samples
+    peaks_in: np.ndarray  # where a star's peak may lie
+    sharp_in: np.ndarray  # where the sharpness is judged
 
 
 class SkyMeter:
@@ -90,7 +95,8 @@ class SkyMeter:
             self._grids[key] = _Grid(
                 lens=lens, mask=mask, cover=mask_cover(mask),
                 sky_cells=cloud_lib.cell_index(alt[::4, ::4], az[::4, ::4]),
-                cloud_sky=alt >= CLOUD_MIN_ALT)
+                cloud_sky=alt >= CLOUD_MIN_ALT, index=sample_index(mask),
+                peaks_in=peak_mask(mask), sharp_in=sharpness_mask(mask))
             if len(self._grids) > 4:
                 self._grids.pop(next(iter(self._grids)))
         return self._grids[key]
@@ -99,23 +105,24 @@ class SkyMeter:
         """What autofocus needs: stars, their median HFR and the sharpness."""
         gray = image.gray()
         g = self.grid(image.width, image.height)
-        stars = detect_stars(gray, g.mask)
+        stars = detect_stars(gray, g.mask, index=g.index, peaks_in=g.peaks_in)
         return SkyMetrics(mean=mean_brightness(gray, g.mask), stars=len(stars),
-                          hfr=median_hfr(stars), sharpness=laplacian_variance(gray, g.mask),
+                          hfr=median_hfr(stars),
+                          sharpness=laplacian_variance(gray, g.mask, inner=g.sharp_in),
                           star_list=stars)
 
     def measure(self, image: Image, taken_at: datetime, exposure_s: float, gain: float,
                 sun_alt: float) -> SkyMetrics:
         s = self.settings
-        linear = image.normalized()
-        gray = luminance(linear)
+        gray = image.gray()
         g = self.grid(image.width, image.height)
-        background = estimate_background(gray, g.mask, cover=g.cover)
+        background = estimate_background(gray, g.mask, cover=g.cover, index=g.index)
         stars = detect_stars(gray, g.mask, background=background,
-                             max_hfr=max(STAR_MAX_HFR, STAR_MAX_HFR * g.lens.radius / 480.0))
+                             max_hfr=max(STAR_MAX_HFR, STAR_MAX_HFR * g.lens.radius / 480.0),
+                             index=g.index, peaks_in=g.peaks_in)
         metrics = SkyMetrics(
             mean=mean_brightness(gray, g.mask), stars=len(stars), hfr=median_hfr(stars),
-            sharpness=laplacian_variance(gray, g.mask), star_list=stars)
+            sharpness=laplacian_variance(gray, g.mask, inner=g.sharp_in), star_list=stars)
         metrics.sqm = sky_brightness(zenith_background(gray, g.lens), exposure_s, gain,
                                      g.lens.pixel_scale_arcsec, s.capture_sqm_zero_point,
                                      s.capture_black_level)
@@ -123,7 +130,7 @@ class SkyMeter:
             est = self._clouds_by_stars(g, taken_at, stars, background[0], metrics.hfr,
                                         sun_alt)
         else:
-            est = cloud_lib.cloud_cover_daylight(linear, g.cloud_sky)
+            est = cloud_lib.cloud_cover_daylight(image.normalized(), g.cloud_sky)
         metrics.cloud_cover, metrics.cloud_method = est.cover, est.method
         return metrics
 

@@ -3,11 +3,11 @@
 A Zenith node measured its frame before it sent it (``FrameMeta.metrics``:
 on the raw frame, with its own lens model and dark frames, at the full
 resolution its sensor has); the hub keeps those, and spends no measuring on
-them (about 40 ms of CPU for a 1920 px frame). A frame that comes without
-them (an AllSkyKamera camera's, or a node's whose metrics are missing or out
-of range) is measured on the hub (:class:`zenith_capture.skymetrics.SkyMeter`).
-Whichever it is, the index and the frame event read the same attributes
-(:class:`Measured`).
+them (35-60 ms of CPU for a 1920 px frame, ``bench/capture/skymetrics.py``).
+A frame that comes without them (an AllSkyKamera camera's, or a node's
+whose metrics are missing or out of range) is measured on the hub
+(:class:`zenith_capture.skymetrics.SkyMeter`). Whichever it is, the index
+and the frame event read the same attributes (:class:`Measured`).
 
 A frame whose metrics the node sent is decoded only for its thumbnail, at the
 largest libjpeg DCT scale that still gives the thumbnail's width

@@ -20,8 +20,9 @@ is redelivered later); it loses none: the upload stays in the stream until
 this consumer acknowledged it.
 
 Indexing is the hub's heaviest work per upload (a full decode, the sky
-metrics and the thumbnail: about 0.06 s of CPU for a 1920 px frame that
-comes without its node's metrics, about a quarter of that for one with), and the
+metrics and the thumbnail: about 0.04-0.06 s of CPU for a 1920 px frame that
+comes without its node's metrics (``bench/capture/skymetrics.py``), a few
+milliseconds for one with), and the
 upload was acknowledged already, so it yields to the uploads still being
 received: all of it (reading and writing the blobs too) runs in its own
 :class:`IndexPool` of
