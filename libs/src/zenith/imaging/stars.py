@@ -154,7 +154,7 @@ def half_flux_radius(values: np.ndarray, dist: np.ndarray, step: float = 0.125) 
 
 
 class Measured(NamedTuple):
-    """The first measure of every candidate (:func:`_measure_many`), one row each."""
+    """The measures of candidates (:func:`_measure_many`), one row each."""
 
     ok: np.ndarray  # bool: a source was measured
     cx: np.ndarray
