@@ -31,8 +31,7 @@ import numpy as np
 
 from zenith.imaging.area import downscale_area
 from zenith.imaging.robust import mad_sigma, median
-
-SAMPLE = 200_000  # at most this many pixels (evenly spread) estimate a noise level
+from zenith.imaging.skymask import SkyMask, sampled
 
 
 @dataclass(frozen=True)
@@ -46,59 +45,25 @@ class Star:
     saturated: bool
 
 
-def mask_cover(mask: np.ndarray, cell: int = 32) -> np.ndarray:
-    """The share of each ``cell``-pixel block inside ``mask`` (what
-    :func:`estimate_background` divides by; keep it for many frames of one size)."""
-    h, w = mask.shape
-    size = (max(1, w // cell), max(1, h // cell))
-    return downscale_area(mask.astype(np.float32), size)
-
-
-def sample_index(mask: np.ndarray) -> np.ndarray:
-    """Flat indices of the pixels of ``mask`` a noise estimate samples: every
-    n-th one, at most :data:`SAMPLE` (what ``values[mask][::n]`` picks, without
-    a pass over the whole mask each frame; keep it for many frames of one size)."""
-    inside = np.flatnonzero(mask)
-    return inside[:: max(1, inside.size // SAMPLE)]
-
-
-def _sample(values: np.ndarray, mask: np.ndarray | None, index: np.ndarray | None
-            ) -> np.ndarray:
-    if index is not None:
-        picked: np.ndarray = values.ravel()[index]
-        return picked
-    sample = values[mask] if mask is not None else values.ravel()
-    return sample[:: max(1, sample.size // SAMPLE)]
-
-
-def peak_mask(mask: np.ndarray) -> np.ndarray:
-    """Where a star's peak may lie: ``mask`` shrunk by 4 pixels, so a star's stamp
-    stays inside (keep it for many frames of one size)."""
-    inner: np.ndarray = cv2.erode(mask.astype(np.uint8), np.ones((9, 9), np.uint8)) \
-        .astype(bool)
-    return inner
-
-
-def estimate_background(gray: np.ndarray, mask: np.ndarray | None = None,
-                        cell: int = 32, *, cover: np.ndarray | None = None,
-                        index: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+def estimate_background(gray: np.ndarray, mask: np.ndarray | SkyMask | None = None,
+                        cell: int = 32) -> tuple[np.ndarray, float]:
     """A smooth background model of ``gray`` and the noise (sigma) around it.
 
     Blocks are averaged over the pixels inside ``mask`` only, and blocks
     outside it are filled from their neighbours, so the sky's edge (bright
-    near the horizon, black beyond) does not leak into the model. ``cover``
-    is :func:`mask_cover` of ``mask`` and ``index`` its :func:`sample_index`
-    when the caller kept them."""
+    near the horizon, black beyond) does not leak into the model. A
+    :class:`~zenith.imaging.skymask.SkyMask` (of blocks of ``cell`` px) keeps
+    what is derived from the mask for the next frame."""
     h, w = gray.shape
     size = (max(1, w // cell), max(1, h // cell))
-    if mask is None:
+    sky = SkyMask.of(mask, cell)
+    if sky is None:
         small = downscale_area(gray.astype(np.float32, copy=False), size)
     else:
         # the frame times its mask is what np.where(mask, gray, 0) gives, in a third
         # of its time (a frame's values are finite)
-        total = downscale_area((gray * mask).astype(np.float32, copy=False), size)
-        if cover is None:
-            cover = mask_cover(mask, cell)
+        total = downscale_area((gray * sky.mask).astype(np.float32, copy=False), size)
+        cover = sky.cover
         small = total / np.maximum(cover, 1e-6)
         empty = cover < 0.25
         if empty.all():
@@ -112,7 +77,7 @@ def estimate_background(gray: np.ndarray, mask: np.ndarray | None = None,
         small = cv2.medianBlur(small, 3)
     background = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     resid = gray - background
-    sample = _sample(resid, mask, index)
+    sample = sampled(resid, sky)
     if sample.size == 0:
         return background, 0.0
     med = median(sample)
@@ -238,25 +203,22 @@ def _measure_candidates(padded: np.ndarray, xs: np.ndarray, ys: np.ndarray, sigm
     return found, radius
 
 
-def detect_stars(gray: np.ndarray, mask: np.ndarray | None = None, *,
+def detect_stars(gray: np.ndarray, mask: np.ndarray | SkyMask | None = None, *,
                  threshold_sigma: float = 5.0, max_stars: int = 1500,
                  saturation: float = 0.98, cell: int = 32, max_hfr: float | None = None,
-                 background: tuple[np.ndarray, float] | None = None,
-                 index: np.ndarray | None = None, peaks_in: np.ndarray | None = None
-                 ) -> list[Star]:
+                 background: tuple[np.ndarray, float] | None = None) -> list[Star]:
     """Stars in a linear grey frame (``float32`` 0..1), brightest first.
 
     ``max_hfr`` drops wider sources (lumps of cloud, glare) when only
-    star-like points are wanted; leave it out to measure defocused stars.
-    ``index`` (:func:`sample_index`) and ``peaks_in`` (:func:`peak_mask`) are
-    of ``mask``, when the caller kept them."""
+    star-like points are wanted; leave it out to measure defocused stars."""
     if gray.dtype != np.float32:
         gray = gray.astype(np.float32)
+    sky = SkyMask.of(mask, cell)
     bg, sigma = background if background is not None else estimate_background(
-        gray, mask, cell, index=index)
+        gray, sky, cell)
     resid = gray - bg
     smooth = cv2.GaussianBlur(resid, (0, 0), 1.0)
-    sample = _sample(smooth, mask, index)
+    sample = sampled(smooth, sky)
     if sample.size == 0:
         return []
     s_med = median(sample)
@@ -265,8 +227,8 @@ def detect_stars(gray: np.ndarray, mask: np.ndarray | None = None, *,
         s_sigma = max(sigma * 0.3, 1e-6)
     thresh = s_med + threshold_sigma * s_sigma
     peaks = (smooth == cv2.dilate(smooth, np.ones((5, 5), np.uint8))) & (smooth > thresh)
-    if mask is not None:
-        peaks &= peaks_in if peaks_in is not None else peak_mask(mask)
+    if sky is not None:
+        peaks &= sky.peaks
     ys, xs = np.divmod(np.flatnonzero(peaks), peaks.shape[1])  # 2-D nonzero is far slower
     if ys.size == 0:
         return []

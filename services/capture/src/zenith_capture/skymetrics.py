@@ -24,16 +24,14 @@ import numpy as np
 from zenith.imaging import clouds as cloud_lib
 from zenith.imaging.decode import Image
 from zenith.imaging.geometry import Fisheye
-from zenith.imaging.sharpness import laplacian_variance, sharpness_mask
+from zenith.imaging.sharpness import laplacian_variance
 from zenith.imaging.sky import mean_brightness, sky_brightness, zenith_background
+from zenith.imaging.skymask import SkyMask
 from zenith.imaging.stars import (
     Star,
     detect_stars,
     estimate_background,
-    mask_cover,
     median_hfr,
-    peak_mask,
-    sample_index,
 )
 from zenith_capture.astro import Site, airmass, radec_to_altaz
 from zenith_capture.catalogue import bright_stars
@@ -71,12 +69,9 @@ class SkyMetrics:
 class _Grid:
     lens: Fisheye
     mask: np.ndarray
-    cover: np.ndarray  # the mask's share of each background block
+    sky: SkyMask  # the mask, with what star detection derives from it
     sky_cells: np.ndarray  # cell index per pixel (subsampled by 4), -1 outside
     cloud_sky: np.ndarray  # True above CLOUD_MIN_ALT
-    index: np.ndarray  # the mask's pixels a noise estimate samples
-    peaks_in: np.ndarray  # where a star's peak may lie
-    sharp_in: np.ndarray  # where the sharpness is judged
 
 
 class SkyMeter:
@@ -93,10 +88,9 @@ class SkyMeter:
             alt, az = lens.altaz_grid(width, height)
             mask = lens.mask(width, height)
             self._grids[key] = _Grid(
-                lens=lens, mask=mask, cover=mask_cover(mask),
+                lens=lens, mask=mask, sky=SkyMask(mask),
                 sky_cells=cloud_lib.cell_index(alt[::4, ::4], az[::4, ::4]),
-                cloud_sky=alt >= CLOUD_MIN_ALT, index=sample_index(mask),
-                peaks_in=peak_mask(mask), sharp_in=sharpness_mask(mask))
+                cloud_sky=alt >= CLOUD_MIN_ALT)
             if len(self._grids) > 4:
                 self._grids.pop(next(iter(self._grids)))
         return self._grids[key]
@@ -105,10 +99,9 @@ class SkyMeter:
         """What autofocus needs: stars, their median HFR and the sharpness."""
         gray = image.gray()
         g = self.grid(image.width, image.height)
-        stars = detect_stars(gray, g.mask, index=g.index, peaks_in=g.peaks_in)
+        stars = detect_stars(gray, g.sky)
         return SkyMetrics(mean=mean_brightness(gray, g.mask), stars=len(stars),
-                          hfr=median_hfr(stars),
-                          sharpness=laplacian_variance(gray, g.mask, inner=g.sharp_in),
+                          hfr=median_hfr(stars), sharpness=laplacian_variance(gray, g.sky),
                           star_list=stars)
 
     def measure(self, image: Image, taken_at: datetime, exposure_s: float, gain: float,
@@ -116,13 +109,12 @@ class SkyMeter:
         s = self.settings
         gray = image.gray()
         g = self.grid(image.width, image.height)
-        background = estimate_background(gray, g.mask, cover=g.cover, index=g.index)
-        stars = detect_stars(gray, g.mask, background=background,
-                             max_hfr=max(STAR_MAX_HFR, STAR_MAX_HFR * g.lens.radius / 480.0),
-                             index=g.index, peaks_in=g.peaks_in)
+        background = estimate_background(gray, g.sky)
+        stars = detect_stars(gray, g.sky, background=background,
+                             max_hfr=max(STAR_MAX_HFR, STAR_MAX_HFR * g.lens.radius / 480.0))
         metrics = SkyMetrics(
             mean=mean_brightness(gray, g.mask), stars=len(stars), hfr=median_hfr(stars),
-            sharpness=laplacian_variance(gray, g.mask, inner=g.sharp_in), star_list=stars)
+            sharpness=laplacian_variance(gray, g.sky), star_list=stars)
         metrics.sqm = sky_brightness(zenith_background(gray, g.lens), exposure_s, gain,
                                      g.lens.pixel_scale_arcsec, s.capture_sqm_zero_point,
                                      s.capture_black_level)
