@@ -35,9 +35,10 @@ with the disk synced, so neither pays for the other's write-back. A load's p50 r
 is the median over its rounds of the hub's p50 over the bare handler's.
 
 Measured: ingest latency p50/p99 and uploads/s for both; CPU seconds per
-upload of the hub's processes, nats-server included (from /proc, in all and
-by process), and from it the share of one
-core that 100 cameras at one frame per 2 minutes need; and the count
+upload of the hub's processes with their children (capture's index workers),
+nats-server included (from /proc, in all and by process), and from it the
+share of one core that 100 cameras at one frame per 2 minutes need; each
+process's memory (PSS, children included) once ingest ended; and the count
 check: every acknowledged upload is indexed as a frame (FRAMES holds one
 event per acknowledged upload) once capture caught up.
 
@@ -56,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -135,13 +137,45 @@ def spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
 
 
+def family(pid: int) -> list[int]:
+    """The process and every process under it (capture's index workers and the
+    server they are forked from)."""
+    found, todo = [], [pid]
+    while todo:
+        here = todo.pop()
+        found.append(here)
+        for task in Path(f"/proc/{here}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(child) for child in task.read_text().split())
+    return found
+
+
 def cpu_by_process(pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds (user and system) each process used so far."""
+    """CPU seconds (user and system) each process, its children included, used so
+    far (children that ended are not counted: the hub's run as long as it does)."""
     used = {}
     for name, pid in pids.items():
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        used[name] = (int(fields[11]) + int(fields[12])) / CLK  # utime, stime
+        used[name] = 0.0
+        for member in family(pid):
+            try:
+                with open(f"/proc/{member}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            used[name] += (int(fields[11]) + int(fields[12])) / CLK  # utime, stime
+    return used
+
+
+def memory_mb(pids: dict[str, int]) -> dict[str, float]:
+    """Proportional set size (shared pages split between their sharers) of each
+    process with its children, in MiB."""
+    used = {}
+    for name, pid in pids.items():
+        kib = 0
+        for member in family(pid):
+            with contextlib.suppress(OSError), open(f"/proc/{member}/smaps_rollup") as fh:
+                kib += next(int(line.split()[1]) for line in fh if line.startswith("Pss:"))
+        used[name] = round(kib / 1024, 1)
     return used
 
 
@@ -404,6 +438,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         per_upload = sum(by_process.values()) / max(1, acknowledged)
         total_frames = await frames_indexed(js)
         indexed = total_frames - start
+        memory = memory_mb(hub_pids)
         backlog = {str(k): await products_run(js, zenith, env, tmp, k, args.cameras,
                                               total_frames)
                    for k in args.products_workers}
@@ -423,6 +458,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "cpu_s_per_upload_by_process": {name: round(used / max(1, acknowledged), 4)
                                             for name, used in by_process.items()},
             "cores_for_100_cameras_every_2_min": round(per_upload * 100 / 120, 3),
+            "memory_pss_mb_after_ingest": memory,
             "acknowledged": acknowledged, "indexed": indexed,
             "count_check": indexed == acknowledged,
             "products_backlog": backlog,

@@ -24,10 +24,15 @@ class CaptureSettings(Settings):
         2, ge=1, le=64, description="On a hub: uploaded frames indexed at once (decode, sky "
         "metrics, thumbnail), each in a worker thread; frames of one camera in order.")
     capture_index_idle: bool = Field(
-        False, description="On a hub (Linux): the indexing worker threads run under the idle "
-        "scheduling policy (SCHED_IDLE), on a core only while nothing else wants it: uploads "
-        "are received a little faster, but while other work keeps every core busy the index "
-        "(and capture's answers) wait for it to end; false: niced only.")
+        True, description="On a hub (Linux): index in worker processes under the idle "
+        "scheduling policy (SCHED_IDLE), on a core only while nothing else wants one, so "
+        "uploads being received never wait for the index; a frame they have not indexed "
+        "within capture_index_idle_wait_s goes to the niced threads. false: the niced "
+        "threads only (no worker processes).")
+    capture_index_idle_wait_s: float = Field(
+        10.0, gt=0, le=3600, description="On a hub: how long a frame may wait in the idle "
+        "worker processes (while other work keeps every core busy) before the niced "
+        "threads index it, and those after it while the processes are that late.")
     capture_index_nice: int = Field(
         10, ge=0, le=19, description="On a hub (Linux): how much lower the indexing worker "
         "threads run than the rest of the host (nice), so uploads being received and "

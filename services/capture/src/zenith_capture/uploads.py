@@ -19,29 +19,15 @@ A store, the network service or NATS being away delays frames (the message
 is redelivered later); it loses none: the upload stays in the stream until
 this consumer acknowledged it.
 
-Indexing is the hub's heaviest work per upload (a full decode, the sky
-metrics and the thumbnail: about 0.04-0.06 s of CPU for a 1920 px frame that
-comes without its node's metrics (``bench/capture/skymetrics.py``), a few
-milliseconds for one with), and the
-upload was acknowledged already, so it yields to the uploads still being
-received: all of it (reading and writing the blobs too) runs in its own
-:class:`IndexPool` of
-``capture_index_workers`` threads (frames of different cameras at once,
-each camera's in order), niced by ``capture_index_nice`` on Linux, where a
-thread has its own priority. While web is busy, the index falls behind and
-catches up when it is not.
-
-``capture_index_idle`` (off by default) runs them under the idle scheduling
-policy instead: the kernel gives them a core only while no other thread wants
-one. A nice level does not do that (the kernel lets a niced thread finish its
-slice), and under the hub benchmark an upload's check waited 1.5-2.4 ms for a
-core; with the idle policy the paced ingest p50 fell by about 0.8 ms. It is
-not the default because the threads share the process's GIL: one preempted
-while it holds it stops capture's event loop until a core is free. With both
-cores kept busy by other processes, a loop beside two such threads woke at
-worst 1.2-1.6 s late in three runs (niced: 66-124 ms; ``bench/hub/index_priority.py``),
-and the index itself waits for as long as the load lasts, so live images go
-stale while, say, products encodes a night.
+Indexing (decode, sky metrics, thumbnail: about 0.04-0.06 s of CPU for a
+1920 px frame that comes without its node's metrics,
+``bench/capture/skymetrics.py``; a few milliseconds for one with) is the
+hub's heaviest work per upload, and the upload was acknowledged already, so
+it yields to the uploads still being received: it runs in idle worker
+processes, or niced threads (:mod:`zenith_capture.index_pools`), frames of
+different cameras at once (``capture_index_workers``), each camera's in
+order. While web is busy, the index falls behind and catches up when it is
+not.
 """
 
 from __future__ import annotations
@@ -49,17 +35,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import sys
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
 
 import cv2
-import numpy as np
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
@@ -71,8 +50,6 @@ from zenith.bus.service import BusService
 from zenith.contracts import frames, ingest, network, sensors
 from zenith.contracts.frames import FRAMES_INDEX
 from zenith.errors import NotFound
-from zenith.imaging.decode import image_from_array
-from zenith.imaging.encode import encode_jpeg, make_thumbnail
 from zenith.runner import ServiceContext
 from zenith.storage.blob import BlobStore
 from zenith.storage.factory import open_blobs, open_metadata
@@ -81,59 +58,26 @@ from zenith.storage.staging import unstage
 from zenith.timefmt import utcnow
 from zenith_capture.astro import Site, is_night, night_of, sun_altitude
 from zenith_capture.frames_index import FrameIndex, mark_stale, serve_index
+from zenith_capture.index_pools import IdleIndex, IndexPool, idle_supported
+from zenith_capture.index_work import IndexJob, IndexResult, Meters, index_frame
 from zenith_capture.settings import CaptureSettings
-from zenith_capture.skymetrics import SkyMeter
-from zenith_capture.upload_metrics import Measured, reported_metrics, thumbnail_decode
+from zenith_capture.upload_metrics import reported_metrics
 
 log = logging.getLogger("zenith.capture.uploads")
 
 DURABLE = "capture-uploads"
 BATCH = 8
 SITE_TTL_S = 300.0
-THUMB_QUALITY = 80
-
-
-T = TypeVar("T")
-
-
-def lower_priority(nice: int, idle: bool) -> None:
-    """Run the calling thread ``nice`` steps lower and, with ``idle``, under the
-    idle scheduling policy (Linux: a thread's own; elsewhere the calls would
-    change the whole process, so nothing happens)."""
-    if not sys.platform.startswith("linux"):
-        return
-    tid = threading.get_native_id()
-    try:
-        if nice > 0:
-            current = os.getpriority(os.PRIO_PROCESS, tid)
-            os.setpriority(os.PRIO_PROCESS, tid, min(19, current + nice))
-        if idle:
-            os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
-    except OSError as exc:  # not allowed here (a seccomp profile): at the same priority
-        log.info("index worker not lowered: %s", exc)
-
-
-class IndexPool:
-    """The worker threads that index uploaded frames, at a lower priority."""
-
-    def __init__(self, workers: int, nice: int, idle: bool = False) -> None:
-        self.workers = workers
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="capture-index",
-                                        initializer=lower_priority, initargs=(nice, idle))
-
-    async def run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass
 class _CameraSite:
-    meter: SkyMeter
     site: Site
-    longitude: float
     fetched: float
+
+    @property
+    def location(self) -> tuple[float, float, float]:
+        return (self.site.latitude, self.site.longitude, self.site.elevation)
 
 
 async def open_uploads_consumer(js: JetStreamContext) -> JetStreamContext.PullSubscription:
@@ -157,8 +101,10 @@ class UploadIndexer:
         self.blobs = blobs
         self.js = js
         self.bus = bus
-        self.pool = IndexPool(settings.capture_index_workers, settings.capture_index_nice,
-                              settings.capture_index_idle)
+        self.pool = IndexPool(settings.capture_index_workers, settings.capture_index_nice)
+        self.meters = Meters(settings)  # the threads'; each worker process has its own
+        self.idle = IdleIndex(settings, self.pool, self._index_here) \
+            if settings.capture_index_idle and idle_supported() else None
         self._sites: dict[str, _CameraSite] = {}
 
     async def _site(self, camera: str) -> _CameraSite:
@@ -167,11 +113,7 @@ class UploadIndexer:
             return cached
         cam = await self.bus.request(network.CAMERA_GET, {"camera": camera})
         loc = cam.location
-        local = self.settings.model_copy(update={"latitude": loc.latitude,
-                                                 "longitude": loc.longitude,
-                                                 "elevation": loc.elevation})
-        found = _CameraSite(SkyMeter(local), Site(loc.latitude, loc.longitude, loc.elevation),
-                            loc.longitude, time.monotonic())
+        found = _CameraSite(Site(loc.latitude, loc.longitude, loc.elevation), time.monotonic())
         self._sites[camera] = found
         return found
 
@@ -200,44 +142,28 @@ class UploadIndexer:
         taken = upload.taken_at
         sun = sun_altitude(where.site, taken)
         night = is_night(sun, self.settings.capture_night_sun_altitude)
-        night_date = night_of(taken, where.longitude, night)
+        night_date = night_of(taken, where.site.longitude, night)
         exposure = float(upload.meta.get("exposure_s", 0.0) or 0.0)
         gain = float(upload.meta.get("gain", 1.0) or 1.0)
         stamp = frames.frame_stamp(taken)
         key = frames.frame_key(camera, night_date, stamp)
         thumb_key = frames.frame_thumb_key(camera, night_date, stamp)
 
-        reported = reported_metrics(upload.meta)
-        thumb_width = self.settings.capture_thumb_width
-
-        def work() -> tuple[Measured, int, int, int, int]:
-            """The whole of the frame's work, its reading and writing too, at the
-            pool's lower priority: a frame with its node's metrics is decoded only as
-            large as its thumbnail needs."""
-            data = self.blobs.read_bytes(part.key)
-            sized = reported is not None and part.width and part.height
-            flag = thumbnail_decode(part.width, thumb_width) if sized else cv2.IMREAD_COLOR
-            pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
-            if pixels is None:
-                raise ValueError("staged image does not decode")
-            image = image_from_array(pixels, 8)
-            metrics: Measured
-            if reported is not None and sized:
-                metrics, width, height = reported, part.width or 0, part.height or 0
-            else:
-                metrics = where.meter.measure(image, taken, exposure, gain, sun)
-                width, height = image.width, image.height
-            thumb = encode_jpeg(make_thumbnail(image, thumb_width), THUMB_QUALITY)
-            self.blobs.write_link(key, part.key)
-            self.blobs.write_bytes(thumb_key, thumb)
-            return metrics, len(thumb), width, height, len(data)
-
+        job = IndexJob(
+            camera=camera, location=where.location, part_key=part.key,
+            part_width=part.width, part_height=part.height,
+            reported=reported_metrics(upload.meta), taken_at=taken, exposure_s=exposure,
+            gain=gain, sun_altitude=sun, key=key, thumb_key=thumb_key,
+            thumb_width=self.settings.capture_thumb_width)
         try:
-            metrics, thumb_size, width, height, size = await self.pool.run(work)
+            done = await (self.idle.run(job) if self.idle is not None
+                          else self.pool.run(lambda: self._index_here(job)))
         except NotFound:
             log.warning("upload %s: its staged frame is gone (indexed before, or swept): "
                         "dropped", upload.upload_id)
             return None
+        metrics, thumb_size, width, height, size = (
+            done.metrics, done.thumb_size, done.width, done.height, done.size)
         fields = metrics.fields()
         fields["sun_altitude"] = round(sun, 3)
         doc = frames.FrameDoc(
@@ -272,6 +198,14 @@ class UploadIndexer:
                         sensor=sensors.SKY_SENSOR))
         return event
 
+    def _index_here(self, job: IndexJob) -> IndexResult:
+        return index_frame(job, self.blobs, self.meters)
+
+    def close(self) -> None:
+        if self.idle is not None:
+            self.idle.close()
+        self.pool.close()
+
     async def run(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
         await consume(sub, stop, self.index, "uploads", model=ingest.UploadReceived,
                       batch=BATCH, concurrency=self.pool.workers,
@@ -289,7 +223,9 @@ async def start_uploads(ctx: ServiceContext[CaptureSettings]) -> UploadIndexer:
     # one frame is one worker thread's work: OpenCV's own threads would not be niced
     cv2.setNumThreads(1)
     indexer = UploadIndexer(ctx.settings, meta, blobs, ctx.js, ctx.bus)
-    ctx.stack.callback(indexer.pool.close)
+    ctx.stack.callback(indexer.close)
+    if indexer.idle is not None:
+        await indexer.idle.start()
     # the frames index of every uploading camera, on the bus (and answering pings)
     svc = await BusService.start(ctx.nc, "capture", "Frames uploaded to the hub: the index")
     ctx.stack.push_async_callback(svc.stop)
