@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -74,6 +75,18 @@ class _Grid:
     cloud_sky: np.ndarray  # True above CLOUD_MIN_ALT
 
 
+@lru_cache(maxsize=8)
+def lens_grid(lens: Fisheye, width: int, height: int) -> _Grid:
+    """The pixel grids of a lens at a frame size (about 11 MB for 1920x1080), made
+    once per process and shared: a hub's meters, one per camera, all use the
+    hub's lens settings, so a hundred cameras keep one grid, not a hundred."""
+    alt, az = lens.altaz_grid(width, height)
+    mask = lens.mask(width, height)
+    return _Grid(lens=lens, mask=mask, sky=SkyMask(mask),
+                 sky_cells=cloud_lib.cell_index(alt[::4, ::4], az[::4, ::4]),
+                 cloud_sky=alt >= CLOUD_MIN_ALT)
+
+
 class SkyMeter:
     def __init__(self, settings: CaptureSettings) -> None:
         self.settings = settings
@@ -84,13 +97,7 @@ class SkyMeter:
     def grid(self, width: int, height: int) -> _Grid:
         key = (width, height)
         if key not in self._grids:
-            lens = lens_for(self.settings, width, height)
-            alt, az = lens.altaz_grid(width, height)
-            mask = lens.mask(width, height)
-            self._grids[key] = _Grid(
-                lens=lens, mask=mask, sky=SkyMask(mask),
-                sky_cells=cloud_lib.cell_index(alt[::4, ::4], az[::4, ::4]),
-                cloud_sky=alt >= CLOUD_MIN_ALT)
+            self._grids[key] = lens_grid(lens_for(self.settings, width, height), width, height)
             if len(self._grids) > 4:
                 self._grids.pop(next(iter(self._grids)))
         return self._grids[key]
