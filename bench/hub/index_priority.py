@@ -8,7 +8,7 @@ policy, the niced threads standing in for frames those are starved of
 (``zenith_capture.index_pools``), or (``ZENITH_CAPTURE_INDEX_IDLE=false``) in
 the niced threads only. This runs each way for ``--seconds`` with one busy
 process per core (products encoding a night, say): two streams index 1920 px
-frames one after another (the real :func:`index_frame`: decode, sky metrics,
+frames of the simulator one after another (the real :func:`index_frame`: decode, sky metrics,
 thumbnail, blobs), as capture's consumer does, while the event loop measures
 how late its 10 ms sleeps wake (p50, p99, max). Also reported: frames indexed,
 how many the threads indexed, and each frame's wait from being asked for to
@@ -32,13 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 
 from zenith.config import load_settings
 from zenith.storage.factory import open_blobs
+from zenith_capture.astro import Site
 from zenith_capture.index_pools import IdleIndex, IndexPool
 from zenith_capture.index_work import IndexJob, IndexResult, Meters, index_frame
 from zenith_capture.settings import CaptureSettings
+from zenith_capture.sim.render import SimConfig, SkyRenderer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import write_result  # type: ignore[import-not-found,unused-ignore]
@@ -50,16 +51,11 @@ NIGHT = datetime(2026, 11, 9, 21, 0, tzinfo=UTC)
 
 
 def night_sky() -> bytes:
-    """A 1920x1080 JPEG of a dark sky with a thousand stars."""
-    rng = np.random.default_rng(7)
-    sky = rng.normal(20, 3, (1080, 1920)).astype(np.float32)
-    yy, xx = np.mgrid[-3:4, -3:4]
-    spot = np.exp(-(xx ** 2 + yy ** 2) / 2.0)
-    for x, y, peak in zip(rng.integers(480, 1440, 1000), rng.integers(20, 1060, 1000),
-                          rng.uniform(30, 200, 1000), strict=True):
-        sky[y - 3:y + 4, x - 3:x + 4] += peak * spot
-    gray = np.clip(sky, 0, 255).astype(np.uint8)
-    ok, data = cv2.imencode(".jpg", cv2.merge([gray, gray, gray]))
+    """A 1920x1080 JPEG of the simulator's clear night sky at 52 N, 5 E."""
+    renderer = SkyRenderer(SimConfig(site=Site(52.0, 5.0, 0.0), width=1920, height=1080,
+                                     seed=1, clouds=0.0))
+    ok, data = cv2.imencode(".jpg", renderer.render(NIGHT, 10.0, 2.0, 1000),
+                            [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
     return bytes(data)
 
