@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from prometheus_client import REGISTRY
 
 from zenith.storage.blob import BlobStore
 from zenith.storage.factory import open_blobs
@@ -34,6 +35,11 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="a thread's own priority, the idle policy: Linux")
 
 NIGHT = datetime(2026, 11, 9, 21, 0, tzinfo=UTC)
+
+
+def by_threads(reason: str) -> float:
+    return REGISTRY.get_sample_value("zenith_capture_index_by_threads_total",
+                                     {"reason": reason}) or 0.0
 
 
 def nice_here() -> int:
@@ -133,6 +139,7 @@ async def test_a_frame_the_busy_cores_starve_is_indexed_by_the_threads(tmp_path)
     settings = settings_for(tmp_path / "data", capture_index_workers=1,
                             capture_index_idle_wait_s=0.5)
     cores = len(os.sched_getaffinity(0))
+    counted = by_threads("late")
     async with idle_index(settings) as (idle, blobs):
         hogs = [await asyncio.create_subprocess_exec(sys.executable, "-c", "while True: pass")
                 for _ in range(cores)]
@@ -144,7 +151,7 @@ async def test_a_frame_the_busy_cores_starve_is_indexed_by_the_threads(tmp_path)
                 hog.kill()
                 await hog.wait()
         # the first waited its half second; the others went straight to the threads
-        assert idle.fallbacks == 3
+        assert idle.fallbacks == 3 and by_threads("late") == counted + 3
         assert all(result.metrics.stars > 100 for result in done)
         for n in range(3):
             assert blobs.exists(f"frames/cam-1/f{n}.jpg")
@@ -155,6 +162,7 @@ async def test_a_frame_the_busy_cores_starve_is_indexed_by_the_threads(tmp_path)
 
 
 async def test_a_dead_index_process_is_replaced_and_its_frame_indexed(settings):
+    counted = by_threads("broken")
     async with idle_index(settings) as (idle, blobs):
         await idle.run(job_for(blobs, 1))
         for pid in list(idle._procs._processes):  # type: ignore[union-attr]
@@ -162,6 +170,7 @@ async def test_a_dead_index_process_is_replaced_and_its_frame_indexed(settings):
         await asyncio.sleep(0.3)
         result = await idle.run(job_for(blobs, 2))
         assert result.metrics.stars > 100 and idle.fallbacks == 1
+        assert by_threads("broken") == counted + 1
         assert blobs.exists("frames/cam-1/f2.jpg")
         await idle.run(job_for(blobs, 3))  # the new pool's worker
         assert idle.fallbacks == 1

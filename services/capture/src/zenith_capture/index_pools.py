@@ -51,6 +51,7 @@ from zenith.storage.blob import BlobStore
 from zenith.storage.factory import open_blobs
 from zenith_capture.index_work import IndexJob, IndexResult, Meters, index_frame
 from zenith_capture.settings import CaptureSettings
+from zenith_capture.telemetry import INDEXED_BY_THREADS
 
 log = logging.getLogger("zenith.capture.index")
 
@@ -152,13 +153,14 @@ class IdleIndex:
         now = time.monotonic()
         return any(now - sent > self.wait_s for sent in self._since.values())
 
-    async def _on_threads(self, job: IndexJob) -> IndexResult:
+    async def _on_threads(self, job: IndexJob, reason: str) -> IndexResult:
         self.fallbacks += 1
+        INDEXED_BY_THREADS.labels(reason).inc()
         return await self.threads.run(lambda: self.here(job))
 
     async def run(self, job: IndexJob) -> IndexResult:
         if self.late():
-            return await self._on_threads(job)
+            return await self._on_threads(job, "late")
         number, procs = next(self._ids), self._procs
         try:
             sent: Future[IndexResult] = procs.submit(_index_in_worker, job)
@@ -173,7 +175,7 @@ class IdleIndex:
             waiting.cancel()  # not started yet: it never will; else it runs on, unheard
             log.info("frame %s not indexed within %.0f s by the idle processes (the cores "
                      "are busy): indexed by the niced threads", job.key, self.wait_s)
-            return await self._on_threads(job)
+            return await self._on_threads(job, "late")
         except BrokenProcessPool:
             return await self._replaced(job, procs)
 
@@ -185,7 +187,7 @@ class IdleIndex:
             self._procs = self._new_pool()
             broken.shutdown(wait=False, cancel_futures=True)
         log.warning("frame %s is indexed by the threads", job.key)
-        return await self._on_threads(job)
+        return await self._on_threads(job, "broken")
 
     def close(self) -> None:
         self._procs.shutdown(wait=False, cancel_futures=True)

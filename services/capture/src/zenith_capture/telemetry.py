@@ -17,3 +17,7 @@ SUN_ALTITUDE = Gauge("zenith_capture_sun_altitude_degrees", "Sun altitude at the
 PROCESS_SECONDS = Histogram("zenith_capture_process_seconds",
                             "Time to analyse, encode and store one frame.",
                             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10))
+INDEXED_BY_THREADS = Counter("zenith_capture_index_by_threads_total",
+                             "Uploaded frames the niced threads indexed instead of the idle "
+                             "worker processes, by reason (late: the cores were busy past the "
+                             "wait; broken: a worker process died).", ["reason"])
